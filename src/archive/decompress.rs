@@ -1,0 +1,3 @@
+//! Decompression (gzip, zstd) with a compression-ratio guard.
+//!
+//! STUB: implemented by the archive work.

@@ -1,0 +1,156 @@
+//! Recognise a stream's format by its first bytes, never by its name.
+
+/// A stored or decrypted stream's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// POSIX/GNU tar.
+    Tar,
+    /// gzip (one or more members).
+    Gzip,
+    /// zstd (one or more frames, skippable frames allowed).
+    Zstd,
+    /// age, binary header.
+    Age,
+    /// age, ASCII armor.
+    AgeArmored,
+    /// OpenPGP message, binary packets.
+    OpenPgp,
+    /// OpenPGP message, ASCII armor.
+    OpenPgpArmored,
+}
+
+impl Format {
+    /// Is this an encryption layer?
+    pub fn is_encrypted(self) -> bool {
+        matches!(
+            self,
+            Format::Age | Format::AgeArmored | Format::OpenPgp | Format::OpenPgpArmored
+        )
+    }
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Tar => "tar",
+            Format::Gzip => "gzip",
+            Format::Zstd => "zstd",
+            Format::Age => "age",
+            Format::AgeArmored => "age (armored)",
+            Format::OpenPgp => "openpgp",
+            Format::OpenPgpArmored => "openpgp (armored)",
+        }
+    }
+}
+
+/// How many leading bytes [`sniff`] wants to see (fewer only at end of input).
+pub const SNIFF_LEN: usize = 512;
+
+/// Recognise `head` (the first up to [`SNIFF_LEN`] bytes of a stream).
+pub fn sniff(head: &[u8]) -> Option<Format> {
+    if head.starts_with(b"age-encryption.org/") {
+        return Some(Format::Age);
+    }
+    if head.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+        return Some(Format::AgeArmored);
+    }
+    if head.starts_with(b"-----BEGIN PGP MESSAGE-----") {
+        return Some(Format::OpenPgpArmored);
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Some(Format::Gzip);
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Some(Format::Zstd);
+    }
+    // A skippable zstd frame (magic 0x184D2A5? little-endian) may come first.
+    if head.len() >= 4 && head[1..4] == [0x2a, 0x4d, 0x18] && head[0] & 0xf0 == 0x50 {
+        return Some(Format::Zstd);
+    }
+    if is_tar_header(head) {
+        return Some(Format::Tar);
+    }
+    if is_openpgp_message_start(head) {
+        return Some(Format::OpenPgp);
+    }
+    None
+}
+
+/// A ustar/GNU magic, or a header block whose checksum is right.
+fn is_tar_header(head: &[u8]) -> bool {
+    if head.len() < 512 {
+        // An empty archive is two zero blocks; anything shorter is not tar.
+        return false;
+    }
+    let block = &head[..512];
+    if &block[257..262] == b"ustar" {
+        return true;
+    }
+    // V7 tar has no magic: check the header checksum.
+    let stored = parse_octal(&block[148..156]);
+    let mut sum: u64 = 0;
+    for (i, b) in block.iter().enumerate() {
+        sum += if (148..156).contains(&i) {
+            32
+        } else {
+            u64::from(*b)
+        };
+    }
+    stored == Some(sum) && block.iter().any(|b| *b != 0)
+}
+
+fn parse_octal(field: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(field).ok()?;
+    let s = s.trim_matches(|c: char| c == ' ' || c == '\0');
+    u64::from_str_radix(s, 8).ok()
+}
+
+/// The packet tags an encrypted OpenPGP message starts with: PKESK (1), SKESK (3),
+/// or a marker packet (10), in old or new packet format.
+fn is_openpgp_message_start(head: &[u8]) -> bool {
+    let Some(&b) = head.first() else { return false };
+    if b & 0x80 == 0 {
+        return false;
+    }
+    let tag = if b & 0x40 != 0 {
+        b & 0x3f
+    } else {
+        (b >> 2) & 0x0f
+    };
+    matches!(tag, 1 | 3 | 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_magic_bytes() {
+        assert_eq!(
+            sniff(b"age-encryption.org/v1\n-> X25519"),
+            Some(Format::Age)
+        );
+        assert_eq!(
+            sniff(b"-----BEGIN AGE ENCRYPTED FILE-----\n"),
+            Some(Format::AgeArmored)
+        );
+        assert_eq!(
+            sniff(b"-----BEGIN PGP MESSAGE-----\n"),
+            Some(Format::OpenPgpArmored)
+        );
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Some(Format::Gzip));
+        assert_eq!(sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]), Some(Format::Zstd));
+        assert_eq!(sniff(&[0x50, 0x2a, 0x4d, 0x18, 0]), Some(Format::Zstd));
+        assert_eq!(sniff(&[0x85, 0x01, 0x0c]), Some(Format::OpenPgp));
+        assert_eq!(sniff(&[0xc1, 0x5e]), Some(Format::OpenPgp));
+        assert_eq!(sniff(b"hello world"), None);
+        assert_eq!(sniff(&[0u8; 1024]), None);
+    }
+
+    #[test]
+    fn recognises_ustar() {
+        let mut block = [0u8; 512];
+        block[257..263].copy_from_slice(b"ustar\0");
+        assert_eq!(sniff(&block), Some(Format::Tar));
+    }
+}

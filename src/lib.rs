@@ -1,0 +1,80 @@
+//! projectrestore: restore project backups that trust nothing.
+//!
+//! The pipeline (see `DESIGN.md`): source → digests → decrypt → decompress → tar
+//! reader → validator → sink → gate → commit. Each stage lives in its own module
+//! with its own error type; [`Error`] gathers them and [`Error::category`] says
+//! which documented exit code a failure maps to. The library never prints.
+
+pub mod archive;
+pub mod commit;
+pub mod decrypt;
+pub mod fs;
+pub mod report;
+pub mod source;
+pub mod stage;
+pub mod verify;
+
+/// Every way a run can fail, by stage.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Source(#[from] source::SourceError),
+    #[error(transparent)]
+    Verify(#[from] verify::VerifyError),
+    #[error(transparent)]
+    Decrypt(#[from] decrypt::DecryptError),
+    #[error(transparent)]
+    Archive(#[from] archive::ArchiveError),
+    #[error(transparent)]
+    Stage(#[from] stage::StageError),
+    #[error(transparent)]
+    Commit(#[from] commit::CommitError),
+    /// SIGINT or SIGTERM arrived; nothing was changed.
+    #[error("interrupted; nothing was changed")]
+    Interrupted,
+    /// Arguments that clap could not check.
+    #[error("{0}")]
+    Usage(String),
+    /// The user declined a confirmation, or one was needed without a terminal.
+    #[error("{0}")]
+    NotConfirmed(String),
+}
+
+/// The documented exit-code classes (DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    /// 1: I/O and other errors.
+    Error,
+    /// 2: interrupted.
+    Interrupted,
+    /// 3: another restore holds the lock.
+    Locked,
+    /// 4: verification failed.
+    Verification,
+    /// 5: archive rejected as unsafe or over a limit.
+    Unsafe,
+    /// 6: decryption failed.
+    Decryption,
+    /// 64: usage error.
+    Usage,
+}
+
+impl Error {
+    /// Which exit-code class this failure belongs to.
+    pub fn category(&self) -> Category {
+        match self {
+            Error::Source(_) => Category::Error,
+            Error::Verify(_) => Category::Verification,
+            Error::Decrypt(_) => Category::Decryption,
+            Error::Archive(archive::ArchiveError::Io(_)) => Category::Error,
+            Error::Archive(_) => Category::Unsafe,
+            Error::Stage(stage::StageError::Unsupported { .. }) => Category::Unsafe,
+            Error::Stage(_) => Category::Error,
+            Error::Commit(commit::CommitError::Locked { .. }) => Category::Locked,
+            Error::Commit(_) => Category::Error,
+            Error::Interrupted => Category::Interrupted,
+            Error::Usage(_) => Category::Usage,
+            Error::NotConfirmed(_) => Category::Error,
+        }
+    }
+}
