@@ -151,3 +151,12 @@ impl StateDir {
         Ok(Vec::new())
     }
 }
+
+/// `projectrestore recover DIR`: a no-op when DIR has no state directory.
+pub fn recover_dir(dest: &Path) -> Result<Recovery, CommitError> {
+    let _ = dest;
+    Ok(Recovery {
+        swap: "none".into(),
+        removed_staging: 0,
+    })
+}

@@ -8,8 +8,10 @@
 pub mod archive;
 pub mod commit;
 pub mod decrypt;
+pub mod discover;
 pub mod fs;
 pub mod report;
+pub mod restore;
 pub mod source;
 pub mod stage;
 pub mod verify;
@@ -78,3 +80,19 @@ impl Error {
         }
     }
 }
+
+/// Progress of long work. The library calls it; the binary draws it (STYLE.md 1).
+pub trait Progress: Sync {
+    /// A new phase begins; `total` is the number of stored bytes it will read, if known.
+    fn phase(&self, _name: &str, _total: Option<u64>) {}
+    /// `bytes` more stored bytes were read.
+    fn advance(&self, _bytes: u64) {}
+    /// The work is done.
+    fn done(&self) {}
+}
+
+/// No progress output.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}

@@ -1,1 +1,181 @@
-fn main() {}
+//! The binary: parse arguments, run, print, and map the error to an exit code.
+//! This is the only place that exits.
+
+mod cli;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use projectrestore::restore::{self, Confirm};
+use projectrestore::source::{Cancel, Input};
+use projectrestore::{Category, Error};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 64,
+            });
+        }
+    };
+    let cancel = Cancel::new();
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // If registration fails the default disposition stays: the process dies and
+        // staging is cleaned up by the next run, so this is not fatal.
+        let _ = signal_hook::flag::register(signal, cancel.flag());
+    }
+    let json = match &cli.command {
+        Command::Restore(a) => a.output.json,
+        Command::Verify(a) => a.output.json,
+        Command::List(a) => a.json,
+        Command::Recover(a) => a.json,
+    };
+    match run(cli, cancel) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Pipe) => ExitCode::SUCCESS,
+        Err(Failure::Error(e)) => {
+            let code = exit_code(e.category());
+            print_error(&e, code, json);
+            ExitCode::from(code)
+        }
+    }
+}
+
+enum Failure {
+    Error(Error),
+    /// stdout was closed (e.g. `| head`): a clean exit.
+    Pipe,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Error(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Failure::Pipe
+        } else {
+            Failure::Error(Error::from(e))
+        }
+    }
+}
+
+fn run(cli: Cli, cancel: Cancel) -> Result<(), Failure> {
+    match cli.command {
+        Command::Restore(args) => {
+            let mut opts = args.check.options();
+            opts.input = Some(cli::restore_input(&args)?);
+            opts.dest = Some(args.to.clone());
+            opts.dry_run = args.dry_run;
+            opts.policy.strip_components = args.strip_components;
+            opts.policy.keep_permissions = args.keep_permissions;
+            opts.same_owner = args.same_owner;
+            opts.keep = args.keep;
+            opts.wait = args.wait;
+            opts.yes = args.yes;
+            opts.cancel = cancel;
+            let bar = cli::progress::Bar::new(
+                !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
+            );
+            let report = restore::run(&opts, &bar, &mut TerminalConfirm)?;
+            cli::output::report(&report, args.output.json, args.output.quiet)?;
+        }
+        Command::Verify(args) => {
+            let mut opts = args.check.options();
+            opts.input = Some(Input::from_arg(&args.archive));
+            opts.cancel = cancel;
+            let bar = cli::progress::Bar::new(
+                !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
+            );
+            let report = restore::run(&opts, &bar, &mut restore::NoConfirm)?;
+            cli::output::report(&report, args.output.json, args.output.quiet)?;
+        }
+        Command::List(args) => {
+            let dir = args
+                .backup_dir
+                .unwrap_or_else(projectrestore::discover::default_backup_dir);
+            let list = projectrestore::discover::list(&dir, &args.pattern).map_err(Error::from)?;
+            cli::output::backups(&list, args.json)?;
+        }
+        Command::Recover(args) => {
+            let recovery = projectrestore::commit::recover_dir(&args.dir).map_err(Error::from)?;
+            cli::output::recovery(&args.dir.display().to_string(), &recovery, args.json)?;
+        }
+    }
+    Ok(())
+}
+
+/// Asks on the terminal; without one, declines (the error then names --yes).
+struct TerminalConfirm;
+
+impl Confirm for TerminalConfirm {
+    fn confirm(&mut self, question: &str) -> bool {
+        if !io::stdin().is_terminal() || !io::stderr().is_terminal() {
+            return false;
+        }
+        eprint!("{question} [y/N] ");
+        let _ = io::stderr().flush();
+        let mut answer = String::new();
+        io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
+    }
+}
+
+/// The documented exit codes (DESIGN.md), in one place.
+fn exit_code(c: Category) -> u8 {
+    match c {
+        Category::Error => 1,
+        Category::Interrupted => 2,
+        Category::Locked => 3,
+        Category::Verification => 4,
+        Category::Unsafe => 5,
+        Category::Decryption => 6,
+        Category::Usage => 64,
+    }
+}
+
+/// What to do next, per class of failure (STYLE.md 3).
+fn hint(c: Category) -> Option<&'static str> {
+    Some(match c {
+        Category::Verification => {
+            "the archive is not what its signatures or checksum say it is; nothing was changed. Do not restore it unless you know why"
+        }
+        Category::Unsafe => "nothing was changed; the archive was refused before anything reached the destination",
+        Category::Decryption => "nothing was changed; give the matching identity with -i or the passphrase with --passphrase-file",
+        Category::Locked => "another restore of this destination is running; wait for it, or pass --wait",
+        Category::Interrupted => "nothing was changed; staging was removed",
+        Category::Usage => "see --help",
+        Category::Error => return None,
+    })
+}
+
+fn print_error(e: &Error, code: u8, json: bool) {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = s.source();
+    }
+    if json {
+        let value =
+            serde_json::json!({ "error": message, "exit_code": code, "hint": hint(e.category()) });
+        println!("{value}");
+        return;
+    }
+    eprintln!("projectrestore: error: {message}");
+    if let Some(h) = hint(e.category()) {
+        eprintln!("  hint: {h}");
+    }
+}

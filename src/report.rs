@@ -1,5 +1,100 @@
 //! Reports: findings collected during a run, serialised for `--json`.
 
+use crate::archive::{Format, Summary};
+use crate::source::Input;
+use crate::verify::{Outcome, SignatureVerdict};
+
+/// What a checksum check found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChecksumReport {
+    pub file: String,
+    pub expected: String,
+    pub matched: bool,
+}
+
+/// The result of a restore, a verification or a dry run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    /// The archive path, or `-` for standard input.
+    pub archive: String,
+    /// Bytes of the stored archive.
+    pub size: u64,
+    /// SHA-256 of the stored archive (hex).
+    pub sha256: String,
+    /// The layers found, outermost first (e.g. age, zstd, tar).
+    pub layers: Vec<Format>,
+    /// "verify-first" or "single-pass".
+    pub mode: &'static str,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// How the archive was decrypted, if it was encrypted.
+    pub encryption: Option<String>,
+    /// The checksum check, if there was one.
+    pub checksum: Option<ChecksumReport>,
+    /// Every signature and the policy decision.
+    pub signatures: Option<SignatureVerdict>,
+    /// What the archive held.
+    pub summary: Summary,
+    /// Where the tree was restored.
+    pub destination: Option<String>,
+    /// The generation holding the replaced tree.
+    pub replaced_generation: Option<String>,
+    /// Generations removed beyond `--keep`.
+    pub pruned: usize,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// Things the user should know; the human output shows them loudly.
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// An empty report for `input`.
+    pub fn new(input: &Input, verify_first: bool, dry_run: bool) -> Self {
+        Report {
+            archive: escape(&input.display()),
+            size: 0,
+            sha256: String::new(),
+            layers: Vec::new(),
+            mode: if verify_first {
+                "verify-first"
+            } else {
+                "single-pass"
+            },
+            dry_run,
+            encryption: None,
+            checksum: None,
+            signatures: None,
+            summary: Summary::default(),
+            destination: None,
+            replaced_generation: None,
+            pruned: 0,
+            duration_ms: 0,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The policy decision over signatures, if it was made.
+    pub fn signature_outcome(&self) -> Option<&Outcome> {
+        self.signatures.as_ref().map(|v| &v.outcome)
+    }
+
+    /// The distinct trusted signers that made the decision.
+    pub fn signers(&self) -> Vec<String> {
+        match self.signature_outcome() {
+            Some(Outcome::Verified { signers }) => signers.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Throughput of the stored bytes, in MB/s.
+    pub fn throughput_mb_s(&self) -> f64 {
+        if self.duration_ms == 0 {
+            return 0.0;
+        }
+        self.size as f64 / 1e6 / (self.duration_ms as f64 / 1e3)
+    }
+}
+
 /// Escape text that came from outside (file names, trusted comments, signer
 /// identities) so that it can be shown on a terminal: control characters and
 /// terminal escapes become visible escapes.

@@ -1,4 +1,17 @@
-//! Where bytes come from, and the small reader adapters of the first stage.
+//! Where bytes come from, and the small reader adapters of the first stage:
+//! a hashing reader that computes the archive's SHA-256 and every signature's
+//! digest in the same read, checks for cancellation and reports progress.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::verify::Digester;
+use crate::Progress;
 
 /// The archive could not be opened or read (exit 1).
 #[derive(Debug, thiserror::Error)]
@@ -7,8 +20,247 @@ pub enum SourceError {
     Io {
         path: String,
         #[source]
-        source: std::io::Error,
+        source: io::Error,
     },
     #[error("{0}")]
     NotFound(String),
+}
+
+/// A cancellation flag set by SIGINT/SIGTERM (or by a caller) and checked on every
+/// read, so that every stage stops at its next read.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// A flag that is not set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The shared flag, for signal handlers.
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+    /// Ask every stage to stop.
+    pub fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    /// Has a stop been asked for?
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The error a cancelled read returns (found again by [`is_cancelled`]).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Cancelled;
+
+/// Where the stored bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file, which can be read twice (verify-first).
+    File(PathBuf),
+    /// Standard input: one pass only.
+    Stdin,
+}
+
+impl Input {
+    /// `-` means standard input.
+    pub fn from_arg(arg: &Path) -> Self {
+        if arg.as_os_str() == "-" {
+            Input::Stdin
+        } else {
+            Input::File(arg.to_path_buf())
+        }
+    }
+
+    /// A name for reports.
+    pub fn display(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Stdin => "-".into(),
+        }
+    }
+
+    /// The file name (for checksum files that list several archives).
+    pub fn file_name(&self) -> Option<String> {
+        match self {
+            Input::File(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()),
+            Input::Stdin => None,
+        }
+    }
+
+    /// Open for reading; returns the reader and the size if known.
+    pub fn open(&self) -> Result<(Box<dyn Read + Send>, Option<u64>), SourceError> {
+        match self {
+            Input::Stdin => Ok((Box::new(io::stdin()), None)),
+            Input::File(path) => {
+                let io_err = |source| SourceError::Io {
+                    path: path.display().to_string(),
+                    source,
+                };
+                let file = File::open(path).map_err(io_err)?;
+                let meta = file.metadata().map_err(io_err)?;
+                if meta.is_dir() {
+                    return Err(SourceError::NotFound(format!(
+                        "{} is a directory, not an archive",
+                        path.display()
+                    )));
+                }
+                let size = meta.is_file().then_some(meta.len());
+                Ok((Box::new(file), size))
+            }
+        }
+    }
+
+    /// Can this input be read twice?
+    pub fn is_seekable(&self) -> bool {
+        match self {
+            Input::File(p) => std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false),
+            Input::Stdin => false,
+        }
+    }
+}
+
+/// Reads the stored bytes once, feeding the SHA-256, the signature digests and the
+/// progress, and stopping with [`Cancelled`] when the cancel flag is set.
+pub struct HashingReader<'p, R> {
+    inner: R,
+    sha256: Sha256,
+    digester: Option<Digester>,
+    count: u64,
+    cancel: Cancel,
+    progress: &'p dyn Progress,
+}
+
+impl<'p, R: Read> HashingReader<'p, R> {
+    /// Wrap `inner`; `digester` is the signatures' hashers, if this pass checks them.
+    pub fn new(
+        inner: R,
+        digester: Option<Digester>,
+        cancel: Cancel,
+        progress: &'p dyn Progress,
+    ) -> Self {
+        HashingReader {
+            inner,
+            sha256: Sha256::new(),
+            digester,
+            count: 0,
+            cancel,
+            progress,
+        }
+    }
+
+    /// Read everything that is left (to hash the whole input after a failure, or
+    /// in the verification pass). Returns the number of bytes read.
+    pub fn drain(&mut self) -> io::Result<u64> {
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total = 0;
+        loop {
+            match self.read(&mut buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => total += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && !self.cancel.is_set() => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The SHA-256 (hex) of everything read, the byte count and the signature
+    /// digests. Call once, at the end.
+    pub fn take_digests(&mut self) -> (String, u64, Option<Digester>) {
+        (
+            hex::encode(self.sha256.finalize_reset()),
+            self.count,
+            self.digester.take(),
+        )
+    }
+}
+
+impl<R: Read> Read for HashingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.is_set() {
+            return Err(io::Error::other(Cancelled));
+        }
+        let n = self.inner.read(buf)?;
+        let data = &buf[..n];
+        self.sha256.update(data);
+        if let Some(d) = self.digester.as_mut() {
+            d.update(data);
+        }
+        self.count += n as u64;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+}
+
+/// Read up to `n` bytes from the front of `reader` (fewer only at end of input) and
+/// return them with a reader that yields the same bytes again followed by the rest.
+pub fn peek<'a, R: Read + Send + 'a>(
+    mut reader: R,
+    n: usize,
+) -> io::Result<(Vec<u8>, impl Read + Send + 'a)> {
+    let mut head = Vec::with_capacity(n);
+    (&mut reader).take(n as u64).read_to_end(&mut head)?;
+    let again = io::Cursor::new(head.clone()).chain(reader);
+    Ok((head, again))
+}
+
+/// Does this error (or one it wraps) come from a cancelled read?
+pub fn is_cancelled(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.is::<Cancelled>() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            if io.get_ref().is_some_and(|inner| inner.is::<Cancelled>()) {
+                return true;
+            }
+        }
+        cur = e.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NoProgress;
+
+    #[test]
+    fn hashes_what_it_reads() {
+        let mut r = HashingReader::new(&b"abc"[..], None, Cancel::new(), &NoProgress);
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        let (sha, n, _) = r.take_digests();
+        assert_eq!(n, 3);
+        assert_eq!(
+            sha,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn cancelled_reads_fail() {
+        let cancel = Cancel::new();
+        cancel.set();
+        let mut r = HashingReader::new(&b"abc"[..], None, cancel, &NoProgress);
+        let err = r.read(&mut [0u8; 3]).unwrap_err();
+        assert!(is_cancelled(&err));
+    }
+
+    #[test]
+    fn peek_gives_the_bytes_back() {
+        let (head, mut rest) = peek(&b"hello world"[..], 5).unwrap();
+        assert_eq!(head, b"hello");
+        let mut all = String::new();
+        rest.read_to_string(&mut all).unwrap();
+        assert_eq!(all, "hello world");
+    }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::archive::Format;
-use crate::verify::{SignatureReport, TrustStore};
+use crate::verify::SignatureReport;
 
 /// A decryption failure (exit 6). Never contains a secret.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -87,9 +87,9 @@ pub fn open<'a, R: Read + Send + 'a>(
     format: Format,
     input: R,
     identities: &Identities,
-    store: Option<&TrustStore>,
+    certs: &[sequoia_openpgp::Cert],
 ) -> Result<Decrypted<'a>, DecryptError> {
-    let _ = (input, identities, store);
+    let _ = (input, identities, certs, &identities.passphrase);
     Err(DecryptError::Unsupported(format!(
         "{} decryption is not implemented",
         format.name()

@@ -44,6 +44,10 @@ impl TrustStore {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+    /// The trusted OpenPGP certificates (for inline signatures of encrypted archives).
+    pub fn openpgp_certs(&self) -> &[sequoia_openpgp::Cert] {
+        &[]
+    }
 }
 
 /// Detached signatures over the archive, parsed and validated.

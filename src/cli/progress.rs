@@ -1,0 +1,47 @@
+//! The indicatif implementation of the library's `Progress` (stderr, terminals only).
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use projectrestore::Progress;
+
+/// A progress bar over the stored bytes.
+pub struct Bar {
+    bar: ProgressBar,
+}
+
+impl Bar {
+    /// A bar on stderr, hidden unless stderr is a terminal (and not `quiet`).
+    pub fn new(visible: bool) -> Self {
+        let target = if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        Bar { bar }
+    }
+}
+
+impl Progress for Bar {
+    fn phase(&self, name: &str, total: Option<u64>) {
+        let template = if total.is_some() {
+            "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}"
+        } else {
+            "{prefix:>10} {spinner} {bytes} {bytes_per_sec}"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            self.bar.set_style(style.progress_chars("=> "));
+        }
+        self.bar.set_prefix(name.to_string());
+        self.bar.set_position(0);
+        self.bar.set_length(total.unwrap_or(0));
+        if total.is_none() {
+            self.bar.unset_length();
+        }
+    }
+    fn advance(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+    fn done(&self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,166 @@
+//! Latest-backup discovery in a projectclone backup directory.
+//!
+//! projectclone names archives `YYYY-MM-DD_HHMMSS-PROJECT-NOTE.tar.gz` and writes
+//! `.sha256` sidecars and `backup_*.log` files beside them; only archives are listed.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::source::SourceError;
+
+/// projectclone's naming (and its encrypted or zstd variants).
+pub const DEFAULT_PATTERN: &str = "????-??-??_??????-*.tar*";
+
+/// Sidecar suffixes that are never archives themselves.
+const SIDECARS: [&str; 4] = ["sha256", "minisig", "sig", "asc"];
+
+/// One archive in a backup directory.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Backup {
+    /// Full path.
+    pub path: PathBuf,
+    /// File name (escaped for display).
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The time in the name (`YYYY-MM-DD HH:MM:SS`), if it follows projectclone's naming.
+    pub date: Option<String>,
+    /// Modification time, RFC 3339.
+    pub modified: String,
+    /// Which sidecars exist: `sha256`, `minisig`, `sig`, `asc`.
+    pub sidecars: Vec<&'static str>,
+    #[serde(skip)]
+    sort_key: (String, SystemTime),
+}
+
+/// `~/project_backups`.
+pub fn default_backup_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join("project_backups")
+}
+
+/// The archives in `dir` whose names match `pattern`, newest first.
+pub fn list(dir: &Path, pattern: &str) -> Result<Vec<Backup>, SourceError> {
+    let glob = glob::Pattern::new(pattern).map_err(|e| {
+        SourceError::NotFound(format!("--pattern {pattern:?} is not a valid glob: {e}"))
+    })?;
+    let io_err = |source| SourceError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !glob.matches(&name)
+            || SIDECARS.iter().any(|s| name.ends_with(&format!(".{s}")))
+            || (name.starts_with("backup_") && name.ends_with(".log"))
+        {
+            continue;
+        }
+        let meta = entry.metadata().map_err(io_err)?;
+        if !meta.is_file() {
+            continue;
+        }
+        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        let path = entry.path();
+        let sidecars = SIDECARS
+            .iter()
+            .copied()
+            .filter(|s| {
+                let mut n = path.as_os_str().to_os_string();
+                n.push(format!(".{s}"));
+                Path::new(&n).is_file()
+            })
+            .collect();
+        let date = name_date(&name);
+        out.push(Backup {
+            name: crate::report::escape(&name),
+            size: meta.len(),
+            modified: humantime::format_rfc3339_seconds(modified).to_string(),
+            sidecars,
+            sort_key: (date.clone().unwrap_or_default(), modified),
+            date,
+            path,
+        });
+    }
+    out.sort_by(|a, b| b.sort_key.cmp(&a.sort_key));
+    Ok(out)
+}
+
+/// The newest archive in `dir` matching `pattern`.
+pub fn latest(dir: &Path, pattern: &str) -> Result<Backup, SourceError> {
+    list(dir, pattern)?.into_iter().next().ok_or_else(|| {
+        SourceError::NotFound(format!(
+            "no archive matching {pattern:?} in {}; give the archive path, or --backup-dir/--pattern",
+            dir.display()
+        ))
+    })
+}
+
+/// `2024-01-31_235959-…` → `2024-01-31 23:59:59`.
+fn name_date(name: &str) -> Option<String> {
+    let b = name.as_bytes();
+    if b.len() < 17 {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let shape = digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'_'
+        && digits(11..17);
+    shape.then(|| {
+        format!(
+            "{} {}:{}:{}",
+            &name[0..10],
+            &name[11..13],
+            &name[13..15],
+            &name[15..17]
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_first_and_sidecars_are_not_archives() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [
+            "2024-01-01_120000-proj-a.tar.gz",
+            "2024-03-01_090000-proj-b.tar.gz",
+            "2024-03-01_090000-proj-b.tar.gz.sha256",
+            "2024-02-01_000000-proj-c.tar.zst",
+            "backup_2024-03-01.log",
+            "notes.txt",
+        ] {
+            std::fs::write(dir.path().join(n), b"x").unwrap();
+        }
+        let list = list(dir.path(), DEFAULT_PATTERN).unwrap();
+        let names: Vec<_> = list.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "2024-03-01_090000-proj-b.tar.gz",
+                "2024-02-01_000000-proj-c.tar.zst",
+                "2024-01-01_120000-proj-a.tar.gz"
+            ]
+        );
+        assert_eq!(list[0].sidecars, ["sha256"]);
+        assert_eq!(list[0].date.as_deref(), Some("2024-03-01 09:00:00"));
+        assert_eq!(latest(dir.path(), DEFAULT_PATTERN).unwrap().name, names[0]);
+    }
+
+    #[test]
+    fn empty_directory_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = latest(dir.path(), DEFAULT_PATTERN).unwrap_err().to_string();
+        assert!(err.contains("no archive matching"), "{err}");
+    }
+}

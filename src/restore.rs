@@ -1,0 +1,522 @@
+//! The pipeline, composed in one place: source → digests → decrypt → decompress →
+//! validator → sink → gate → commit.
+
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
+
+use crate::archive::{
+    self, ArchiveError, EntryPolicy, ExtractError, Format, Limits, NullSink, Sink, Summary,
+};
+use crate::commit::{DestState, GenerationMeta, StateDir};
+use crate::decrypt::{self, DecryptStatus, Identities, PassphraseOptions};
+use crate::report::{ChecksumReport, Report};
+use crate::source::{self, Cancel, HashingReader, Input};
+use crate::stage::{StageError, StageOptions, StagingWriter};
+use crate::verify::{self, checksum, Outcome, SigPolicy, Signatures, TrustStore};
+use crate::{Error, Progress};
+
+/// How many passes over a seekable archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PassMode {
+    /// Verify first when there is something to verify and the input can be read twice.
+    #[default]
+    Auto,
+    /// Pass 1 checks signatures and checksums; pass 2 extracts (DESIGN.md default).
+    VerifyFirst,
+    /// One pass; the staging gate protects the destination.
+    SinglePass,
+}
+
+/// Everything a restore (or a verification) needs.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Where the stored bytes come from.
+    pub input: Option<Input>,
+    /// The destination; `None` verifies only.
+    pub dest: Option<PathBuf>,
+    /// Do the whole pass but write nothing.
+    pub dry_run: bool,
+    /// Detached signature files (`--signature`); when empty, sidecars are used.
+    pub signatures: Vec<PathBuf>,
+    /// Trust-store paths.
+    pub trust: Vec<PathBuf>,
+    /// Signature policy.
+    pub sig_policy: SigPolicy,
+    /// `--checksum FILE`; when `None`, an `ARCHIVE.sha256` sidecar is used.
+    pub checksum: Option<PathBuf>,
+    /// Decryption identities.
+    pub identities: Vec<PathBuf>,
+    /// Passphrase sources.
+    pub passphrase: PassphraseOptions,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Entry policy.
+    pub policy: EntryPolicy,
+    /// Verify-first or single pass.
+    pub mode: PassMode,
+    /// Generations to keep.
+    pub keep: usize,
+    /// Wait for the lock instead of failing with exit 3.
+    pub wait: bool,
+    /// Replace a non-empty directory projectrestore did not create.
+    pub yes: bool,
+    /// Apply archive ownership (root only).
+    pub same_owner: bool,
+    /// Set by signal handlers.
+    pub cancel: Cancel,
+}
+
+/// Asks the user a yes/no question; the library never prints, the caller does.
+pub trait Confirm {
+    /// `true` to go on.
+    fn confirm(&mut self, question: &str) -> bool;
+}
+
+/// Never confirms: for scripts and tests.
+pub struct NoConfirm;
+
+impl Confirm for NoConfirm {
+    fn confirm(&mut self, _question: &str) -> bool {
+        false
+    }
+}
+
+/// What verification requires, loaded before any byte of the archive is read.
+struct Checks {
+    store: TrustStore,
+    signatures: Signatures,
+    checksum: Option<checksum::ExpectedChecksum>,
+}
+
+impl Checks {
+    fn load(opts: &Options, input: &Input) -> Result<Self, Error> {
+        let store = TrustStore::load(&opts.trust)?;
+        let files = match (&opts.signatures[..], input) {
+            ([], Input::File(path)) => Signatures::sidecars(path),
+            _ => opts.signatures.clone(),
+        };
+        let signatures = Signatures::load(&files)?;
+        let checksum_file = match (&opts.checksum, input) {
+            (Some(f), _) => Some(f.clone()),
+            (None, Input::File(path)) => checksum::sidecar(path),
+            (None, Input::Stdin) => None,
+        };
+        let checksum = checksum_file
+            .map(|f| checksum::load(&f, input.file_name().as_deref()))
+            .transpose()?;
+        Ok(Checks {
+            store,
+            signatures,
+            checksum,
+        })
+    }
+
+    /// Is anything to be verified?
+    fn any(&self) -> bool {
+        !self.store.is_empty() || !self.signatures.is_empty() || self.checksum.is_some()
+    }
+
+    /// The gate: checksum, then signatures. Fills the report either way.
+    fn decide(
+        &self,
+        sha256: &str,
+        digests: Option<verify::Digester>,
+        inline: &DecryptStatus,
+        opts: &Options,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        if let Some(expected) = &self.checksum {
+            let matched = expected.sha256 == sha256;
+            report.checksum = Some(ChecksumReport {
+                file: expected.file.clone(),
+                expected: expected.sha256.clone(),
+                matched,
+            });
+            if !matched {
+                return Err(verify::VerifyError::Checksum(format!(
+                    "SHA-256 of the archive is {sha256} but {} says {}; the archive was changed or damaged",
+                    expected.file, expected.sha256
+                ))
+                .into());
+            }
+        }
+        let digests = digests.unwrap_or_default().finish();
+        let mut verdict =
+            verify::evaluate(&self.store, &self.signatures, digests, &opts.sig_policy);
+        verdict
+            .signatures
+            .extend(inline.inline_signatures.iter().cloned());
+        let outcome = verdict.outcome.clone();
+        report.signatures = Some(verdict);
+        match outcome {
+            Outcome::Failed { reason } => Err(verify::VerifyError::Policy(reason).into()),
+            Outcome::UnsignedAllowed { reason } => {
+                report.warnings.push(format!(
+                    "UNSIGNED: restoring without a trusted signature (--allow-unsigned): {reason}"
+                ));
+                Ok(())
+            }
+            Outcome::Verified { .. } | Outcome::NotRequired => Ok(()),
+        }
+    }
+}
+
+/// Run a restore (or, with `dest: None` or `dry_run`, the whole pass without writes).
+pub fn run(
+    opts: &Options,
+    progress: &dyn Progress,
+    confirm: &mut dyn Confirm,
+) -> Result<Report, Error> {
+    let started = Instant::now();
+    let input = opts
+        .input
+        .clone()
+        .ok_or_else(|| Error::Usage("no archive given".into()))?;
+    let checks = Checks::load(opts, &input)?;
+    let seekable = input.is_seekable();
+    let verify_first = match opts.mode {
+        PassMode::SinglePass => false,
+        PassMode::VerifyFirst if !seekable => {
+            return Err(Error::Usage(
+                "--verify-first needs an archive file that can be read twice; standard input is read once (use --single-pass)".into(),
+            ))
+        }
+        PassMode::VerifyFirst => true,
+        PassMode::Auto => seekable && checks.any(),
+    };
+    let mut report = Report::new(&input, verify_first, opts.dry_run || opts.dest.is_none());
+
+    // Pass 1: digests only, no parser sees unauthenticated bytes.
+    let mut first_sha = None;
+    if verify_first {
+        let (reader, size) = input.open()?;
+        progress.phase("verifying", size);
+        let mut hashing = HashingReader::new(
+            reader,
+            Some(checks.signatures.digester()),
+            opts.cancel.clone(),
+            progress,
+        );
+        hashing
+            .drain()
+            .map_err(|e| read_error(&input, e, &opts.cancel))?;
+        let (sha, count, digester) = hashing.take_digests();
+        report.size = count;
+        report.sha256 = sha.clone();
+        checks.decide(&sha, digester, &DecryptStatus::default(), opts, &mut report)?;
+        first_sha = Some(sha);
+    }
+    if opts.cancel.is_set() {
+        return Err(Error::Interrupted);
+    }
+
+    let identities = Identities::load(&opts.identities, opts.passphrase.clone())?;
+    let write = !opts.dry_run && opts.dest.is_some();
+    let (reader, size) = input.open()?;
+    progress.phase(if write { "restoring" } else { "checking" }, size);
+    let digester = (!verify_first).then(|| checks.signatures.digester());
+    let mut hashing = HashingReader::new(reader, digester, opts.cancel.clone(), progress);
+
+    let (summary, status, staged) = if write {
+        let dest = opts.dest.clone().unwrap_or_default();
+        let state = StateDir::open(&dest)?;
+        let lock = state.lock(opts.wait)?;
+        let recovery = state.recover(&lock)?;
+        if recovery.swap != "none" || recovery.removed_staging > 0 {
+            report.warnings.push(format!(
+                "recovered an interrupted restore first: swap {}, {} stale staging director{} removed",
+                recovery.swap,
+                recovery.removed_staging,
+                if recovery.removed_staging == 1 { "y" } else { "ies" }
+            ));
+        }
+        if state.dest_state()? == DestState::Foreign && !opts.yes {
+            let question = format!(
+                "{} is not empty and was not restored by projectrestore. Replace it? The current tree is kept in {}/generations.",
+                dest.display(),
+                state.path().display()
+            );
+            if !confirm.confirm(&question) {
+                return Err(Error::NotConfirmed(format!(
+                    "{} is not empty and was not created by projectrestore; pass --yes to replace it (the current tree is kept as a generation)",
+                    dest.display()
+                )));
+            }
+        }
+        let staging = state.create_staging(&lock)?;
+        let staging_fd = staging
+            .fd
+            .try_clone()
+            .map_err(|e| stage_io("open", &staging.name, e))?;
+        let mut writer = StagingWriter::new(
+            staging_fd,
+            StageOptions {
+                same_owner: opts.same_owner,
+            },
+        );
+        let result = stream(
+            &mut hashing,
+            &identities,
+            &checks,
+            opts,
+            &mut writer,
+            &mut report,
+        );
+        let result = result.and_then(|(summary, status)| {
+            if opts.cancel.is_set() {
+                return Err(Error::Interrupted);
+            }
+            let stats = writer.finish()?;
+            report.warnings.extend(stats.warnings);
+            Ok((summary, status))
+        });
+        match result {
+            Ok((summary, status)) => (summary, status, Some((state, lock, staging))),
+            Err(e) => {
+                let e = gate_failure(
+                    e,
+                    &mut hashing,
+                    &checks,
+                    first_sha.as_deref(),
+                    opts,
+                    &mut report,
+                );
+                // Nothing outside staging was touched; remove staging and keep the error.
+                let _ = state.discard(&lock, staging);
+                return Err(e);
+            }
+        }
+    } else {
+        match stream(
+            &mut hashing,
+            &identities,
+            &checks,
+            opts,
+            &mut NullSink,
+            &mut report,
+        ) {
+            Ok((summary, status)) => (summary, status, None),
+            Err(e) => {
+                return Err(gate_failure(
+                    e,
+                    &mut hashing,
+                    &checks,
+                    first_sha.as_deref(),
+                    opts,
+                    &mut report,
+                ))
+            }
+        }
+    };
+
+    // The gate: every check has passed, or nothing is committed.
+    let (sha, count, digester) = hashing.take_digests();
+    report.size = count;
+    report.sha256 = sha.clone();
+    report.summary = summary;
+    let gate = match &first_sha {
+        Some(first) if *first != sha => Err(verify::VerifyError::Changed {
+            first: first.clone(),
+            second: sha.clone(),
+        }
+        .into()),
+        Some(_) if status.inline_signatures.is_empty() => Ok(()),
+        _ => checks.decide(&sha, digester, &status, opts, &mut report),
+    };
+    if let Err(e) = gate {
+        if let Some((state, lock, staging)) = staged {
+            let _ = state.discard(&lock, staging);
+        }
+        return Err(e);
+    }
+    if opts.cancel.is_set() {
+        if let Some((state, lock, staging)) = staged {
+            let _ = state.discard(&lock, staging);
+        }
+        return Err(Error::Interrupted);
+    }
+
+    if let Some((state, lock, staging)) = staged {
+        let meta = GenerationMeta {
+            archive: input.display(),
+            sha256: sha.clone(),
+            signers: report.signers(),
+            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        };
+        let committed = state.commit(&lock, staging, &meta)?;
+        report.replaced_generation = committed.replaced;
+        report.destination = Some(state.dest().display().to_string());
+        report.pruned = state.prune(&lock, opts.keep)?;
+    }
+    if report.encryption.is_some()
+        && matches!(
+            report.signature_outcome(),
+            Some(Outcome::UnsignedAllowed { .. })
+        )
+    {
+        report.warnings.push(
+            "this archive was encrypted but not signed by a trusted key: encryption does not prove who made it (age has no sender authentication); sign backups and restore with --trust".into(),
+        );
+    }
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    progress.done();
+    Ok(report)
+}
+
+/// One pass through decrypt → decompress → validate → sink.
+fn stream<R: Read + Send, S: Sink>(
+    hashing: &mut HashingReader<'_, R>,
+    identities: &Identities,
+    checks: &Checks,
+    opts: &Options,
+    sink: &mut S,
+    report: &mut Report,
+) -> Result<(Summary, DecryptStatus), Error>
+where
+    Error: From<S::Error>,
+{
+    let cancel = &opts.cancel;
+    let (head, stored) =
+        source::peek(&mut *hashing, archive::sniff::SNIFF_LEN).map_err(|e| io_error(e, cancel))?;
+    let outer = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
+    report.layers.push(outer);
+    let mut status_cell = None;
+    let plain: Box<dyn Read + Send + '_> = if outer.is_encrypted() {
+        let decrypted = decrypt::open(outer, stored, identities, checks.store.openpgp_certs())?;
+        report.encryption = Some(decrypted.method.clone());
+        status_cell = Some(decrypted.status);
+        decrypted.reader
+    } else {
+        Box::new(stored)
+    };
+    let (head, plain) = source::peek(plain, archive::sniff::SNIFF_LEN)
+        .map_err(|e| decrypt_failure(&status_cell).unwrap_or_else(|| io_error(e, cancel)))?;
+    let inner = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
+    if inner.is_encrypted() {
+        return Err(ArchiveError::UnknownFormat(format!(
+            "{} inside {}: nested encryption is not supported",
+            inner.name(),
+            outer.name()
+        ))
+        .into());
+    }
+    if inner != outer {
+        report.layers.push(inner);
+    }
+    let tar = archive::decompress::decompressor(inner, plain, &opts.limits)?;
+    if inner != Format::Tar {
+        report.layers.push(Format::Tar);
+    }
+    let result = archive::extract(tar, &opts.limits, &opts.policy, sink);
+    let status = status_cell
+        .as_ref()
+        .map(|s| s.lock().map(|g| g.clone()).unwrap_or_default())
+        .unwrap_or_default();
+    match result {
+        Ok(summary) => Ok((summary, status)),
+        Err(e) => {
+            if cancel.is_set() || error_is_cancel(&e) {
+                return Err(Error::Interrupted);
+            }
+            if let Some(err) = status.error {
+                return Err(err.into());
+            }
+            Err(match e {
+                ExtractError::Archive(a) => a.into(),
+                ExtractError::Sink { source, .. } => source.into(),
+            })
+        }
+    }
+}
+
+fn error_is_cancel<E>(e: &ExtractError<E>) -> bool {
+    match e {
+        ExtractError::Archive(ArchiveError::Io(io)) => source::is_cancelled(io),
+        _ => false,
+    }
+}
+
+fn decrypt_failure(
+    status: &Option<std::sync::Arc<std::sync::Mutex<DecryptStatus>>>,
+) -> Option<Error> {
+    let guard = status.as_ref()?.lock().ok()?;
+    guard.error.clone().map(Error::from)
+}
+
+/// After a failed pass: when verification was asked for and has not been done,
+/// hash the rest of the input and let a failed verification be the reported cause
+/// (a tampered archive often also breaks decompression).
+fn gate_failure<R: Read>(
+    err: Error,
+    hashing: &mut HashingReader<'_, R>,
+    checks: &Checks,
+    first_sha: Option<&str>,
+    opts: &Options,
+    report: &mut Report,
+) -> Error {
+    if matches!(err, Error::Interrupted)
+        || opts.cancel.is_set()
+        || !checks.any()
+        || first_sha.is_some()
+    {
+        return if opts.cancel.is_set() {
+            Error::Interrupted
+        } else {
+            err
+        };
+    }
+    if hashing.drain().is_err() {
+        return err;
+    }
+    let (sha, count, digester) = hashing.take_digests();
+    report.sha256 = sha.clone();
+    report.size = count;
+    match checks.decide(&sha, digester, &DecryptStatus::default(), opts, report) {
+        Err(verification) => verification,
+        Ok(()) => err,
+    }
+}
+
+fn unknown_format(head: &[u8]) -> Error {
+    let shown: String = crate::report::escape_bytes(&head[..head.len().min(16)]);
+    ArchiveError::UnknownFormat(format!(
+        "the archive starts with {shown:?}, which is not tar, gzip, zstd, age or OpenPGP"
+    ))
+    .into()
+}
+
+fn io_error(e: io::Error, cancel: &Cancel) -> Error {
+    if cancel.is_set() || source::is_cancelled(&e) {
+        Error::Interrupted
+    } else {
+        ArchiveError::Io(e).into()
+    }
+}
+
+fn read_error(input: &Input, e: io::Error, cancel: &Cancel) -> Error {
+    if cancel.is_set() || source::is_cancelled(&e) {
+        Error::Interrupted
+    } else {
+        source::SourceError::Io {
+            path: input.display(),
+            source: e,
+        }
+        .into()
+    }
+}
+
+fn stage_io(op: &'static str, path: &str, source: io::Error) -> Error {
+    StageError::Io {
+        op,
+        path: path.to_string(),
+        source,
+    }
+    .into()
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Archive(ArchiveError::Io(e))
+    }
+}
