@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs, with apt, what building and testing projectrestore needs on a fresh
+# Debian machine. Does nothing when everything is present.
+#   build: pkg-config, libssl-dev (sequoia's openssl backend), libclang-dev (its bindgen)
+#   tests: gnupg, age, minisign, signify-openbsd, openssh-client, zstd, tar, python3
+set -euo pipefail
+packages=(pkg-config libssl-dev libclang-dev gcc
+          gnupg age minisign signify-openbsd openssh-client zstd tar python3)
+if [ "${1:-}" = "--bench" ]; then
+    packages+=(hyperfine time)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

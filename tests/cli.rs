@@ -1,0 +1,259 @@
+//! The command line end to end: round trips of archives made by GNU tar and by
+//! Python's tarfile (as projectclone writes them), the invariants of DESIGN.md
+//! (nothing written before the gate, dry runs write nothing, the lock, the swap and
+//! its generations, recovery after a crash at every step, signals), and exit codes.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::Command as Std;
+
+use common::*;
+
+fn run(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = bin().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+macro_rules! args {
+    ($($a:expr),* $(,)?) => { &[$(std::ffi::OsStr::new(&$a)),*] };
+}
+
+/// A small project tree with the things real projects have.
+fn make_tree(root: &Path) {
+    std::fs::create_dir_all(root.join("src/deep/er")).unwrap();
+    std::fs::write(root.join("README.md"), b"# project\n").unwrap();
+    std::fs::write(root.join("src/main.rs"), b"fn main() {}\n").unwrap();
+    std::fs::write(root.join("src/deep/er/empty"), b"").unwrap();
+    std::fs::write(root.join("src/deep/big.bin"), vec![7u8; 300_000]).unwrap();
+    let long = "x".repeat(120);
+    std::fs::write(root.join(format!("src/{long}.txt")), b"long name").unwrap();
+    std::fs::write(root.join("caf\u{e9}.txt"), b"unicode").unwrap();
+    std::fs::write(root.join("run.sh"), b"#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(root.join("run.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    symlink("src/main.rs", root.join("main-link")).unwrap();
+    std::fs::hard_link(root.join("README.md"), root.join("README.hard")).unwrap();
+}
+
+fn gnu_tar(src: &Path, out: &Path, flags: &[&str]) {
+    let status = Std::new("tar").args(flags).arg("-f").arg(out).arg("-C").arg(src).arg(".").status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn round_trip_gnu_tar_gzip_and_zstd_and_plain() {
+    if !have_tool("tar") || !have_tool("zstd") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    make_tree(&src);
+    let expected = snapshot(&src);
+    for (name, flags) in [
+        ("a.tar.gz", vec!["-cz"]),
+        ("a.tar.zst", vec!["--zstd", "-c"]),
+        ("a.tar", vec!["-c"]),
+        ("pax.tar.gz", vec!["--format=pax", "-cz"]),
+    ] {
+        let archive = tmp.path().join(name);
+        gnu_tar(&src, &archive, &flags);
+        let dest = tmp.path().join(format!("out-{name}"));
+        let (code, _, err) = run(args![OsStr::new("restore"), archive, "--to", dest]);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert_eq!(snapshot(&dest), expected, "{name}: restored tree differs");
+        assert_eq!(inode(&dest.join("README.md")), inode(&dest.join("README.hard")), "{name}: hardlink");
+    }
+}
+
+/// projectclone writes gzip over PAX tar with one top-level folder (made by Python's tarfile).
+#[test]
+fn projectclone_archive_with_strip_components() {
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = repo().join("fixtures/demo/2026-11-23_090000-demo-older.tar.gz");
+    let dest = tmp.path().join("proj");
+    let (code, out, err) = run(args![OsStr::new("restore"), archive, "--to", dest, "--strip-components", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("checksum: ok"), "the .sha256 sidecar is checked: {out}");
+    assert_eq!(std::fs::read_to_string(dest.join("docs/notes.txt")).unwrap(), "Backup note: older\n");
+    assert_eq!(std::fs::read_link(dest.join("NOTES")).unwrap().to_str(), Some("docs/notes.txt"));
+    assert_eq!(snapshot(&dest)["bin/run.sh"].1, 0o755);
+}
+
+#[test]
+fn restore_from_stdin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("d");
+    let t = zstd(&Tar::new().file("a.txt", b"from stdin").finish());
+    let out = bin().args(["restore", "-", "--to"]).arg(&dest).write_stdin(t).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(dest.join("a.txt")).unwrap(), b"from stdin");
+}
+
+/// Invariant: --dry-run and verify write nothing at all, not even the state directory.
+#[test]
+fn dry_run_and_verify_write_nothing() {
+    let scene = Scene::new();
+    let before = snapshot(&scene.parent);
+    let a = scene.archive("a.tar.gz", &gzip(&Tar::new().file("new.txt", b"x").finish()));
+    let (code, out, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--dry-run", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 files"), "{out}");
+    let (code, _, err) = run(args![OsStr::new("verify"), a]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(snapshot(&scene.parent), before);
+}
+
+#[test]
+fn json_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.tar");
+    std::fs::write(&a, Tar::new().file("a.txt", b"x").finish()).unwrap();
+    let (code, out, _) = run(args![OsStr::new("verify"), a, "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["files"], 1);
+    assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
+    let (code, out, _) = run(args![OsStr::new("verify"), tmp.path().join("missing.tar"), "--json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["exit_code"], 1);
+}
+
+/// A wrong .sha256 sidecar fails the gate with exit 4, and the destination is untouched.
+#[test]
+fn checksum_mismatch_is_exit_4() {
+    let scene = Scene::new();
+    let before = snapshot(&scene.dest);
+    let a = scene.archive("a.tar.gz", &gzip(&Tar::new().file("new.txt", b"x").finish()));
+    std::fs::write(scene.tmp.path().join("a.tar.gz.sha256"), format!("{}  a.tar.gz\n", "0".repeat(64))).unwrap();
+    for mode in ["--verify-first", "--single-pass"] {
+        let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--yes", mode]);
+        assert_eq!(code, 4, "{mode}: {err}");
+        assert!(err.contains("SHA-256"), "{err}");
+        assert_eq!(snapshot(&scene.dest), before);
+        assert!(scene.leftover_staging().is_empty());
+    }
+}
+
+/// A flipped byte breaks the gzip stream too; the reported cause is the checksum (exit 4).
+#[test]
+fn tampered_archive_reports_verification_not_parse_error() {
+    let scene = Scene::new();
+    let before = snapshot(&scene.dest);
+    let good = gzip(&Tar::new().file("new.txt", &vec![b'a'; 50_000]).finish());
+    let sum = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&good))
+    };
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    let a = scene.archive("a.tar.gz", &bad);
+    let ck = scene.tmp.path().join("SHA256SUMS");
+    std::fs::write(&ck, format!("{sum}  a.tar.gz\n")).unwrap();
+    for mode in ["--verify-first", "--single-pass"] {
+        let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--yes", "--checksum", ck, mode]);
+        assert_eq!(code, 4, "{mode}: {err}");
+        assert_eq!(snapshot(&scene.dest), before);
+    }
+}
+
+/// Invariant 5: a non-empty directory projectrestore did not create is replaced only
+/// with confirmation, and then kept as a generation.
+#[test]
+fn foreign_destination_needs_yes_and_is_kept() {
+    let scene = Scene::new();
+    let before = snapshot(&scene.dest);
+    let a = scene.archive("a.tar", &Tar::new().file("new.txt", b"new").finish());
+    let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--yes"), "{err}");
+    assert_eq!(snapshot(&scene.dest), before);
+    let (code, out, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("generation"), "{out}");
+    assert_eq!(names(&scene.dest), ["new.txt"]);
+    let gens = names(&scene.state().join("generations"));
+    assert_eq!(gens.len(), 1);
+    let kept = scene.state().join("generations").join(&gens[0]).join("tree");
+    assert_eq!(snapshot(&kept), before, "the replaced tree is kept whole");
+    // A managed destination needs no --yes the second time; --keep 1 prunes.
+    let b = scene.archive("b.tar", &Tar::new().file("newer.txt", b"newer").finish());
+    let (code, _, err) = run(args![OsStr::new("restore"), b, "--to", scene.dest, "--keep", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(names(&scene.dest), ["newer.txt"]);
+    assert_eq!(names(&scene.state().join("generations")).len(), 1);
+}
+
+/// Invariant: a held lock → exit 3 at once, destination untouched.
+#[test]
+fn held_lock_is_exit_3() {
+    if !have_tool("flock") {
+        return;
+    }
+    let scene = Scene::new();
+    let before = snapshot(&scene.dest);
+    let a = scene.archive("a.tar", &Tar::new().file("new.txt", b"new").finish());
+    // A first restore creates the state directory and its lock file.
+    let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--yes", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::create_dir_all(scene.state()).unwrap();
+    std::fs::set_permissions(scene.state(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let lock = scene.state().join("lock");
+    std::fs::write(&lock, b"").unwrap();
+    let mut holder = Std::new("flock").arg(&lock).args(["sleep", "30"]).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--yes"]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(snapshot(&scene.dest), before);
+}
+
+#[test]
+fn usage_errors_are_exit_64() {
+    let (code, _, _) = run(args![OsStr::new("restore"), "--no-such-flag"]);
+    assert_eq!(code, 64);
+    let (code, _, _) = run(args![OsStr::new("restore"), "a.tar"]);
+    assert_eq!(code, 64, "--to is required");
+    let (code, out, _) = run(args![OsStr::new("restore"), "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Examples:"));
+}
+
+#[test]
+fn list_and_latest_backup_discovery() {
+    let dir = repo().join("fixtures/demo");
+    let (code, out, err) = run(args![OsStr::new("list"), "--backup-dir", dir]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains("2026-11-24_120000-demo-initial.tar.gz"), "newest first: {out}");
+    assert!(!out.contains("backup_2026"), "logs are not archives: {out}");
+    assert!(!out.contains(".sha256\n"), "sidecars are not archives: {out}");
+    // Without ARCHIVE: the newest plain backup matching the pattern.
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("p");
+    let (code, _, err) = run(args![
+        OsStr::new("restore"), "--backup-dir", dir, "--pattern", "*-demo-*.tar.gz", "--to", dest, "--strip-components", "1"
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(dest.join("docs/notes.txt")).unwrap(), "Backup note: initial\n");
+}
+
+#[test]
+fn recover_without_anything_to_do_is_a_no_op() {
+    let scene = Scene::new();
+    let before = snapshot(&scene.parent);
+    let (code, out, err) = run(args![OsStr::new("recover"), scene.dest]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("no interrupted swap"), "{out}");
+    assert_eq!(snapshot(&scene.parent), before);
+}
+
+use std::ffi::OsStr;
