@@ -160,3 +160,8 @@ pub fn recover_dir(dest: &Path) -> Result<Recovery, CommitError> {
         removed_staging: 0,
     })
 }
+
+/// Named steps where `PROJECTRESTORE_CRASH_AT` aborts the process (crash tests).
+pub fn crash_points() -> &'static [&'static str] {
+    &[]
+}

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Restore(a) => a.output.json,
         Command::Verify(a) => a.output.json,
         Command::List(a) => a.json,
+        Command::Decrypt(_) => false,
         Command::Recover(a) => a.json,
     };
     match run(cli, cancel) {
@@ -98,6 +99,21 @@ fn run(cli: Cli, cancel: Cancel) -> Result<(), Failure> {
             );
             let report = restore::run(&opts, &bar, &mut restore::NoConfirm)?;
             cli::output::report(&report, args.output.json, args.output.quiet)?;
+        }
+        Command::Decrypt(args) => {
+            let input = Input::from_arg(&args.archive);
+            let passphrase = projectrestore::decrypt::PassphraseOptions {
+                file: args.passphrase_file.clone(),
+                env: true,
+                prompt: io::stdin().is_terminal(),
+            };
+            projectrestore::restore::decrypt_to(
+                &input,
+                &args.identity,
+                passphrase,
+                args.output.as_deref(),
+                &cancel,
+            )?;
         }
         Command::List(args) => {
             let dir = args

@@ -520,3 +520,66 @@ impl From<io::Error> for Error {
         Error::Archive(ArchiveError::Io(e))
     }
 }
+
+/// `projectrestore decrypt`: write the decrypted stored stream to `output` (or
+/// stdout). The output file is written beside its final name and renamed into place
+/// only when the whole stream decrypted and authenticated; on failure it is removed.
+pub fn decrypt_to(
+    input: &Input,
+    identities: &[PathBuf],
+    passphrase: PassphraseOptions,
+    output: Option<&std::path::Path>,
+    cancel: &Cancel,
+) -> Result<(), Error> {
+    let identities = Identities::load(identities, passphrase)?;
+    let (reader, _) = input.open()?;
+    let mut hashing = HashingReader::new(reader, None, cancel.clone(), &crate::NoProgress);
+    let (head, stored) =
+        source::peek(&mut hashing, archive::sniff::SNIFF_LEN).map_err(|e| io_error(e, cancel))?;
+    let format = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
+    if !format.is_encrypted() {
+        return Err(Error::Usage(format!(
+            "{} is not encrypted (it is {})",
+            input.display(),
+            format.name()
+        )));
+    }
+    let decrypted = decrypt::open(format, stored, &identities, &[])?;
+    let status = decrypted.status;
+    let mut reader = decrypted.reader;
+    let fail = |e: io::Error| -> Error {
+        decrypt_failure(&Some(status.clone())).unwrap_or_else(|| io_error(e, cancel))
+    };
+    match output {
+        None => {
+            let mut stdout = io::stdout().lock();
+            io::copy(&mut reader, &mut stdout).map_err(|e| {
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    Error::from(e)
+                } else {
+                    fail(e)
+                }
+            })?;
+        }
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".projectrestore-decrypt-")
+                .tempfile_in(dir)
+                .map_err(|e| stage_io("create", &dir.display().to_string(), e))?;
+            io::copy(&mut reader, tmp.as_file_mut()).map_err(fail)?;
+            tmp.as_file()
+                .sync_all()
+                .map_err(|e| stage_io("fsync", &path.display().to_string(), e))?;
+            tmp.persist(path)
+                .map_err(|e| stage_io("rename", &path.display().to_string(), e.error))?;
+        }
+    }
+    if let Some(e) = decrypt_failure(&Some(status)) {
+        return Err(e);
+    }
+    Ok(())
+}

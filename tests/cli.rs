@@ -36,13 +36,25 @@ fn make_tree(root: &Path) {
     std::fs::write(root.join(format!("src/{long}.txt")), b"long name").unwrap();
     std::fs::write(root.join("caf\u{e9}.txt"), b"unicode").unwrap();
     std::fs::write(root.join("run.sh"), b"#!/bin/sh\n").unwrap();
-    std::fs::set_permissions(root.join("run.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        root.join("run.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     symlink("src/main.rs", root.join("main-link")).unwrap();
     std::fs::hard_link(root.join("README.md"), root.join("README.hard")).unwrap();
 }
 
 fn gnu_tar(src: &Path, out: &Path, flags: &[&str]) {
-    let status = Std::new("tar").args(flags).arg("-f").arg(out).arg("-C").arg(src).arg(".").status().unwrap();
+    let status = Std::new("tar")
+        .args(flags)
+        .arg("-f")
+        .arg(out)
+        .arg("-C")
+        .arg(src)
+        .arg(".")
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -67,7 +79,11 @@ fn round_trip_gnu_tar_gzip_and_zstd_and_plain() {
         let (code, _, err) = run(args![OsStr::new("restore"), archive, "--to", dest]);
         assert_eq!(code, 0, "{name}: {err}");
         assert_eq!(snapshot(&dest), expected, "{name}: restored tree differs");
-        assert_eq!(inode(&dest.join("README.md")), inode(&dest.join("README.hard")), "{name}: hardlink");
+        assert_eq!(
+            inode(&dest.join("README.md")),
+            inode(&dest.join("README.hard")),
+            "{name}: hardlink"
+        );
     }
 }
 
@@ -77,11 +93,27 @@ fn projectclone_archive_with_strip_components() {
     let tmp = tempfile::tempdir().unwrap();
     let archive = repo().join("fixtures/demo/2026-11-23_090000-demo-older.tar.gz");
     let dest = tmp.path().join("proj");
-    let (code, out, err) = run(args![OsStr::new("restore"), archive, "--to", dest, "--strip-components", "1"]);
+    let (code, out, err) = run(args![
+        OsStr::new("restore"),
+        archive,
+        "--to",
+        dest,
+        "--strip-components",
+        "1"
+    ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("checksum: ok"), "the .sha256 sidecar is checked: {out}");
-    assert_eq!(std::fs::read_to_string(dest.join("docs/notes.txt")).unwrap(), "Backup note: older\n");
-    assert_eq!(std::fs::read_link(dest.join("NOTES")).unwrap().to_str(), Some("docs/notes.txt"));
+    assert!(
+        out.contains("checksum: ok"),
+        "the .sha256 sidecar is checked: {out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dest.join("docs/notes.txt")).unwrap(),
+        "Backup note: older\n"
+    );
+    assert_eq!(
+        std::fs::read_link(dest.join("NOTES")).unwrap().to_str(),
+        Some("docs/notes.txt")
+    );
     assert_eq!(snapshot(&dest)["bin/run.sh"].1, 0o755);
 }
 
@@ -90,8 +122,18 @@ fn restore_from_stdin() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("d");
     let t = zstd(&Tar::new().file("a.txt", b"from stdin").finish());
-    let out = bin().args(["restore", "-", "--to"]).arg(&dest).write_stdin(t).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["restore", "-", "--to"])
+        .arg(&dest)
+        .write_stdin(t)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(std::fs::read(dest.join("a.txt")).unwrap(), b"from stdin");
 }
 
@@ -100,8 +142,18 @@ fn restore_from_stdin() {
 fn dry_run_and_verify_write_nothing() {
     let scene = Scene::new();
     let before = snapshot(&scene.parent);
-    let a = scene.archive("a.tar.gz", &gzip(&Tar::new().file("new.txt", b"x").finish()));
-    let (code, out, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--dry-run", "--yes"]);
+    let a = scene.archive(
+        "a.tar.gz",
+        &gzip(&Tar::new().file("new.txt", b"x").finish()),
+    );
+    let (code, out, err) = run(args![
+        OsStr::new("restore"),
+        a,
+        "--to",
+        scene.dest,
+        "--dry-run",
+        "--yes"
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("1 files"), "{out}");
     let (code, _, err) = run(args![OsStr::new("verify"), a]);
@@ -119,7 +171,11 @@ fn json_report() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["summary"]["files"], 1);
     assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
-    let (code, out, _) = run(args![OsStr::new("verify"), tmp.path().join("missing.tar"), "--json"]);
+    let (code, out, _) = run(args![
+        OsStr::new("verify"),
+        tmp.path().join("missing.tar"),
+        "--json"
+    ]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["exit_code"], 1);
@@ -130,10 +186,24 @@ fn json_report() {
 fn checksum_mismatch_is_exit_4() {
     let scene = Scene::new();
     let before = snapshot(&scene.dest);
-    let a = scene.archive("a.tar.gz", &gzip(&Tar::new().file("new.txt", b"x").finish()));
-    std::fs::write(scene.tmp.path().join("a.tar.gz.sha256"), format!("{}  a.tar.gz\n", "0".repeat(64))).unwrap();
+    let a = scene.archive(
+        "a.tar.gz",
+        &gzip(&Tar::new().file("new.txt", b"x").finish()),
+    );
+    std::fs::write(
+        scene.tmp.path().join("a.tar.gz.sha256"),
+        format!("{}  a.tar.gz\n", "0".repeat(64)),
+    )
+    .unwrap();
     for mode in ["--verify-first", "--single-pass"] {
-        let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--yes", mode]);
+        let (code, _, err) = run(args![
+            OsStr::new("restore"),
+            a,
+            "--to",
+            scene.dest,
+            "--yes",
+            mode
+        ]);
         assert_eq!(code, 4, "{mode}: {err}");
         assert!(err.contains("SHA-256"), "{err}");
         assert_eq!(snapshot(&scene.dest), before);
@@ -158,7 +228,16 @@ fn tampered_archive_reports_verification_not_parse_error() {
     let ck = scene.tmp.path().join("SHA256SUMS");
     std::fs::write(&ck, format!("{sum}  a.tar.gz\n")).unwrap();
     for mode in ["--verify-first", "--single-pass"] {
-        let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--yes", "--checksum", ck, mode]);
+        let (code, _, err) = run(args![
+            OsStr::new("restore"),
+            a,
+            "--to",
+            scene.dest,
+            "--yes",
+            "--checksum",
+            ck,
+            mode
+        ]);
         assert_eq!(code, 4, "{mode}: {err}");
         assert_eq!(snapshot(&scene.dest), before);
     }
@@ -181,11 +260,22 @@ fn foreign_destination_needs_yes_and_is_kept() {
     assert_eq!(names(&scene.dest), ["new.txt"]);
     let gens = names(&scene.state().join("generations"));
     assert_eq!(gens.len(), 1);
-    let kept = scene.state().join("generations").join(&gens[0]).join("tree");
+    let kept = scene
+        .state()
+        .join("generations")
+        .join(&gens[0])
+        .join("tree");
     assert_eq!(snapshot(&kept), before, "the replaced tree is kept whole");
     // A managed destination needs no --yes the second time; --keep 1 prunes.
     let b = scene.archive("b.tar", &Tar::new().file("newer.txt", b"newer").finish());
-    let (code, _, err) = run(args![OsStr::new("restore"), b, "--to", scene.dest, "--keep", "1"]);
+    let (code, _, err) = run(args![
+        OsStr::new("restore"),
+        b,
+        "--to",
+        scene.dest,
+        "--keep",
+        "1"
+    ]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(names(&scene.dest), ["newer.txt"]);
     assert_eq!(names(&scene.state().join("generations")).len(), 1);
@@ -201,13 +291,28 @@ fn held_lock_is_exit_3() {
     let before = snapshot(&scene.dest);
     let a = scene.archive("a.tar", &Tar::new().file("new.txt", b"new").finish());
     // A first restore creates the state directory and its lock file.
-    let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--yes", "--dry-run"]);
+    let (code, _, err) = run(args![
+        OsStr::new("restore"),
+        a,
+        "--to",
+        scene.dest,
+        "--yes",
+        "--dry-run"
+    ]);
     assert_eq!(code, 0, "{err}");
     std::fs::create_dir_all(scene.state()).unwrap();
-    std::fs::set_permissions(scene.state(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(
+        scene.state(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
     let lock = scene.state().join("lock");
     std::fs::write(&lock, b"").unwrap();
-    let mut holder = Std::new("flock").arg(&lock).args(["sleep", "30"]).spawn().unwrap();
+    let mut holder = Std::new("flock")
+        .arg(&lock)
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", scene.dest, "--yes"]);
     let _ = holder.kill();
@@ -233,17 +338,34 @@ fn list_and_latest_backup_discovery() {
     let (code, out, err) = run(args![OsStr::new("list"), "--backup-dir", dir]);
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].contains("2026-11-24_120000-demo-initial.tar.gz"), "newest first: {out}");
+    assert!(
+        lines[0].contains("2026-11-24_120000-demo-initial.tar.gz"),
+        "newest first: {out}"
+    );
     assert!(!out.contains("backup_2026"), "logs are not archives: {out}");
-    assert!(!out.contains(".sha256\n"), "sidecars are not archives: {out}");
+    assert!(
+        !out.contains(".sha256\n"),
+        "sidecars are not archives: {out}"
+    );
     // Without ARCHIVE: the newest plain backup matching the pattern.
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("p");
     let (code, _, err) = run(args![
-        OsStr::new("restore"), "--backup-dir", dir, "--pattern", "*-demo-*.tar.gz", "--to", dest, "--strip-components", "1"
+        OsStr::new("restore"),
+        "--backup-dir",
+        dir,
+        "--pattern",
+        "*-demo-*.tar.gz",
+        "--to",
+        dest,
+        "--strip-components",
+        "1"
     ]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(std::fs::read_to_string(dest.join("docs/notes.txt")).unwrap(), "Backup note: initial\n");
+    assert_eq!(
+        std::fs::read_to_string(dest.join("docs/notes.txt")).unwrap(),
+        "Backup note: initial\n"
+    );
 }
 
 #[test]

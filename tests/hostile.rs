@@ -25,7 +25,10 @@ fn attempt(scene: &Scene, bytes: &[u8], extra: &[&str]) -> Outcome {
         .args(extra)
         .output()
         .unwrap();
-    Outcome { code: out.status.code().unwrap_or(-1), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 /// The common assertions: exit code, message, nothing changed, nothing escaped.
@@ -36,17 +39,31 @@ fn refused_with(bytes: Vec<u8>, extra: &[&str], code: i32, message: &[&str]) {
     let out = attempt(&scene, &bytes, extra);
     assert_eq!(out.code, code, "exit code; stderr: {}", out.stderr);
     for m in message {
-        assert!(out.stderr.contains(m), "stderr should mention {m:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(m),
+            "stderr should mention {m:?}: {}",
+            out.stderr
+        );
     }
     assert_eq!(snapshot(&scene.dest), before, "destination changed");
     let mut allowed = parent_before.clone();
     allowed.push(".dest.projectrestore".into());
     allowed.sort();
     let now = names(&scene.parent);
-    assert!(now == parent_before || now == allowed, "something was created beside the destination: {now:?}");
-    assert!(scene.leftover_staging().is_empty(), "staging left behind: {:?}", scene.leftover_staging());
+    assert!(
+        now == parent_before || now == allowed,
+        "something was created beside the destination: {now:?}"
+    );
+    assert!(
+        scene.leftover_staging().is_empty(),
+        "staging left behind: {:?}",
+        scene.leftover_staging()
+    );
     for escaped in ["escaped", "escaped-dir"] {
-        assert!(!scene.parent.join(escaped).exists() && !scene.tmp.path().join(escaped).exists(), "{escaped} was written outside");
+        assert!(
+            !scene.parent.join(escaped).exists() && !scene.tmp.path().join(escaped).exists(),
+            "{escaped} was written outside"
+        );
     }
 }
 
@@ -65,12 +82,18 @@ fn absolute_path() {
 
 #[test]
 fn dotdot_escape() {
-    refused(Tar::new().file("../escaped", b"x").finish(), &["../escaped"]);
+    refused(
+        Tar::new().file("../escaped", b"x").finish(),
+        &["../escaped"],
+    );
 }
 
 #[test]
 fn dotdot_inside_path() {
-    refused(Tar::new().dir("a/").file("a/../../escaped", b"x").finish(), &["escaped"]);
+    refused(
+        Tar::new().dir("a/").file("a/../../escaped", b"x").finish(),
+        &["escaped"],
+    );
 }
 
 #[test]
@@ -81,20 +104,29 @@ fn dotdot_after_dot_prefix() {
 /// The ustar name is harmless; the PAX `path` record that overrides it escapes.
 #[test]
 fn dotdot_in_pax_path_override() {
-    let t = Tar::new().pax(PAX, &[("path", b"../escaped")]).file("harmless.txt", b"x").finish();
+    let t = Tar::new()
+        .pax(PAX, &[("path", b"../escaped")])
+        .file("harmless.txt", b"x")
+        .finish();
     refused(t, &["escaped"]);
 }
 
 /// The same through a GNU long-name header.
 #[test]
 fn dotdot_in_gnu_long_name() {
-    let t = Tar::new().gnu_long(GNU_LONGNAME, b"../escaped").file("harmless.txt", b"x").finish();
+    let t = Tar::new()
+        .gnu_long(GNU_LONGNAME, b"../escaped")
+        .file("harmless.txt", b"x")
+        .finish();
     refused(t, &["escaped"]);
 }
 
 #[test]
 fn symlink_pointing_outside() {
-    refused(Tar::new().symlink("link", "../../escaped-dir").finish(), &["link"]);
+    refused(
+        Tar::new().symlink("link", "../../escaped-dir").finish(),
+        &["link"],
+    );
 }
 
 #[test]
@@ -105,30 +137,54 @@ fn absolute_symlink() {
 /// The classic: a symlink to a directory outside, then a file written "through" it.
 #[test]
 fn file_beneath_symlink() {
-    let t = Tar::new().dir("inside/").symlink("link", "inside").file("link/escaped", b"x").finish();
+    let t = Tar::new()
+        .dir("inside/")
+        .symlink("link", "inside")
+        .file("link/escaped", b"x")
+        .finish();
     refused(t, &["link/escaped"]);
 }
 
 /// Each link looks harmless lexically, but `d/up` is the root, so `d/up/..` leaves it.
 #[test]
 fn symlink_chain_escape() {
-    let t = Tar::new().dir("d/").symlink("d/up", "..").symlink("esc", "d/up/..").finish();
+    let t = Tar::new()
+        .dir("d/")
+        .symlink("d/up", "..")
+        .symlink("esc", "d/up/..")
+        .finish();
     refused(t, &["esc"]);
 }
 
 #[test]
 fn hardlink_outside() {
-    refused(Tar::new().hardlink("hl", "../../etc/passwd").finish(), &["hl"]);
+    refused(
+        Tar::new().hardlink("hl", "../../etc/passwd").finish(),
+        &["hl"],
+    );
 }
 
 #[test]
 fn hardlink_to_missing_or_later_entry() {
-    refused(Tar::new().hardlink("hl", "later.txt").file("later.txt", b"x").finish(), &["hl"]);
+    refused(
+        Tar::new()
+            .hardlink("hl", "later.txt")
+            .file("later.txt", b"x")
+            .finish(),
+        &["hl"],
+    );
 }
 
 #[test]
 fn hardlink_to_symlink() {
-    refused(Tar::new().symlink("s", "x").file("x", b"x").hardlink("hl", "s").finish(), &["hl"]);
+    refused(
+        Tar::new()
+            .symlink("s", "x")
+            .file("x", b"x")
+            .hardlink("hl", "s")
+            .finish(),
+        &["hl"],
+    );
 }
 
 #[test]
@@ -138,57 +194,96 @@ fn hardlink_to_directory() {
 
 #[test]
 fn character_device() {
-    refused(Tar::new().header(b"dev", CHR, 0, b"", 0o644).finish(), &["dev"]);
+    refused(
+        Tar::new().header(b"dev", CHR, 0, b"", 0o644).finish(),
+        &["dev"],
+    );
 }
 
 #[test]
 fn block_device() {
-    refused(Tar::new().header(b"dev", BLK, 0, b"", 0o644).finish(), &["dev"]);
+    refused(
+        Tar::new().header(b"dev", BLK, 0, b"", 0o644).finish(),
+        &["dev"],
+    );
 }
 
 #[test]
 fn fifo() {
-    refused(Tar::new().header(b"pipe", FIFO, 0, b"", 0o644).finish(), &["pipe"]);
+    refused(
+        Tar::new().header(b"pipe", FIFO, 0, b"", 0o644).finish(),
+        &["pipe"],
+    );
 }
 
 #[test]
 fn unknown_entry_type() {
-    refused(Tar::new().header(b"odd", b'Z', 0, b"", 0o644).finish(), &["odd"]);
+    refused(
+        Tar::new().header(b"odd", b'Z', 0, b"", 0o644).finish(),
+        &["odd"],
+    );
 }
 
 #[test]
 fn gnu_sparse_refused_by_default() {
-    refused(Tar::new().header(b"sparse", GNU_SPARSE, 0, b"", 0o644).finish(), &["sparse"]);
+    refused(
+        Tar::new()
+            .header(b"sparse", GNU_SPARSE, 0, b"", 0o644)
+            .finish(),
+        &["sparse"],
+    );
 }
 
 /// A PAX size that disagrees with the header lets two parsers see different files.
 #[test]
 fn pax_size_disagrees_with_header() {
-    let t = Tar::new().pax(PAX, &[("size", b"1024")]).file("f.txt", b"short").finish();
+    let t = Tar::new()
+        .pax(PAX, &[("size", b"1024")])
+        .file("f.txt", b"short")
+        .finish();
     refused(t, &["f.txt"]);
 }
 
 #[test]
 fn pax_headers_back_to_back() {
-    let t = Tar::new().pax(PAX, &[("path", b"a.txt")]).pax(PAX, &[("path", b"b.txt")]).file("c.txt", b"x").finish();
+    let t = Tar::new()
+        .pax(PAX, &[("path", b"a.txt")])
+        .pax(PAX, &[("path", b"b.txt")])
+        .file("c.txt", b"x")
+        .finish();
     refused(t, &[]);
 }
 
 #[test]
 fn duplicate_path() {
-    refused(Tar::new().file("a.txt", b"first").file("a.txt", b"second").finish(), &["a.txt"]);
+    refused(
+        Tar::new()
+            .file("a.txt", b"first")
+            .file("a.txt", b"second")
+            .finish(),
+        &["a.txt"],
+    );
 }
 
 #[test]
 fn duplicate_after_normalisation() {
-    refused(Tar::new().file("a.txt", b"first").file("./a.txt", b"second").finish(), &["a.txt"]);
+    refused(
+        Tar::new()
+            .file("a.txt", b"first")
+            .file("./a.txt", b"second")
+            .finish(),
+        &["a.txt"],
+    );
 }
 
 #[test]
 fn duplicate_nfc_nfd() {
     let nfc = "caf\u{e9}.txt";
     let nfd = "cafe\u{301}.txt";
-    refused(Tar::new().file(nfc, b"first").file(nfd, b"second").finish(), &["caf"]);
+    refused(
+        Tar::new().file(nfc, b"first").file(nfd, b"second").finish(),
+        &["caf"],
+    );
 }
 
 #[test]
@@ -199,12 +294,22 @@ fn control_characters_in_name() {
         attempt(&scene, &t, &[])
     };
     assert_eq!(out.code, 5, "{}", out.stderr);
-    assert!(!out.stderr.contains('\x1b'), "the escape sequence reached the terminal: {:?}", out.stderr);
+    assert!(
+        !out.stderr.contains('\x1b'),
+        "the escape sequence reached the terminal: {:?}",
+        out.stderr
+    );
 }
 
 #[test]
 fn nul_in_pax_path() {
-    refused(Tar::new().pax(PAX, &[("path", b"a\0b")]).file("x", b"x").finish(), &[]);
+    refused(
+        Tar::new()
+            .pax(PAX, &[("path", b"a\0b")])
+            .file("x", b"x")
+            .finish(),
+        &[],
+    );
 }
 
 #[test]
@@ -224,7 +329,8 @@ fn missing_end_of_archive() {
 #[test]
 fn truncated_entry_data() {
     let mut t = Tar::new();
-    t.header(b"big.txt", REG, 100_000, b"", 0o644).raw(&[b'x'; 1000]);
+    t.header(b"big.txt", REG, 100_000, b"", 0o644)
+        .raw(&[b'x'; 1000]);
     refused(t.buf.clone(), &[]);
 }
 
@@ -237,7 +343,11 @@ fn bytes_after_gzip_stream() {
 
 #[test]
 fn too_many_files() {
-    let t = Tar::new().file("a", b"1").file("b", b"2").file("c", b"3").finish();
+    let t = Tar::new()
+        .file("a", b"1")
+        .file("b", b"2")
+        .file("c", b"3")
+        .finish();
     refused_with(t, &["--max-files", "2"], 5, &["--max-files"]);
 }
 
@@ -252,20 +362,31 @@ fn declared_size_over_max_bytes() {
 #[test]
 fn too_deep() {
     let deep = vec!["d"; 40].join("/") + "/f";
-    refused_with(Tar::new().file(&deep, b"x").finish(), &["--max-depth", "16"], 5, &["--max-depth"]);
+    refused_with(
+        Tar::new().file(&deep, b"x").finish(),
+        &["--max-depth", "16"],
+        5,
+        &["--max-depth"],
+    );
 }
 
 #[test]
 fn name_too_long() {
     let long = "n".repeat(300);
-    let t = Tar::new().pax(PAX, &[("path", long.as_bytes())]).file("x", b"x").finish();
+    let t = Tar::new()
+        .pax(PAX, &[("path", long.as_bytes())])
+        .file("x", b"x")
+        .finish();
     refused(t, &[]);
 }
 
 #[test]
 fn oversized_pax_header() {
     let big = "c".repeat(100_000);
-    let t = Tar::new().pax(PAX, &[("comment", big.as_bytes())]).file("x", b"x").finish();
+    let t = Tar::new()
+        .pax(PAX, &[("comment", big.as_bytes())])
+        .file("x", b"x")
+        .finish();
     refused_with(t, &["--max-pax-size", "64K"], 5, &["--max-pax-size"]);
 }
 
@@ -273,20 +394,26 @@ fn oversized_pax_header() {
 #[test]
 fn compression_bomb() {
     let mut t = Tar::new();
-    t.header(b"zeros.bin", REG, 32 << 20, b"", 0o644).data(&vec![0u8; 32 << 20]);
+    t.header(b"zeros.bin", REG, 32 << 20, b"", 0o644)
+        .data(&vec![0u8; 32 << 20]);
     let z = zstd(&t.finish());
     refused_with(z, &["--max-ratio", "100"], 5, &["ratio"]);
 }
 
 #[test]
 fn not_an_archive() {
-    refused(b"this is just text, not an archive at all".repeat(20), &["not tar"]);
+    refused(
+        b"this is just text, not an archive at all".repeat(20),
+        &["not tar"],
+    );
 }
 
 #[test]
 fn setuid_and_world_write_are_stripped() {
     let scene = Scene::new();
-    let t = Tar::new().file_mode("tool", b"#!/bin/sh\n", 0o4777).finish();
+    let t = Tar::new()
+        .file_mode("tool", b"#!/bin/sh\n", 0o4777)
+        .finish();
     let out = attempt(&scene, &t, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let snap = snapshot(&scene.dest);
@@ -296,7 +423,9 @@ fn setuid_and_world_write_are_stripped() {
 #[test]
 fn keep_permissions_keeps_them() {
     let scene = Scene::new();
-    let t = Tar::new().file_mode("tool", b"#!/bin/sh\n", 0o2775).finish();
+    let t = Tar::new()
+        .file_mode("tool", b"#!/bin/sh\n", 0o2775)
+        .finish();
     let out = attempt(&scene, &t, &["--keep-permissions"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(snapshot(&scene.dest)["tool"].1, 0o2775);
@@ -305,8 +434,18 @@ fn keep_permissions_keeps_them() {
 #[test]
 fn symlink_inside_the_tree_is_fine() {
     let scene = Scene::new();
-    let t = Tar::new().dir("docs/").file("docs/a.txt", b"a").symlink("latest", "docs/a.txt").symlink("docs/up", "../docs").finish();
+    let t = Tar::new()
+        .dir("docs/")
+        .file("docs/a.txt", b"a")
+        .symlink("latest", "docs/a.txt")
+        .symlink("docs/up", "../docs")
+        .finish();
     let out = attempt(&scene, &t, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(std::fs::read_link(scene.dest.join("latest")).unwrap().to_str(), Some("docs/a.txt"));
+    assert_eq!(
+        std::fs::read_link(scene.dest.join("latest"))
+            .unwrap()
+            .to_str(),
+        Some("docs/a.txt")
+    );
 }

@@ -41,6 +41,14 @@ The replaced tree is kept in .DIR.projectrestore/generations (see --keep).")]
   projectrestore verify backup.tar.gz --trust keys/
   projectrestore verify backup.tar.zst.age --trust keys/ -i key.txt --json")]
     Verify(VerifyCmd),
+    /// Write the decrypted stored stream (e.g. the .tar.zst inside a .age) for inspection.
+    #[command(after_help = "Examples:
+  projectrestore decrypt backup.tar.zst.age -i key.txt -o backup.tar.zst
+  projectrestore decrypt backup.tar.gz.gpg -i secret.asc | tar -tzf -
+
+Nothing is verified or extracted: use `verify` or `restore` for that. On any failure
+the partial output file is removed and the exit code is non-zero.")]
+    Decrypt(DecryptArgs),
     /// List the archives in a backup directory, newest first, with their sidecars.
     #[command(after_help = "Example:
   projectrestore list --backup-dir ~/project_backups")]
@@ -181,6 +189,21 @@ pub struct OutputArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    /// The encrypted archive, or `-` for standard input.
+    pub archive: PathBuf,
+    /// Decryption identity: age identity file, SSH private key or OpenPGP secret key (repeatable).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+    /// Read the passphrase from the first line of FILE.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Write here instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 /// The binary under test.
 pub fn bin() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("projectrestore").expect("binary");
-    cmd.env_remove("PROJECTRESTORE_PASSPHRASE").env_remove("PROJECTRESTORE_CRASH_AT");
+    cmd.env_remove("PROJECTRESTORE_PASSPHRASE")
+        .env_remove("PROJECTRESTORE_CRASH_AT");
     cmd
 }
 
@@ -52,7 +53,14 @@ impl Tar {
     }
 
     /// One ustar header block.
-    pub fn header(&mut self, name: &[u8], typeflag: u8, size: u64, link: &[u8], mode: u32) -> &mut Self {
+    pub fn header(
+        &mut self,
+        name: &[u8],
+        typeflag: u8,
+        size: u64,
+        link: &[u8],
+        mode: u32,
+    ) -> &mut Self {
         let mut h = [0u8; 512];
         h[..name.len().min(100)].copy_from_slice(&name[..name.len().min(100)]);
         octal(&mut h[100..108], u64::from(mode));
@@ -87,7 +95,8 @@ impl Tar {
     }
 
     pub fn file_mode(&mut self, name: &str, data: &[u8], mode: u32) -> &mut Self {
-        self.header(name.as_bytes(), REG, data.len() as u64, b"", mode).data(data)
+        self.header(name.as_bytes(), REG, data.len() as u64, b"", mode)
+            .data(data)
     }
 
     pub fn dir(&mut self, name: &str) -> &mut Self {
@@ -115,14 +124,16 @@ impl Tar {
             body.extend_from_slice(v);
             body.push(b'\n');
         }
-        self.header(b"././@PaxHeader", typeflag, body.len() as u64, b"", 0o644).data(&body)
+        self.header(b"././@PaxHeader", typeflag, body.len() as u64, b"", 0o644)
+            .data(&body)
     }
 
     /// A GNU long-name ('L') or long-link ('K') header.
     pub fn gnu_long(&mut self, typeflag: u8, value: &[u8]) -> &mut Self {
         let mut v = value.to_vec();
         v.push(0);
-        self.header(b"././@LongLink", typeflag, v.len() as u64, b"", 0o644).data(&v)
+        self.header(b"././@LongLink", typeflag, v.len() as u64, b"", 0o644)
+            .data(&v)
     }
 
     pub fn raw(&mut self, bytes: &[u8]) -> &mut Self {
@@ -166,14 +177,21 @@ pub fn snapshot(root: &Path) -> Snapshot {
 
 fn walk(root: &Path, p: &Path, out: &mut Snapshot) {
     let meta = std::fs::symlink_metadata(p).expect("stat");
-    let rel = p.strip_prefix(root).expect("prefix").to_string_lossy().into_owned();
+    let rel = p
+        .strip_prefix(root)
+        .expect("prefix")
+        .to_string_lossy()
+        .into_owned();
     let mode = meta.permissions().mode() & 0o7777;
     if meta.file_type().is_symlink() {
         let t = std::fs::read_link(p).expect("readlink");
         out.insert(rel, ('l', 0, t.to_string_lossy().as_bytes().to_vec()));
     } else if meta.is_dir() {
         out.insert(rel, ('d', mode, Vec::new()));
-        let mut entries: Vec<_> = std::fs::read_dir(p).expect("readdir").map(|e| e.expect("entry").path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(p)
+            .expect("readdir")
+            .map(|e| e.expect("entry").path())
+            .collect();
         entries.sort();
         for e in entries {
             walk(root, &e, out);
@@ -186,7 +204,10 @@ fn walk(root: &Path, p: &Path, out: &mut Snapshot) {
 /// The names in a directory (not recursive).
 pub fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| rd.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -226,7 +247,10 @@ impl Scene {
 
     /// Staging directories left in the state directory.
     pub fn leftover_staging(&self) -> Vec<String> {
-        names(&self.state()).into_iter().filter(|n| n.starts_with("staging")).collect()
+        names(&self.state())
+            .into_iter()
+            .filter(|n| n.starts_with("staging"))
+            .collect()
     }
 }
 
@@ -238,7 +262,10 @@ pub fn have_tool(tool: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !found {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{tool} is required under CI=true but is not installed");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is required under CI=true but is not installed"
+        );
         eprintln!("skipping: {tool} is not installed");
     }
     found
