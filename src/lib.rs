@@ -10,6 +10,7 @@ pub mod commit;
 pub mod decrypt;
 pub mod discover;
 pub mod fs;
+pub mod pipe;
 pub mod report;
 pub mod restore;
 pub mod source;

@@ -408,7 +408,13 @@ where
     if inner != Format::Tar {
         report.layers.push(Format::Tar);
     }
-    let result = archive::extract(tar, &opts.limits, &opts.policy, sink);
+    // Two threads: this one parses, validates and writes; the pump reads, hashes,
+    // decrypts and decompresses, a bounded number of chunks ahead.
+    let (pump, piped) = crate::pipe::pipe();
+    let result = std::thread::scope(|s| {
+        s.spawn(move || pump.run(tar));
+        archive::extract(piped, &opts.limits, &opts.policy, sink)
+    });
     let status = status_cell
         .as_ref()
         .map(|s| s.lock().map(|g| g.clone()).unwrap_or_default())
