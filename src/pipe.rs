@@ -30,7 +30,16 @@ pub struct Pump {
 pub fn pipe() -> (Pump, PipeReader) {
     let (tx, rx) = mpsc::sync_channel(DEPTH);
     let (back, pool) = mpsc::sync_channel(DEPTH + 1);
-    (Pump { tx, pool }, PipeReader { rx, back, cur: Vec::new(), pos: 0, done: false })
+    (
+        Pump { tx, pool },
+        PipeReader {
+            rx,
+            back,
+            cur: Vec::new(),
+            pos: 0,
+            done: false,
+        },
+    )
 }
 
 impl Pump {
@@ -125,7 +134,12 @@ mod tests {
         let data: Vec<u8> = (0..5_000_000u32).map(|i| (i % 251) as u8).collect();
         let (pump, mut reader) = pipe();
         let got = std::thread::scope(|s| {
-            s.spawn(|| pump.run(Jagged { data: &data, step: 1 }));
+            s.spawn(|| {
+                pump.run(Jagged {
+                    data: &data,
+                    step: 1,
+                })
+            });
             let mut got = Vec::new();
             reader.read_to_end(&mut got).unwrap();
             got

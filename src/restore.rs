@@ -117,15 +117,8 @@ impl Checks {
         !self.store.is_empty() || !self.signatures.is_empty() || self.checksum.is_some()
     }
 
-    /// The gate: checksum, then signatures. Fills the report either way.
-    fn decide(
-        &self,
-        sha256: &str,
-        digests: Option<verify::Digester>,
-        inline: &DecryptStatus,
-        opts: &Options,
-        report: &mut Report,
-    ) -> Result<(), Error> {
+    /// The checksum half of the gate.
+    fn decide_checksum(&self, sha256: &str, report: &mut Report) -> Result<(), Error> {
         if let Some(expected) = &self.checksum {
             let matched = expected.sha256 == sha256;
             report.checksum = Some(ChecksumReport {
@@ -141,6 +134,20 @@ impl Checks {
                 .into());
             }
         }
+        Ok(())
+    }
+
+    /// The gate: checksum, then signatures (detached, and inline ones found while
+    /// decrypting). Fills the report either way.
+    fn decide(
+        &self,
+        sha256: &str,
+        digests: Option<verify::Digester>,
+        inline: &DecryptStatus,
+        opts: &Options,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        self.decide_checksum(sha256, report)?;
         let digests = digests.unwrap_or_default().finish();
         let mut verdict =
             verify::evaluate(&self.store, &self.signatures, digests, &opts.sig_policy);
@@ -189,6 +196,7 @@ pub fn run(
 
     // Pass 1: digests only, no parser sees unauthenticated bytes.
     let mut first_sha = None;
+    let mut deferred = None;
     if verify_first {
         let (reader, size) = input.open()?;
         progress.phase("verifying", size);
@@ -198,13 +206,25 @@ pub fn run(
             opts.cancel.clone(),
             progress,
         );
+        let (head, _) = source::peek(&mut hashing, archive::sniff::SNIFF_LEN)
+            .map_err(|e| read_error(&input, e, &opts.cancel))?;
         hashing
             .drain()
             .map_err(|e| read_error(&input, e, &opts.cancel))?;
         let (sha, count, digester) = hashing.take_digests();
         report.size = count;
         report.sha256 = sha.clone();
-        checks.decide(&sha, digester, &DecryptStatus::default(), opts, &mut report)?;
+        // A signed-and-encrypted OpenPGP message carries its signature inside: the
+        // signature decision waits for pass 2 (the gate still comes before commit).
+        if matches!(
+            archive::sniff(&head),
+            Some(Format::OpenPgp | Format::OpenPgpArmored)
+        ) {
+            checks.decide_checksum(&sha, &mut report)?;
+            deferred = digester;
+        } else {
+            checks.decide(&sha, digester, &DecryptStatus::default(), opts, &mut report)?;
+        }
         first_sha = Some(sha);
     }
     if opts.cancel.is_set() {
@@ -321,8 +341,14 @@ pub fn run(
             second: sha.clone(),
         }
         .into()),
-        Some(_) if status.inline_signatures.is_empty() => Ok(()),
-        _ => checks.decide(&sha, digester, &status, opts, &mut report),
+        Some(_) if deferred.is_none() => Ok(()),
+        _ => checks.decide(
+            &sha,
+            deferred.take().or(digester),
+            &status,
+            opts,
+            &mut report,
+        ),
     };
     if let Err(e) = gate {
         if let Some((state, lock, staging)) = staged {
