@@ -1,10 +1,64 @@
 //! Decompression (gzip, zstd) with a compression-ratio guard.
 //!
-//! STUB: implemented by the archive work.
+//! Multi-member gzip and multi-frame zstd (with skippable frames) are read whole;
+//! anything after the last member or frame is an error of the decompressor. The
+//! guard counts compressed bytes in and decompressed bytes out and stops a bomb
+//! early: once more than [`RATIO_GRACE`] bytes came out, output may not exceed
+//! `max_ratio` times the input.
 
-use std::io::Read;
+use std::io::{self, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use super::{ArchiveError, Format, Limits};
+
+/// Output allowed before the ratio is enforced (small archives of zeros are fine).
+pub const RATIO_GRACE: u64 = 16 << 20;
+
+/// The typed error the guard raises inside `io::Error` (found again by [`ratio_error`]).
+#[derive(Debug, thiserror::Error)]
+#[error("compression ratio over {limit}:1 ({output} bytes out of {input})")]
+pub struct RatioExceeded {
+    pub input: u64,
+    pub output: u64,
+    pub limit: u64,
+}
+
+/// Counts the bytes the decompressor takes from its input.
+struct Counted<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Checks the ratio of decompressed output to compressed input.
+struct RatioGuard<D> {
+    inner: D,
+    input: Arc<AtomicU64>,
+    output: u64,
+    limit: u64,
+}
+
+impl<D: Read> Read for RatioGuard<D> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.output += n as u64;
+        if self.output > RATIO_GRACE {
+            let input = self.input.load(Ordering::Relaxed).max(1);
+            if self.output / input >= self.limit {
+                return Err(io::Error::other(RatioExceeded { input, output: self.output, limit: self.limit }));
+            }
+        }
+        Ok(n)
+    }
+}
 
 /// A reader of the decompressed tar stream.
 pub fn decompressor<'a, R: Read + Send + 'a>(
@@ -12,9 +66,114 @@ pub fn decompressor<'a, R: Read + Send + 'a>(
     input: R,
     limits: &Limits,
 ) -> Result<Box<dyn Read + Send + 'a>, ArchiveError> {
-    let _ = limits;
-    match format {
-        Format::Tar => Ok(Box::new(input)),
-        other => Err(ArchiveError::UnknownFormat(other.name().into())),
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = Counted { inner: input, count: Arc::clone(&count) };
+    let inner: Box<dyn Read + Send + 'a> = match format {
+        Format::Tar => return Ok(Box::new(counted.inner)),
+        Format::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(256 << 10, counted))),
+        Format::Zstd => {
+            let mut d = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(256 << 10, counted))
+                .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
+            // Frames may declare windows up to 2 GiB (--long=31); refuse more.
+            d.window_log_max(31).map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
+            Box::new(d)
+        }
+        other => {
+            return Err(ArchiveError::UnknownFormat(format!("{} is not a compression format", other.name())));
+        }
+    };
+    Ok(Box::new(RatioGuard { inner, input: count, output: 0, limit: limits.max_ratio.max(1) }))
+}
+
+/// The ratio error inside an I/O error (possibly wrapped by the tar parser).
+pub fn ratio_error(err: &(dyn std::error::Error + 'static)) -> Option<ArchiveError> {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let found = e
+            .downcast_ref::<RatioExceeded>()
+            .or_else(|| e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).and_then(|i| i.downcast_ref::<RatioExceeded>()));
+        if let Some(r) = found {
+            return Some(ArchiveError::Limit {
+                what: "compression ratio",
+                value: r.output / r.input.max(1),
+                limit: r.limit,
+                flag: "--max-ratio",
+            });
+        }
+        cur = e.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn read_all(format: Format, data: &[u8], limits: &Limits) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        decompressor(format, data, limits).map_err(io::Error::other)?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn multi_member_gzip_is_read_whole() {
+        let mut data = gz(b"hello ");
+        data.extend(gz(b"world"));
+        assert_eq!(read_all(Format::Gzip, &data, &Limits::default()).unwrap(), b"hello world");
+    }
+
+    #[test]
+    fn garbage_after_gzip_is_an_error() {
+        let mut data = gz(b"hello");
+        data.extend_from_slice(b"garbage!");
+        assert!(read_all(Format::Gzip, &data, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn multi_frame_zstd_with_skippable_frame() {
+        let mut data = zstd::encode_all(&b"hello "[..], 1).unwrap();
+        // A skippable frame: magic 0x184D2A50, length 4, payload.
+        data.extend_from_slice(&[0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4]);
+        data.extend(zstd::encode_all(&b"world"[..], 1).unwrap());
+        assert_eq!(read_all(Format::Zstd, &data, &Limits::default()).unwrap(), b"hello world");
+    }
+
+    #[test]
+    fn garbage_after_zstd_is_an_error() {
+        let mut data = zstd::encode_all(&b"hello"[..], 1).unwrap();
+        data.extend_from_slice(b"garbage!");
+        assert!(read_all(Format::Zstd, &data, &Limits::default()).is_err());
+    }
+
+    /// A small frame that expands to a gigabyte of zeros is refused once the grace
+    /// is used up, long before the gigabyte is produced.
+    #[test]
+    fn zstd_bomb_is_refused_early() {
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 19).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..1024 {
+            enc.write_all(&zeros).unwrap();
+        }
+        let bomb = enc.finish().unwrap();
+        assert!(bomb.len() < 200_000, "{}", bomb.len());
+        let mut r = decompressor(Format::Zstd, &bomb[..], &Limits::default()).unwrap();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        let err = loop {
+            match r.read(&mut buf) {
+                Ok(0) => panic!("the bomb was read to the end"),
+                Ok(n) => total += n as u64,
+                Err(e) => break e,
+            }
+        };
+        assert!(total < 64 << 20, "read {total} bytes before refusing");
+        assert!(matches!(ratio_error(&err), Some(ArchiveError::Limit { what: "compression ratio", .. })));
     }
 }

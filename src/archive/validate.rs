@@ -1,10 +1,25 @@
 //! The tar validator: raw tar entries in, [`SafeEntry`] values out.
 //!
-//! STUB: implemented by the archive work.
+//! The `tar` crate parses headers (`entries_raw`: no interpretation of extension
+//! headers, no writes). PAX (`x`, `g`) and GNU long-name/long-link (`L`, `K`)
+//! headers are interpreted here, and every rule of the entry policy is applied to
+//! the final path, link target and size. The first broken rule rejects the archive
+//! (STYLE.md 9: reject, never skip).
 
-use std::io::Read;
+use std::cell::Cell;
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, Read};
+use std::rc::Rc;
 
-use super::{ArchiveError, EntryPolicy, ExtractError, Limits, Sink, Summary};
+use tar::EntryType;
+
+use super::decompress::ratio_error;
+use super::path::{fold_key, PathError, SafeRelPath};
+use super::{ArchiveError, EntryKind, EntryPolicy, ExtractError, Limits, SafeEntry, Sink, Summary};
+use crate::report::escape_bytes;
+
+/// How many symlinks one target may pass through before it is called a loop.
+const MAX_SYMLINK_HOPS: usize = 40;
 
 /// Read a whole tar stream, validate every entry and hand each to `sink`.
 ///
@@ -16,6 +31,549 @@ pub fn extract<R: Read, S: Sink>(
     policy: &EntryPolicy,
     sink: &mut S,
 ) -> Result<Summary, ExtractError<S::Error>> {
-    let _ = (tar, limits, policy, sink);
-    Err(ArchiveError::Malformed("not implemented".into()).into())
+    let pos = Rc::new(Cell::new(0u64));
+    let mut archive = tar::Archive::new(Position { inner: tar, pos: Rc::clone(&pos) });
+    let mut v = Validator::new(limits, policy);
+    {
+        let entries = archive.entries().map_err(classify)?.raw(true);
+        for entry in entries {
+            let mut entry = entry.map_err(classify)?;
+            v.entry(&mut entry, sink)?;
+        }
+    }
+    if v.pending.any() {
+        return Err(ArchiveError::Malformed("an extension header is not followed by an entry".into()).into());
+    }
+    v.check_symlinks()?;
+    // End of archive: the parser stops at EOF or after one zero block.
+    let consumed = pos.get();
+    if consumed == v.end {
+        return Err(ArchiveError::Malformed("the archive ends without the end-of-archive blocks (truncated?)".into()).into());
+    }
+    let mut rest = archive.into_inner();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut zeros = 0u64;
+    loop {
+        let n = match rest.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(classify(e).into()),
+        };
+        if buf[..n].iter().any(|b| *b != 0) {
+            return Err(ArchiveError::Malformed("data after the end of the archive".into()).into());
+        }
+        zeros += n as u64;
+    }
+    if zeros < 512 {
+        return Err(ArchiveError::Malformed("the archive has one end-of-archive block instead of two (truncated?)".into()).into());
+    }
+    Ok(v.summary)
+}
+
+/// Tracks how many bytes the parser has consumed.
+struct Position<R> {
+    inner: R,
+    pos: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Position<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos.set(self.pos.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Turn a read error into the archive stage's error: a ratio bomb is a limit, an
+/// operating-system error is I/O (exit 1), anything else is a malformed stream.
+fn classify(e: io::Error) -> ArchiveError {
+    if let Some(limit) = ratio_error(&e) {
+        return limit;
+    }
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<io::Error>() {
+            if io.raw_os_error().is_some() || io.get_ref().is_some_and(|i| i.is::<crate::source::Cancelled>()) {
+                return ArchiveError::Io(e);
+            }
+        }
+        cur = err.source();
+    }
+    // Decryption failures are reported by their own stage; their text is kept here.
+    ArchiveError::Malformed(e.to_string())
+}
+
+/// What a path is, as far as later entries are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Dir,
+    /// A parent created for an entry before its own directory entry came.
+    ImplicitDir,
+    File,
+    Symlink,
+    Hardlink,
+}
+
+/// Extension headers waiting for the entry they describe.
+#[derive(Default)]
+struct Pending {
+    pax: Option<Vec<(String, Vec<u8>)>>,
+    long_name: Option<Vec<u8>>,
+    long_link: Option<Vec<u8>>,
+}
+
+impl Pending {
+    fn any(&self) -> bool {
+        self.pax.is_some() || self.long_name.is_some() || self.long_link.is_some()
+    }
+
+    fn pax(&self, key: &str) -> Option<&[u8]> {
+        self.pax.as_ref()?.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice())
+    }
+}
+
+struct Validator<'a> {
+    limits: &'a Limits,
+    policy: &'a EntryPolicy,
+    seen: HashMap<String, Seen>,
+    symlinks: HashMap<String, (SafeRelPath, String)>,
+    pending: Pending,
+    entries: u64,
+    bytes: u64,
+    summary: Summary,
+    /// Where the parser should be after the last entry's data.
+    end: u64,
+}
+
+fn rejected(entry: &[u8], rule: impl Into<String>) -> ArchiveError {
+    ArchiveError::Rejected { entry: escape_bytes(entry), rule: rule.into() }
+}
+
+fn path_error(entry: &[u8], e: PathError) -> ArchiveError {
+    match e {
+        PathError::Rule(rule) => rejected(entry, rule),
+        PathError::Limit(what, value, limit, flag) => ArchiveError::Limit { what, value, limit, flag },
+    }
+}
+
+fn malformed(what: &str, e: io::Error) -> ArchiveError {
+    match classify(e) {
+        ArchiveError::Malformed(m) => ArchiveError::Malformed(format!("{what}: {m}")),
+        other => other,
+    }
+}
+
+fn parse_decimal(entry: &[u8], key: &str, v: &[u8]) -> Result<u64, ArchiveError> {
+    std::str::from_utf8(v)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| rejected(entry, format!("PAX {key} is not a number")))
+}
+
+impl<'a> Validator<'a> {
+    fn new(limits: &'a Limits, policy: &'a EntryPolicy) -> Self {
+        Validator {
+            limits,
+            policy,
+            seen: HashMap::new(),
+            symlinks: HashMap::new(),
+            pending: Pending::default(),
+            entries: 0,
+            bytes: 0,
+            summary: Summary::default(),
+            end: 0,
+        }
+    }
+
+    /// Read an extension header's data, bounded by the PAX size limit.
+    fn extension_data<R: Read>(&self, entry: &mut tar::Entry<'_, R>) -> Result<Vec<u8>, ArchiveError> {
+        let size = entry.size();
+        if size > self.limits.max_pax_bytes {
+            return Err(ArchiveError::Limit {
+                what: "extension header size",
+                value: size,
+                limit: self.limits.max_pax_bytes,
+                flag: "--max-pax-size",
+            });
+        }
+        let mut data = Vec::with_capacity(size as usize);
+        entry.read_to_end(&mut data).map_err(|e| malformed("extension header", e))?;
+        if (data.len() as u64) < size {
+            return Err(ArchiveError::Malformed("the archive ends inside an extension header".into()));
+        }
+        Ok(data)
+    }
+
+    fn pax_records(data: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ArchiveError> {
+        let mut out = Vec::new();
+        for ext in tar::PaxExtensions::new(data) {
+            let ext = ext.map_err(|e| ArchiveError::Malformed(format!("PAX header: {e}")))?;
+            let key = ext
+                .key()
+                .map_err(|_| ArchiveError::Malformed("PAX header: a key is not UTF-8".into()))?
+                .to_string();
+            if std::str::from_utf8(ext.value_bytes()).is_err() {
+                return Err(ArchiveError::Malformed(format!("PAX header: the value of {key} is not UTF-8")));
+            }
+            out.push((key, ext.value_bytes().to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn entry<R: Read, S: Sink>(
+        &mut self,
+        entry: &mut tar::Entry<'_, R>,
+        sink: &mut S,
+    ) -> Result<(), ExtractError<S::Error>> {
+        let size = entry.size();
+        self.end = entry.raw_file_position() + size.div_ceil(512) * 512;
+        let kind = entry.header().entry_type();
+        match kind {
+            EntryType::XHeader => {
+                if self.pending.pax.is_some() {
+                    return Err(rejected(b"PAX header", "two PAX headers in a row").into());
+                }
+                let data = self.extension_data(entry)?;
+                self.pending.pax = Some(Self::pax_records(&data)?);
+                return Ok(());
+            }
+            EntryType::XGlobalHeader => {
+                if self.pending.any() {
+                    return Err(rejected(b"PAX global header", "an extension header is followed by a global header").into());
+                }
+                let data = self.extension_data(entry)?;
+                for (key, _) in Self::pax_records(&data)? {
+                    if matches!(key.as_str(), "path" | "linkpath" | "size") || key.starts_with("GNU.sparse") {
+                        return Err(rejected(b"PAX global header", format!("a global header sets {key} for every entry")).into());
+                    }
+                }
+                return Ok(());
+            }
+            EntryType::GNULongName | EntryType::GNULongLink => {
+                let slot = if kind == EntryType::GNULongName { &self.pending.long_name } else { &self.pending.long_link };
+                if slot.is_some() {
+                    return Err(rejected(b"GNU long-name header", "two GNU long-name or long-link headers in a row").into());
+                }
+                let mut data = self.extension_data(entry)?;
+                while data.last() == Some(&0) {
+                    data.pop();
+                }
+                if kind == EntryType::GNULongName {
+                    self.pending.long_name = Some(data);
+                } else {
+                    self.pending.long_link = Some(data);
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let header = entry.header();
+        // The name after every override; both kinds of override at once is ambiguous.
+        let raw_name: Vec<u8> = match (pending.pax("path"), &pending.long_name) {
+            (Some(_), Some(_)) => {
+                return Err(rejected(&header.path_bytes(), "the path is given by both a PAX and a GNU long-name header").into())
+            }
+            (Some(p), None) => p.to_vec(),
+            (None, Some(l)) => l.clone(),
+            (None, None) => header.path_bytes().into_owned(),
+        };
+        let raw_link: Option<Vec<u8>> = match (pending.pax("linkpath"), &pending.long_link) {
+            (Some(_), Some(_)) => {
+                return Err(rejected(&raw_name, "the link target is given by both a PAX and a GNU long-link header").into())
+            }
+            (Some(p), None) => Some(p.to_vec()),
+            (None, Some(l)) => Some(l.clone()),
+            (None, None) => header.link_name_bytes().map(|c| c.into_owned()),
+        };
+        if let Some(pax_size) = pending.pax("size") {
+            let declared = parse_decimal(&raw_name, "size", pax_size)?;
+            if declared != size {
+                return Err(rejected(
+                    &raw_name,
+                    format!("the PAX size ({declared}) disagrees with the header size ({size})"),
+                )
+                .into());
+            }
+        }
+        if pending.pax.as_ref().is_some_and(|p| p.iter().any(|(k, _)| k.starts_with("GNU.sparse"))) || kind == EntryType::GNUSparse {
+            return Err(rejected(
+                &raw_name,
+                if self.policy.allow_sparse {
+                    "GNU sparse entries are not supported yet, even with --allow-sparse"
+                } else {
+                    "GNU sparse entry (pass --allow-sparse to accept sparse files)"
+                },
+            )
+            .into());
+        }
+
+        self.entries += 1;
+        if self.entries > self.limits.max_files {
+            return Err(ArchiveError::Limit {
+                what: "number of entries",
+                value: self.entries,
+                limit: self.limits.max_files,
+                flag: "--max-files",
+            }
+            .into());
+        }
+
+        // What the entry is. A V7 regular entry whose name ends in '/' is a directory.
+        let is_dir = kind == EntryType::Directory || (matches!(kind, EntryType::Regular) && raw_name.ends_with(b"/") && size == 0);
+        let shape = match kind {
+            _ if is_dir => Seen::Dir,
+            EntryType::Regular | EntryType::Continuous => Seen::File,
+            EntryType::Symlink => Seen::Symlink,
+            EntryType::Link => Seen::Hardlink,
+            EntryType::Char | EntryType::Block => return Err(rejected(&raw_name, "device file").into()),
+            EntryType::Fifo => return Err(rejected(&raw_name, "FIFO (named pipe)").into()),
+            other => {
+                return Err(rejected(&raw_name, format!("unknown entry type {:?}", char::from(other.as_byte()))).into())
+            }
+        };
+
+        let Some(full) = SafeRelPath::parse(&raw_name, self.limits).map_err(|e| path_error(&raw_name, e))? else {
+            if shape == Seen::Dir {
+                return Ok(()); // the archive root `./`
+            }
+            return Err(rejected(&raw_name, "the archive root is not a directory").into());
+        };
+        let mode_bits = header.mode().map_err(|e| malformed("mode", e))? & 0o7777;
+        let mode = if self.policy.keep_permissions { mode_bits } else { mode_bits & !0o7022 };
+        let mtime = match pending.pax("mtime") {
+            Some(v) => {
+                let s = std::str::from_utf8(v).unwrap_or("");
+                s.split('.').next().and_then(|i| i.parse::<i64>().ok()).ok_or_else(|| rejected(&raw_name, "PAX mtime is not a number"))?
+            }
+            None => header.mtime().map_err(|e| malformed("mtime", e))? as i64,
+        };
+        let uid = match pending.pax("uid") {
+            Some(v) => parse_decimal(&raw_name, "uid", v)?,
+            None => header.uid().map_err(|e| malformed("uid", e))?,
+        };
+        let gid = match pending.pax("gid") {
+            Some(v) => parse_decimal(&raw_name, "gid", v)?,
+            None => header.gid().map_err(|e| malformed("gid", e))?,
+        };
+
+        // Size limits, on the declared size, before any data is read.
+        if shape == Seen::File {
+            if size > self.limits.max_entry_bytes {
+                return Err(ArchiveError::Limit {
+                    what: "size of one file",
+                    value: size,
+                    limit: self.limits.max_entry_bytes,
+                    flag: "--max-entry-size",
+                }
+                .into());
+            }
+            self.bytes = self.bytes.saturating_add(size);
+            if self.bytes > self.limits.max_bytes {
+                return Err(ArchiveError::Limit {
+                    what: "total size of files",
+                    value: self.bytes,
+                    limit: self.limits.max_bytes,
+                    flag: "--max-bytes",
+                }
+                .into());
+            }
+        }
+
+        // Link targets, validated before the entry is stripped.
+        let link_bytes = raw_link.unwrap_or_default();
+        let target = match shape {
+            Seen::Symlink => Some(self.symlink_target(&raw_name, &link_bytes)?),
+            Seen::Hardlink => {
+                let t = SafeRelPath::parse(&link_bytes, self.limits)
+                    .map_err(|e| match e {
+                        PathError::Rule(r) => rejected(&raw_name, format!("hardlink target: {r}")),
+                        other => path_error(&raw_name, other),
+                    })?
+                    .ok_or_else(|| rejected(&raw_name, "hardlink to the archive root"))?;
+                Some(t.as_str().to_string())
+            }
+            _ => None,
+        };
+
+        let Some(path) = full.strip(self.policy.strip_components) else {
+            self.summary.stripped += 1;
+            return Ok(());
+        };
+
+        // Parents: never beneath a symlink or a file of the archive; missing ones are
+        // created as directories first.
+        let mut missing = Vec::new();
+        for ancestor in path.ancestors() {
+            match self.seen.get(&fold_key(ancestor)) {
+                Some(Seen::Dir | Seen::ImplicitDir) => {}
+                Some(Seen::Symlink) => {
+                    return Err(rejected(&raw_name, format!("the entry lies beneath the symlink {ancestor} of the archive")).into())
+                }
+                Some(Seen::File | Seen::Hardlink) => {
+                    return Err(rejected(&raw_name, format!("the entry lies beneath the file {ancestor} of the archive")).into())
+                }
+                None => missing.push(ancestor.to_string()),
+            }
+        }
+        let key = path.fold_key();
+        match self.seen.get(&key) {
+            None => {}
+            Some(Seen::ImplicitDir) if shape == Seen::Dir => {}
+            Some(_) => return Err(rejected(&raw_name, "the path appears twice in the archive").into()),
+        }
+        for dir in missing {
+            let implicit = SafeEntry {
+                path: SafeRelPath::parse(dir.as_bytes(), self.limits).map_err(|e| path_error(&raw_name, e))?.ok_or_else(|| rejected(&raw_name, "empty parent"))?,
+                kind: EntryKind::Dir,
+                mode: 0o755,
+                mtime,
+                uid,
+                gid,
+            };
+            self.seen.insert(fold_key(&dir), Seen::ImplicitDir);
+            self.summary.dirs += 1;
+            sink.entry(&implicit, &mut io::empty()).map_err(|source| ExtractError::Sink { entry: dir.clone(), source })?;
+        }
+
+        let kind = match shape {
+            Seen::Dir | Seen::ImplicitDir => EntryKind::Dir,
+            Seen::File => EntryKind::File { size },
+            Seen::Symlink => {
+                let target = target.unwrap_or_default();
+                self.symlinks.insert(key.clone(), (path.clone(), target.clone()));
+                EntryKind::Symlink { target }
+            }
+            Seen::Hardlink => {
+                let t = SafeRelPath::parse(target.unwrap_or_default().as_bytes(), self.limits)
+                    .map_err(|e| path_error(&raw_name, e))?
+                    .and_then(|t| t.strip(self.policy.strip_components))
+                    .ok_or_else(|| rejected(&raw_name, "the hardlink target was removed by --strip-components"))?;
+                if self.seen.get(&t.fold_key()) != Some(&Seen::File) {
+                    return Err(rejected(&raw_name, format!("hardlink to {t}, which is not an earlier regular file of the archive")).into());
+                }
+                EntryKind::Hardlink { target: t }
+            }
+        };
+        let was_implicit = self.seen.insert(key, shape) == Some(Seen::ImplicitDir);
+        match &kind {
+            EntryKind::File { .. } => {
+                self.summary.files += 1;
+                self.summary.bytes += size;
+            }
+            EntryKind::Dir if !was_implicit => self.summary.dirs += 1,
+            EntryKind::Dir => {}
+            EntryKind::Symlink { .. } => self.summary.symlinks += 1,
+            EntryKind::Hardlink { .. } => self.summary.hardlinks += 1,
+        }
+        let safe = SafeEntry { path, kind, mode, mtime, uid, gid };
+        let name = safe.path.to_string();
+        if let EntryKind::File { size } = safe.kind {
+            let mut data = Exact { inner: entry, left: size };
+            sink.entry(&safe, &mut data).map_err(|source| ExtractError::Sink { entry: name.clone(), source })?;
+            if data.left > 0 {
+                // The sink stopped early: read the rest so that a short archive is still caught.
+                io::copy(&mut data, &mut io::sink()).map_err(|e| malformed(&name, e))?;
+            }
+        } else {
+            sink.entry(&safe, &mut io::empty()).map_err(|source| ExtractError::Sink { entry: name, source })?;
+        }
+        Ok(())
+    }
+
+    /// A symlink target must be relative and, resolved lexically from the link's
+    /// directory, stay inside the tree. (Chains through other links are checked at the end.)
+    fn symlink_target(&self, name: &[u8], target: &[u8]) -> Result<String, ArchiveError> {
+        let t = std::str::from_utf8(target).map_err(|_| rejected(name, "the symlink target is not UTF-8"))?;
+        if t.is_empty() {
+            return Err(rejected(name, "empty symlink target"));
+        }
+        if t.contains('\0') || t.chars().any(char::is_control) {
+            return Err(rejected(name, "the symlink target contains control characters"));
+        }
+        if t.starts_with('/') {
+            return Err(rejected(name, format!("absolute symlink target {}", crate::report::escape(t))));
+        }
+        if t.len() > self.limits.max_path_bytes {
+            return Err(ArchiveError::Limit {
+                what: "symlink target length",
+                value: t.len() as u64,
+                limit: self.limits.max_path_bytes as u64,
+                flag: "--max-path-length",
+            });
+        }
+        let name_str = String::from_utf8_lossy(name);
+        let parent_depth = name_str.split('/').filter(|c| !c.is_empty() && *c != ".").count().saturating_sub(1);
+        let mut depth = parent_depth as i64;
+        for c in t.split('/') {
+            match c {
+                "" | "." => {}
+                ".." => {
+                    depth -= 1;
+                    if depth < 0 {
+                        return Err(rejected(name, format!("the symlink target {} leaves the tree", crate::report::escape(t))));
+                    }
+                }
+                _ => depth += 1,
+            }
+        }
+        Ok(t.to_string())
+    }
+
+    /// Resolve every symlink through the archive's other symlinks: a chain of links
+    /// that each look harmless may still leave the tree.
+    fn check_symlinks(&self) -> Result<(), ArchiveError> {
+        for (path, target) in self.symlinks.values() {
+            let mut stack: Vec<String> = path.parent().map(|p| p.components().map(str::to_string).collect()).unwrap_or_default();
+            let mut todo: VecDeque<String> = target.split('/').map(str::to_string).collect();
+            let mut hops = 0;
+            let escape = || rejected(path.as_str().as_bytes(), format!("the symlink target {} leaves the tree through other symlinks", crate::report::escape(target)));
+            while let Some(c) = todo.pop_front() {
+                match c.as_str() {
+                    "" | "." => continue,
+                    ".." => {
+                        if stack.pop().is_none() {
+                            return Err(escape());
+                        }
+                        continue;
+                    }
+                    _ => stack.push(c),
+                }
+                let here = fold_key(&stack.join("/"));
+                if let Some((_, next)) = self.symlinks.get(&here) {
+                    hops += 1;
+                    if hops > MAX_SYMLINK_HOPS {
+                        return Err(rejected(path.as_str().as_bytes(), "symlink loop"));
+                    }
+                    stack.pop();
+                    for part in next.split('/').rev() {
+                        todo.push_front(part.to_string());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Yields exactly the entry's declared size; ending early is an error.
+struct Exact<'e, R: Read> {
+    inner: &'e mut R,
+    left: u64,
+}
+
+impl<R: Read> Read for Exact<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let max = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the archive ends inside a file (truncated)"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
