@@ -1,10 +1,23 @@
 //! Commit: the state directory, the lock, the atomic swap, the journal, recovery
 //! and generations (invariants 2 and 5).
 //!
-//! STUB: implemented by the staging/commit work.
+//! Everything projectrestore keeps for a destination `DIR` lives in the sibling
+//! `.DIR.projectrestore/`: `lock`, `journal`, `managed`, `staging-*/`, and
+//! `generations/<id>/{tree/, meta.json}`. The swap is one `renameat2(RENAME_EXCHANGE)`
+//! (or `RENAME_NOREPLACE` for a first restore); where the file system cannot
+//! exchange, two renames guarded by the journal. Before the swap the journal records
+//! the identity (device, inode) of the new and the old tree, so recovery can tell
+//! from what now sits at `DIR` whether the swap happened, and finish or undo it.
 
-use std::os::fd::OwnedFd;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+use rustix::fs::{self as rfs, FileType, FlockOperation, Mode, OFlags};
+
+use crate::fs::{self, identity_at, kind_at, remove_tree};
 
 /// A failure in the state directory or the swap.
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +34,7 @@ pub enum CommitError {
         op: &'static str,
         path: String,
         #[source]
-        source: std::io::Error,
+        source: io::Error,
     },
 }
 
@@ -86,82 +99,740 @@ pub struct Staging {
     pub fd: OwnedFd,
 }
 
+/// The journal of a swap in progress.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Journal {
+    /// The staging directory holding the new tree (and, after an exchange, the old).
+    staging: String,
+    /// The generation the old tree goes to.
+    generation: String,
+    /// Identity of the new tree's root.
+    new: (u64, u64),
+    /// Identity of the old tree's root, if there was one.
+    old: Option<(u64, u64)>,
+    /// Where the two-rename fallback parks the old tree.
+    parked: Option<String>,
+    /// Metadata for the generation.
+    meta: GenerationMeta,
+}
+
+const GENERATIONS: &str = "generations";
+const JOURNAL: &str = "journal";
+const MANAGED: &str = "managed";
+
+/// Named steps where `PROJECTRESTORE_CRASH_AT` aborts the process (crash tests).
+pub fn crash_points() -> &'static [&'static str] {
+    &[
+        "after-journal",
+        "after-swap",
+        "after-park",
+        "after-move-old",
+        "after-marker",
+        "after-journal-removed",
+        "after-trash",
+    ]
+}
+
+/// Abort the process here if the crash tests asked for it: the next step is then
+/// never taken, exactly as after `kill -9`.
+fn crash_point(name: &str) {
+    static AT: OnceLock<Option<String>> = OnceLock::new();
+    if AT
+        .get_or_init(|| std::env::var("PROJECTRESTORE_CRASH_AT").ok())
+        .as_deref()
+        == Some(name)
+    {
+        std::process::abort();
+    }
+}
+
 /// `.DIRNAME.projectrestore/` beside a destination.
 #[derive(Debug)]
 pub struct StateDir {
     dest: PathBuf,
+    name: String,
+    parent: OwnedFd,
+    dir: OwnedFd,
     path: PathBuf,
+}
+
+/// The state directory's path for `dest` (it may not exist).
+pub fn state_dir_path(dest: &Path) -> Result<PathBuf, CommitError> {
+    let (parent, name) = split_dest(dest)?;
+    Ok(parent.join(format!(".{name}.projectrestore")))
+}
+
+fn split_dest(dest: &Path) -> Result<(PathBuf, String), CommitError> {
+    let abs = if dest.is_absolute() {
+        dest.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| io_err("resolve", dest, e))?
+            .join(dest)
+    };
+    let name = abs
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| *n != "." && *n != "..")
+        .ok_or_else(|| {
+            CommitError::Refused(format!(
+                "{} does not name a directory to restore into",
+                dest.display()
+            ))
+        })?
+        .to_string();
+    let parent = abs
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    Ok((parent, name))
+}
+
+fn io_err(op: &'static str, path: &Path, source: io::Error) -> CommitError {
+    CommitError::Io {
+        op,
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn errno(e: rustix::io::Errno) -> io::Error {
+    e.into()
 }
 
 impl StateDir {
     /// Open (creating if needed, mode 0700) the state directory of `dest`.
     pub fn open(dest: &Path) -> Result<Self, CommitError> {
-        Err(CommitError::Refused(format!(
-            "not implemented: {}",
-            dest.display()
-        )))
+        let (parent_path, name) = split_dest(dest)?;
+        let dest_abs = parent_path.join(&name);
+        let parent = rfs::open(
+            &parent_path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_err("open the parent directory", &parent_path, e.into()))?;
+        match kind_at(parent.as_fd(), &name).map_err(|e| io_err("stat", &dest_abs, e))? {
+            None | Some(FileType::Directory) => {}
+            Some(FileType::Symlink) => {
+                return Err(CommitError::Refused(format!(
+                    "{} is a symlink; restore into the directory it points to, so that nothing is written through a link",
+                    dest_abs.display()
+                )))
+            }
+            Some(_) => {
+                return Err(CommitError::Refused(format!("{} exists and is not a directory", dest_abs.display())));
+            }
+        }
+        let state_name = format!(".{name}.projectrestore");
+        let path = parent_path.join(&state_name);
+        match rfs::mkdirat(&parent, state_name.as_str(), Mode::from_raw_mode(0o700)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(io_err("create the state directory", &path, e.into())),
+        }
+        let dir = rfs::openat(
+            &parent,
+            state_name.as_str(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match e {
+            rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => CommitError::Refused(format!(
+                "the state directory {} is a symlink or not a directory; remove it if you did not make it",
+                path.display()
+            )),
+            e => io_err("open the state directory", &path, e.into()),
+        })?;
+        let st = rfs::fstat(&dir).map_err(|e| io_err("stat", &path, e.into()))?;
+        if st.st_uid != rustix::process::geteuid().as_raw() || st.st_mode & 0o022 != 0 {
+            return Err(CommitError::Refused(format!(
+                "the state directory {} belongs to another user or is writable by others; refusing to use it",
+                path.display()
+            )));
+        }
+        Ok(StateDir {
+            dest: dest_abs,
+            name,
+            parent,
+            dir,
+            path,
+        })
     }
+
     /// The state directory's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
+
     /// The destination.
     pub fn dest(&self) -> &Path {
         &self.dest
     }
+
+    fn dir(&self) -> BorrowedFd<'_> {
+        self.dir.as_fd()
+    }
+
+    fn at(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
     /// What the destination holds now.
     pub fn dest_state(&self) -> Result<DestState, CommitError> {
-        Ok(DestState::Missing)
+        if kind_at(self.parent.as_fd(), &self.name)
+            .map_err(|e| io_err("stat", &self.dest, e))?
+            .is_none()
+        {
+            return Ok(DestState::Missing);
+        }
+        if kind_at(self.dir(), MANAGED)
+            .map_err(|e| io_err("stat", &self.at(MANAGED), e))?
+            .is_some()
+        {
+            return Ok(DestState::Managed);
+        }
+        let fd = rfs::openat(
+            &self.parent,
+            self.name.as_str(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_err("open", &self.dest, e.into()))?;
+        let mut dir = rfs::Dir::read_from(&fd).map_err(|e| io_err("read", &self.dest, e.into()))?;
+        let empty = dir.all(|e| e.is_ok_and(|e| matches!(e.file_name().to_bytes(), b"." | b"..")));
+        Ok(if empty {
+            DestState::Empty
+        } else {
+            DestState::Foreign
+        })
     }
+
     /// Take the exclusive lock (waiting if `wait`).
     pub fn lock(&self, wait: bool) -> Result<Lock, CommitError> {
-        let _ = wait;
-        Err(CommitError::Refused("not implemented".into()))
+        let path = self.at("lock");
+        let fd = rfs::openat(
+            self.dir(),
+            "lock",
+            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(|e| match e {
+            rustix::io::Errno::LOOP => CommitError::Refused(format!(
+                "the lock file {} is a symlink; refusing to use it",
+                path.display()
+            )),
+            e => io_err("open the lock", &path, e.into()),
+        })?;
+        let st = rfs::fstat(&fd).map_err(|e| io_err("stat", &path, e.into()))?;
+        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+            return Err(CommitError::Refused(format!(
+                "the lock file {} is not a regular file",
+                path.display()
+            )));
+        }
+        match rfs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) if wait => {
+                rfs::flock(&fd, FlockOperation::LockExclusive)
+                    .map_err(|e| io_err("lock", &path, e.into()))?
+            }
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                let mut pid = String::new();
+                let _ = std::fs::File::from(fd).take(32).read_to_string(&mut pid);
+                let pid = pid.trim();
+                return Err(CommitError::Locked {
+                    dest: self.dest.display().to_string(),
+                    pid: if pid.is_empty() {
+                        "unknown".into()
+                    } else {
+                        crate::report::escape(pid)
+                    },
+                });
+            }
+            Err(e) => return Err(io_err("lock", &path, e.into())),
+        }
+        let mut file = std::fs::File::from(fd);
+        let _ = file.set_len(0);
+        let _ = file.write_all(format!("{}\n", std::process::id()).as_bytes());
+        Ok(Lock { _fd: file.into() })
     }
-    /// Finish or undo an interrupted swap and remove stale staging.
-    pub fn recover(&self, _lock: &Lock) -> Result<Recovery, CommitError> {
-        Ok(Recovery::default())
+
+    fn read_journal(&self) -> Result<Option<Journal>, CommitError> {
+        let path = self.at(JOURNAL);
+        let fd = match rfs::openat(
+            self.dir(),
+            JOURNAL,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(io_err("open", &path, e.into())),
+        };
+        let mut text = String::new();
+        std::fs::File::from(fd)
+            .take(1 << 20)
+            .read_to_string(&mut text)
+            .map_err(|e| io_err("read", &path, e))?;
+        serde_json::from_str(&text).map(Some).map_err(|e| {
+            CommitError::Refused(format!(
+                "the journal {} is damaged ({e}); inspect the state directory by hand",
+                path.display()
+            ))
+        })
     }
-    /// A new, empty, private staging directory.
-    pub fn create_staging(&self, _lock: &Lock) -> Result<Staging, CommitError> {
-        Err(CommitError::Refused("not implemented".into()))
+
+    /// Write a small file durably: temporary file, fsync, rename, directory fsync.
+    fn write_durably(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &str,
+        data: &[u8],
+        shown: &Path,
+    ) -> Result<(), CommitError> {
+        let tmp = format!("{name}.tmp");
+        let fd = rfs::openat(
+            dir,
+            tmp.as_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(|e| io_err("create", shown, e.into()))?;
+        let mut f = std::fs::File::from(fd);
+        f.write_all(data).map_err(|e| io_err("write", shown, e))?;
+        f.sync_all().map_err(|e| io_err("fsync", shown, e))?;
+        fs::rename(dir, &tmp, dir, name).map_err(|e| io_err("rename", shown, e))?;
+        fs::fsync_dir(dir).map_err(|e| io_err("fsync", shown, e))
     }
-    /// Remove a staging directory and everything in it.
-    pub fn discard(&self, _lock: &Lock, _staging: Staging) -> Result<(), CommitError> {
+
+    fn remove_journal(&self) -> Result<(), CommitError> {
+        match rfs::unlinkat(self.dir(), JOURNAL, rfs::AtFlags::empty()) {
+            Ok(()) | Err(rustix::io::Errno::NOENT) => {}
+            Err(e) => return Err(io_err("remove", &self.at(JOURNAL), e.into())),
+        }
+        fs::fsync_dir(self.dir()).map_err(|e| io_err("fsync", &self.path, e))
+    }
+
+    fn generations_dir(&self) -> Result<OwnedFd, CommitError> {
+        let path = self.at(GENERATIONS);
+        match rfs::mkdirat(self.dir(), GENERATIONS, Mode::from_raw_mode(0o700)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(io_err("create", &path, e.into())),
+        }
+        rfs::openat(
+            self.dir(),
+            GENERATIONS,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_err("open", &path, e.into()))
+    }
+
+    /// Move the old tree (now at `from` in the state directory) into its generation.
+    fn keep_generation(&self, from: &str, journal: &Journal) -> Result<(), CommitError> {
+        let gens = self.generations_dir()?;
+        let gpath = self.at(GENERATIONS).join(&journal.generation);
+        match rfs::mkdirat(
+            &gens,
+            journal.generation.as_str(),
+            Mode::from_raw_mode(0o700),
+        ) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(io_err("create", &gpath, e.into())),
+        }
+        let gdir = rfs::openat(
+            &gens,
+            journal.generation.as_str(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_err("open", &gpath, e.into()))?;
+        let meta = serde_json::to_vec_pretty(&journal.meta).unwrap_or_default();
+        self.write_durably(gdir.as_fd(), "meta.json", &meta, &gpath.join("meta.json"))?;
+        fs::rename(self.dir(), from, gdir.as_fd(), "tree")
+            .map_err(|e| io_err("move the old tree to", &gpath, e))?;
+        crash_point("after-move-old");
+        fs::fsync_dir(gdir.as_fd()).map_err(|e| io_err("fsync", &gpath, e))?;
+        fs::fsync_dir(self.dir()).map_err(|e| io_err("fsync", &self.path, e))
+    }
+
+    fn mark_managed(&self) -> Result<(), CommitError> {
+        if kind_at(self.dir(), MANAGED)
+            .map_err(|e| io_err("stat", &self.at(MANAGED), e))?
+            .is_none()
+        {
+            self.write_durably(
+                self.dir(),
+                MANAGED,
+                b"this destination was restored by projectrestore\n",
+                &self.at(MANAGED),
+            )?;
+        }
+        crash_point("after-marker");
         Ok(())
     }
+
+    /// Finish or undo an interrupted swap and remove stale staging.
+    pub fn recover(&self, _lock: &Lock) -> Result<Recovery, CommitError> {
+        let mut swap = "none";
+        if let Some(j) = self.read_journal()? {
+            let now = identity_at(self.parent.as_fd(), &self.name)
+                .map_err(|e| io_err("stat", &self.dest, e))?;
+            let at_staging = identity_at(self.dir(), &j.staging)
+                .map_err(|e| io_err("stat", &self.at(&j.staging), e))?;
+            let parked = match &j.parked {
+                Some(p) => identity_at(self.dir(), p)
+                    .map_err(|e| io_err("stat", &self.at(p), e))?
+                    .map(|id| (p.clone(), id)),
+                None => None,
+            };
+            if now == Some(j.new) {
+                // The new tree is in place: keep the old one, wherever it is.
+                swap = "finished";
+                if let (Some(old), Some(id)) = (j.old, at_staging) {
+                    if id == old {
+                        self.keep_generation(&j.staging, &j)?;
+                    }
+                }
+                if let (Some(old), Some((name, id))) = (j.old, &parked) {
+                    if *id == old {
+                        self.keep_generation(name, &j)?;
+                    }
+                }
+                self.mark_managed()?;
+            } else {
+                swap = "undone";
+                if now.is_none() {
+                    if let Some((name, _)) = &parked {
+                        // The two-rename fallback stopped between its renames: put the old tree back.
+                        fs::rename(self.dir(), name, self.parent.as_fd(), &self.name)
+                            .map_err(|e| io_err("restore the old tree to", &self.dest, e))?;
+                        fs::fsync_dir(self.parent.as_fd())
+                            .map_err(|e| io_err("fsync", &self.dest, e))?;
+                    }
+                }
+            }
+            self.remove_journal()?;
+        }
+        let mut removed_staging = 0;
+        for name in self.names()? {
+            if name.starts_with("staging-")
+                || name.starts_with("trash-")
+                || name.starts_with("parked-")
+                || name.ends_with(".tmp")
+            {
+                remove_tree(self.dir(), &name).map_err(|e| io_err("remove", &self.at(&name), e))?;
+                if name.starts_with("staging-") {
+                    removed_staging += 1;
+                }
+            }
+        }
+        Ok(Recovery {
+            swap: swap.into(),
+            removed_staging,
+        })
+    }
+
+    fn names(&self) -> Result<Vec<String>, CommitError> {
+        names_in(self.dir(), &self.path)
+    }
+
+    /// A new, empty, private staging directory.
+    pub fn create_staging(&self, _lock: &Lock) -> Result<Staging, CommitError> {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let name = format!("staging-{}-{nanos}", std::process::id());
+        let path = self.at(&name);
+        rfs::mkdirat(self.dir(), name.as_str(), Mode::from_raw_mode(0o700))
+            .map_err(|e| io_err("create", &path, e.into()))?;
+        let fd = rfs::openat(
+            self.dir(),
+            name.as_str(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_err("open", &path, e.into()))?;
+        Ok(Staging { name, fd })
+    }
+
+    /// Remove a staging directory and everything in it.
+    pub fn discard(&self, _lock: &Lock, staging: Staging) -> Result<(), CommitError> {
+        drop(staging.fd);
+        remove_tree(self.dir(), &staging.name)
+            .map_err(|e| io_err("remove", &self.at(&staging.name), e))
+    }
+
     /// Swap staging into place atomically and keep the replaced tree as a generation.
     pub fn commit(
         &self,
         _lock: &Lock,
-        _staging: Staging,
-        _meta: &GenerationMeta,
+        staging: Staging,
+        meta: &GenerationMeta,
     ) -> Result<Committed, CommitError> {
-        Err(CommitError::Refused("not implemented".into()))
+        let spath = self.at(&staging.name);
+        rfs::fsync(&staging.fd).map_err(|e| io_err("fsync", &spath, e.into()))?;
+        let st = rfs::fstat(&staging.fd).map_err(|e| io_err("stat", &spath, e.into()))?;
+        drop(staging.fd);
+        let new = fs::identity(&st);
+        let old = identity_at(self.parent.as_fd(), &self.name)
+            .map_err(|e| io_err("stat", &self.dest, e))?;
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let mut journal = Journal {
+            staging: staging.name.clone(),
+            generation: format!("{nanos:020}"),
+            new,
+            old,
+            parked: None,
+            meta: meta.clone(),
+        };
+        let write_journal = |j: &Journal| {
+            let data = serde_json::to_vec(j).unwrap_or_default();
+            self.write_durably(self.dir(), JOURNAL, &data, &self.at(JOURNAL))
+        };
+        write_journal(&journal)?;
+        crash_point("after-journal");
+        let replaced = if old.is_none() {
+            fs::rename_noreplace(self.dir(), &staging.name, self.parent.as_fd(), &self.name)
+                .map_err(|e| io_err("move the restored tree to", &self.dest, e))?;
+            crash_point("after-swap");
+            fs::fsync_dir(self.parent.as_fd()).map_err(|e| io_err("fsync", &self.dest, e))?;
+            None
+        } else {
+            match fs::rename_exchange(self.dir(), &staging.name, self.parent.as_fd(), &self.name) {
+                Ok(()) => {
+                    crash_point("after-swap");
+                    fs::fsync_dir(self.parent.as_fd())
+                        .map_err(|e| io_err("fsync", &self.dest, e))?;
+                    self.keep_generation(&staging.name, &journal)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                    // Two renames, guarded by the journal: park the old tree, move the new one in.
+                    let parked = format!("parked-{}", journal.generation);
+                    journal.parked = Some(parked.clone());
+                    write_journal(&journal)?;
+                    fs::rename(self.parent.as_fd(), &self.name, self.dir(), &parked)
+                        .map_err(|e| io_err("move the old tree from", &self.dest, e))?;
+                    crash_point("after-park");
+                    fs::rename(self.dir(), &staging.name, self.parent.as_fd(), &self.name)
+                        .map_err(|e| io_err("move the restored tree to", &self.dest, e))?;
+                    crash_point("after-swap");
+                    fs::fsync_dir(self.parent.as_fd())
+                        .map_err(|e| io_err("fsync", &self.dest, e))?;
+                    self.keep_generation(&parked, &journal)?;
+                }
+                Err(e) => return Err(io_err("swap the restored tree into", &self.dest, e)),
+            }
+            Some(journal.generation.clone())
+        };
+        self.mark_managed()?;
+        self.remove_journal()?;
+        crash_point("after-journal-removed");
+        Ok(Committed { replaced })
     }
+
     /// Remove generations beyond the newest `keep`; returns how many were removed.
     /// Crash-safe: a generation is renamed to `trash-*` before it is deleted, and
     /// `recover` removes leftover trash.
     pub fn prune(&self, _lock: &Lock, keep: usize) -> Result<usize, CommitError> {
-        let _ = keep;
-        Ok(0)
+        let gens = self.generations()?;
+        let mut removed = 0;
+        if gens.len() <= keep {
+            return Ok(0);
+        }
+        let gdir = self.generations_dir()?;
+        for g in &gens[keep..] {
+            let trash = format!("trash-{}", g.id);
+            fs::rename(gdir.as_fd(), &g.id, self.dir(), &trash)
+                .map_err(|e| io_err("prune", &g.path, e))?;
+            crash_point("after-trash");
+            remove_tree(self.dir(), &trash).map_err(|e| io_err("remove", &self.at(&trash), e))?;
+            removed += 1;
+        }
+        Ok(removed)
     }
+
     /// The kept generations, newest first.
     pub fn generations(&self) -> Result<Vec<Generation>, CommitError> {
-        Ok(Vec::new())
+        let gpath = self.at(GENERATIONS);
+        let gdir = match rfs::openat(
+            self.dir(),
+            GENERATIONS,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT) => return Ok(Vec::new()),
+            Err(e) => return Err(io_err("open", &gpath, e.into())),
+        };
+        let mut out = Vec::new();
+        for id in names_in(gdir.as_fd(), &gpath)? {
+            let meta = std::fs::read(gpath.join(&id).join("meta.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+            out.push(Generation {
+                path: gpath.join(&id).join("tree"),
+                id,
+                meta,
+            });
+        }
+        out.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(out)
     }
+}
+
+fn names_in(dir: BorrowedFd<'_>, shown: &Path) -> Result<Vec<String>, CommitError> {
+    let mut out = Vec::new();
+    for entry in rfs::Dir::read_from(dir).map_err(|e| io_err("read", shown, e.into()))? {
+        let entry = entry.map_err(|e| io_err("read", shown, errno(e)))?;
+        let n = entry.file_name().to_string_lossy().into_owned();
+        if n != "." && n != ".." {
+            out.push(n);
+        }
+    }
+    Ok(out)
 }
 
 /// `projectrestore recover DIR`: a no-op when DIR has no state directory.
 pub fn recover_dir(dest: &Path) -> Result<Recovery, CommitError> {
-    let _ = dest;
-    Ok(Recovery {
-        swap: "none".into(),
-        removed_staging: 0,
-    })
+    let state = state_dir_path(dest)?;
+    if std::fs::symlink_metadata(&state).is_err() {
+        return Ok(Recovery {
+            swap: "none".into(),
+            removed_staging: 0,
+        });
+    }
+    let dir = StateDir::open(dest)?;
+    let lock = dir.lock(false)?;
+    dir.recover(&lock)
 }
 
-/// Named steps where `PROJECTRESTORE_CRASH_AT` aborts the process (crash tests).
-pub fn crash_points() -> &'static [&'static str] {
-    &[]
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staged(state: &StateDir, lock: &Lock, file: &str) -> Staging {
+        let s = state.create_staging(lock).unwrap();
+        std::fs::write(state.path().join(&s.name).join(file), file).unwrap();
+        s
+    }
+
+    #[test]
+    fn first_restore_then_swap_keeps_the_old_tree() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dest = tmp.path().join("dest");
+        let state = StateDir::open(&dest).unwrap();
+        let lock = state.lock(false).unwrap();
+        assert_eq!(state.dest_state().unwrap(), DestState::Missing);
+        let s = staged(&state, &lock, "one");
+        assert_eq!(
+            state
+                .commit(&lock, s, &GenerationMeta::default())
+                .unwrap()
+                .replaced,
+            None
+        );
+        assert!(dest.join("one").exists());
+        assert_eq!(state.dest_state().unwrap(), DestState::Managed);
+        let s = staged(&state, &lock, "two");
+        let meta = GenerationMeta {
+            archive: "b.tar".into(),
+            ..Default::default()
+        };
+        let c = state.commit(&lock, s, &meta).unwrap();
+        assert!(dest.join("two").exists() && !dest.join("one").exists());
+        let gens = state.generations().unwrap();
+        assert_eq!(gens.len(), 1);
+        assert_eq!(Some(gens[0].id.clone()), c.replaced);
+        assert!(gens[0].path.join("one").exists());
+        assert_eq!(gens[0].meta.archive, "b.tar");
+        assert_eq!(state.prune(&lock, 0).unwrap(), 1);
+        assert!(state.generations().unwrap().is_empty());
+    }
+
+    #[test]
+    fn lock_contention_names_the_holder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dest = tmp.path().join("dest");
+        let a = StateDir::open(&dest).unwrap();
+        let _held = a.lock(false).unwrap();
+        let b = StateDir::open(&dest).unwrap();
+        match b.lock(false) {
+            Err(CommitError::Locked { pid, .. }) => assert_eq!(pid, std::process::id().to_string()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_symlinked_destination_lock_and_state() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("real")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("real"), tmp.path().join("dest")).unwrap();
+        assert!(matches!(
+            StateDir::open(&tmp.path().join("dest")),
+            Err(CommitError::Refused(_))
+        ));
+        std::os::unix::fs::symlink(
+            tmp.path().join("real"),
+            tmp.path().join(".d2.projectrestore"),
+        )
+        .unwrap();
+        assert!(matches!(
+            StateDir::open(&tmp.path().join("d2")),
+            Err(CommitError::Refused(_))
+        ));
+        let s = StateDir::open(&tmp.path().join("d3")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", s.path().join("lock")).unwrap();
+        assert!(matches!(s.lock(false), Err(CommitError::Refused(_))));
+    }
+
+    #[test]
+    fn refuses_state_directory_writable_by_others() {
+        let tmp = tempfile::tempdir().unwrap();
+        let st = tmp.path().join(".d.projectrestore");
+        std::fs::create_dir(&st).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&st, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(matches!(
+            StateDir::open(&tmp.path().join("d")),
+            Err(CommitError::Refused(_))
+        ));
+    }
+
+    #[test]
+    fn recover_removes_stale_staging_and_undoes_an_unswapped_journal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dest = tmp.path().join("dest");
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("old"), b"old").unwrap();
+        let state = StateDir::open(&dest).unwrap();
+        let lock = state.lock(false).unwrap();
+        let s = staged(&state, &lock, "new");
+        let st = rfs::fstat(&s.fd).unwrap();
+        let j = Journal {
+            staging: s.name.clone(),
+            generation: "00000000000000000001".into(),
+            new: fs::identity(&st),
+            old: identity_at(state.parent.as_fd(), "dest").unwrap(),
+            parked: None,
+            meta: GenerationMeta::default(),
+        };
+        state
+            .write_durably(
+                state.dir(),
+                JOURNAL,
+                &serde_json::to_vec(&j).unwrap(),
+                &state.at(JOURNAL),
+            )
+            .unwrap();
+        let r = state.recover(&lock).unwrap();
+        assert_eq!(r.swap, "undone");
+        assert_eq!(r.removed_staging, 1);
+        assert!(dest.join("old").exists());
+        assert!(state.read_journal().unwrap().is_none());
+    }
 }

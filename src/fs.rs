@@ -1,5 +1,379 @@
 //! Low-level, beneath-only file-system operations shared by staging and commit.
 //!
-//! STUB: implemented by the staging/commit work. Linux uses openat2
-//! (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) and renameat2; elsewhere an O_NOFOLLOW
-//! walk and two renames guarded by the journal.
+//! Every path handed to these functions is relative to a directory handle and is
+//! resolved without following symlinks and without leaving that directory
+//! (invariant 3). On Linux that is one `openat2(RESOLVE_BENEATH |
+//! RESOLVE_NO_SYMLINKS)`; elsewhere, on kernels without openat2, or when
+//! `PROJECTRESTORE_PORTABLE_FS=1` (so the fallback is tested on Linux too), it is a
+//! walk from the handle, one `O_NOFOLLOW` component at a time.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::OnceLock;
+
+use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
+
+/// Use the component-by-component walk instead of openat2?
+pub fn portable() -> bool {
+    static PORTABLE: OnceLock<bool> = OnceLock::new();
+    *PORTABLE
+        .get_or_init(|| std::env::var_os("PROJECTRESTORE_PORTABLE_FS").is_some_and(|v| v == "1"))
+}
+
+fn errno(e: rustix::io::Errno) -> io::Error {
+    io::Error::from(e)
+}
+
+/// Open `rel` beneath `root`, never following a symlink in any component.
+pub fn open_beneath(
+    root: BorrowedFd<'_>,
+    rel: &str,
+    flags: OFlags,
+    mode: Mode,
+) -> io::Result<OwnedFd> {
+    open_beneath_with(root, rel, flags, mode, portable())
+}
+
+/// [`open_beneath`] with the resolution method chosen by the caller (tests use both).
+pub fn open_beneath_with(
+    root: BorrowedFd<'_>,
+    rel: &str,
+    flags: OFlags,
+    mode: Mode,
+    walk: bool,
+) -> io::Result<OwnedFd> {
+    let flags = flags | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+    #[cfg(target_os = "linux")]
+    if !walk {
+        use rustix::fs::ResolveFlags;
+        match rfs::openat2(
+            root,
+            rel,
+            flags,
+            mode,
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
+        ) {
+            Err(rustix::io::Errno::NOSYS) => {}
+            other => return other.map_err(errno),
+        }
+    }
+    let _ = walk;
+    walk_open(root, rel, flags, mode)
+}
+
+/// The portable walk: every intermediate component is opened as a directory with
+/// `O_NOFOLLOW` from the previous handle; `..`, `.` and empty components are refused.
+fn walk_open(root: BorrowedFd<'_>, rel: &str, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
+    let mut parts = rel.split('/').peekable();
+    let mut cur: Option<OwnedFd> = None;
+    while let Some(part) = parts.next() {
+        if part.is_empty() || part == "." || part == ".." {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("refusing path component {part:?}"),
+            ));
+        }
+        let dir = cur.as_ref().map_or(root, |fd| fd.as_fd());
+        if parts.peek().is_none() {
+            return rfs::openat(dir, part, flags, mode).map_err(errno);
+        }
+        let next = rfs::openat(
+            dir,
+            part,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(errno)?;
+        cur = Some(next);
+    }
+    Err(io::Error::new(io::ErrorKind::InvalidInput, "empty path"))
+}
+
+/// Open the directory that holds `rel` (beneath `root`) and return it with the last component.
+pub fn open_parent<'p>(root: BorrowedFd<'_>, rel: &'p str) -> io::Result<(OwnedFd, &'p str)> {
+    match rel.rsplit_once('/') {
+        Some((parent, name)) => Ok((
+            open_beneath(
+                root,
+                parent,
+                OFlags::RDONLY | OFlags::DIRECTORY,
+                Mode::empty(),
+            )?,
+            name,
+        )),
+        None => Ok((root.try_clone_to_owned()?, rel)),
+    }
+}
+
+/// Is `name` in `dir` a directory (not following a symlink)? `None` if it does not exist.
+pub fn kind_at(dir: BorrowedFd<'_>, name: &str) -> io::Result<Option<FileType>> {
+    match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some(FileType::from_raw_mode(st.st_mode))),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(errno(e)),
+    }
+}
+
+/// (device, inode) of `name` in `dir`, not following a symlink.
+pub fn identity_at(dir: BorrowedFd<'_>, name: &str) -> io::Result<Option<(u64, u64)>> {
+    match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some(identity(&st))),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(errno(e)),
+    }
+}
+
+/// (device, inode) from a stat result.
+// The field types differ between platforms (i32 device numbers on macOS).
+#[allow(clippy::unnecessary_cast)]
+pub fn identity(st: &rfs::Stat) -> (u64, u64) {
+    (st.st_dev as u64, st.st_ino as u64)
+}
+
+/// Remove `name` in `parent` and everything beneath it, never following a symlink.
+/// Directories are made writable first, so read-only trees from archives go too.
+pub fn remove_tree(parent: BorrowedFd<'_>, name: &str) -> io::Result<()> {
+    match kind_at(parent, name)? {
+        None => Ok(()),
+        Some(FileType::Directory) => {
+            let dir = rfs::openat(
+                parent,
+                name,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(errno)?;
+            let _ = rfs::fchmod(&dir, Mode::from_raw_mode(0o700));
+            let mut children = Vec::new();
+            for entry in rfs::Dir::read_from(&dir).map_err(errno)? {
+                let entry = entry.map_err(errno)?;
+                let n = entry.file_name().to_bytes();
+                if n == b"." || n == b".." {
+                    continue;
+                }
+                children.push((
+                    String::from_utf8_lossy(n).into_owned(),
+                    entry.file_name().to_owned(),
+                    entry.file_type(),
+                ));
+            }
+            for (_, cname, ftype) in children {
+                let is_dir = match ftype {
+                    FileType::Directory => true,
+                    FileType::Unknown => {
+                        matches!(rfs::statat(&dir, cname.as_c_str(), AtFlags::SYMLINK_NOFOLLOW), Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory)
+                    }
+                    _ => false,
+                };
+                if is_dir {
+                    let child = cname
+                        .to_str()
+                        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "non-UTF-8 name"));
+                    match child {
+                        Ok(c) => remove_tree(dir.as_fd(), c)?,
+                        Err(_) => remove_tree_c(dir.as_fd(), &cname)?,
+                    }
+                } else {
+                    rfs::unlinkat(&dir, cname.as_c_str(), AtFlags::empty()).map_err(errno)?;
+                }
+            }
+            rfs::unlinkat(parent, name, AtFlags::REMOVEDIR).map_err(errno)
+        }
+        Some(_) => rfs::unlinkat(parent, name, AtFlags::empty()).map_err(errno),
+    }
+}
+
+/// `remove_tree` for a name that is not UTF-8 (trees not made by us may hold them).
+fn remove_tree_c(parent: BorrowedFd<'_>, name: &std::ffi::CStr) -> io::Result<()> {
+    // Rename to a UTF-8 temporary name in the same directory, then remove that.
+    let tmp = format!(".projectrestore-remove-{}", std::process::id());
+    rfs::renameat(parent, name, parent, tmp.as_str()).map_err(errno)?;
+    remove_tree(parent, &tmp)
+}
+
+/// Is this error "the file system cannot do that" (so a fallback applies)?
+fn unsupported(e: rustix::io::Errno) -> bool {
+    matches!(
+        e,
+        rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::OPNOTSUPP
+    )
+}
+
+/// Atomically exchange two directory entries. `ErrorKind::Unsupported` when the
+/// file system or platform cannot (the caller then uses its journaled fallback).
+pub fn rename_exchange(
+    a_dir: BorrowedFd<'_>,
+    a: &str,
+    b_dir: BorrowedFd<'_>,
+    b: &str,
+) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        if portable() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "exchange disabled by PROJECTRESTORE_PORTABLE_FS",
+            ));
+        }
+        match rfs::renameat_with(a_dir, a, b_dir, b, rfs::RenameFlags::EXCHANGE) {
+            Err(e) if unsupported(e) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "RENAME_EXCHANGE is not supported here",
+            )),
+            other => other.map_err(errno),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (a_dir, a, b_dir, b);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "atomic exchange is not implemented on this platform",
+        ))
+    }
+}
+
+/// Rename without replacing an existing entry.
+pub fn rename_noreplace(
+    a_dir: BorrowedFd<'_>,
+    a: &str,
+    b_dir: BorrowedFd<'_>,
+    b: &str,
+) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if !portable() {
+        match rfs::renameat_with(a_dir, a, b_dir, b, rfs::RenameFlags::NOREPLACE) {
+            Err(e) if unsupported(e) => {}
+            other => return other.map_err(errno),
+        }
+    }
+    // Fallback: check, then rename. The state directory's lock keeps other
+    // projectrestore runs out; a racing foreign writer loses nothing (its entry
+    // would be a directory, which rename refuses to replace unless it is empty).
+    if kind_at(b_dir, b)?.is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{b} already exists"),
+        ));
+    }
+    rfs::renameat(a_dir, a, b_dir, b).map_err(errno)
+}
+
+/// A plain rename between directory handles.
+pub fn rename(a_dir: BorrowedFd<'_>, a: &str, b_dir: BorrowedFd<'_>, b: &str) -> io::Result<()> {
+    rfs::renameat(a_dir, a, b_dir, b).map_err(errno)
+}
+
+/// Make a directory's entries durable.
+pub fn fsync_dir(dir: BorrowedFd<'_>) -> io::Result<()> {
+    rfs::fsync(dir).map_err(errno)
+}
+
+/// Flush the whole file system that holds `fd` (one call instead of one fsync per
+/// file). Since Linux 5.8 it reports write-back errors.
+pub fn sync_filesystem(fd: BorrowedFd<'_>) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        rfs::syncfs(fd).map_err(errno)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        rfs::fsync(fd).map_err(errno)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn root(dir: &std::path::Path) -> OwnedFd {
+        rfs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap()
+    }
+
+    /// Both resolution methods refuse `..`, absolute paths and paths through symlinks.
+    #[test]
+    fn refuses_escapes_both_ways() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join("root");
+        std::fs::create_dir_all(base.join("sub")).unwrap();
+        std::fs::write(tmp.path().join("outside"), b"secret").unwrap();
+        symlink(tmp.path(), base.join("link")).unwrap();
+        symlink(tmp.path().join("outside"), base.join("filelink")).unwrap();
+        let fd = root(&base);
+        for walk in [false, true] {
+            for bad in [
+                "../outside",
+                "/etc/passwd",
+                "link/outside",
+                "filelink",
+                "sub/../../outside",
+            ] {
+                let r = open_beneath_with(fd.as_fd(), bad, OFlags::RDONLY, Mode::empty(), walk);
+                assert!(r.is_err(), "walk={walk}: {bad} was opened");
+            }
+            assert!(open_beneath_with(
+                fd.as_fd(),
+                "sub",
+                OFlags::RDONLY | OFlags::DIRECTORY,
+                Mode::empty(),
+                walk
+            )
+            .is_ok());
+        }
+    }
+
+    /// A symlink planted where a file is to be created is not followed.
+    #[test]
+    fn create_does_not_follow_a_planted_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join("root");
+        std::fs::create_dir(&base).unwrap();
+        symlink(tmp.path().join("target"), base.join("f")).unwrap();
+        let fd = root(&base);
+        for walk in [false, true] {
+            let r = open_beneath_with(
+                fd.as_fd(),
+                "f",
+                OFlags::WRONLY | OFlags::CREATE,
+                Mode::from_raw_mode(0o600),
+                walk,
+            );
+            assert!(r.is_err(), "walk={walk}");
+        }
+        assert!(!tmp.path().join("target").exists());
+    }
+
+    #[test]
+    fn remove_tree_removes_read_only_trees_and_not_what_links_point_to() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("keep"), b"keep").unwrap();
+        let t = tmp.path().join("tree");
+        std::fs::create_dir_all(t.join("a/b")).unwrap();
+        std::fs::write(t.join("a/b/f"), b"x").unwrap();
+        symlink(&outside, t.join("a/link")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(t.join("a/b"), std::fs::Permissions::from_mode(0o555)).unwrap();
+        std::fs::set_permissions(t.join("a"), std::fs::Permissions::from_mode(0o500)).unwrap();
+        let fd = root(tmp.path());
+        remove_tree(fd.as_fd(), "tree").unwrap();
+        assert!(!t.exists());
+        assert_eq!(std::fs::read(outside.join("keep")).unwrap(), b"keep");
+    }
+
+    #[test]
+    fn exchange_swaps_directories() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("a")).unwrap();
+        std::fs::write(tmp.path().join("a/x"), b"a").unwrap();
+        std::fs::create_dir(tmp.path().join("b")).unwrap();
+        let fd = root(tmp.path());
+        match rename_exchange(fd.as_fd(), "a", fd.as_fd(), "b") {
+            Ok(()) => assert!(tmp.path().join("b/x").exists() && !tmp.path().join("a/x").exists()),
+            Err(e) => assert_eq!(e.kind(), io::ErrorKind::Unsupported),
+        }
+        assert!(rename_noreplace(fd.as_fd(), "a", fd.as_fd(), "b").is_err());
+    }
+}

@@ -287,7 +287,7 @@ pub fn run(
             if opts.cancel.is_set() {
                 return Err(Error::Interrupted);
             }
-            let stats = writer.finish()?;
+            let stats = writer.finish(summary.root)?;
             report.warnings.extend(stats.warnings);
             Ok((summary, status))
         });

@@ -29,6 +29,7 @@ fn setup(n: usize) -> (Scene, std::path::PathBuf, Snapshot, Snapshot) {
     let scene = Scene::new();
     let old = scene.archive("old.tar.gz", &archive(n, "old"));
     let new = scene.archive("new.tar.gz", &archive(n, "new"));
+    std::fs::remove_dir_all(&scene.dest).unwrap();
     let out = bin()
         .arg("restore")
         .arg(&old)
@@ -100,28 +101,37 @@ fn next_restore_works(scene: &Scene, archive: &std::path::Path, new: &Snapshot) 
     assert_eq!(snapshot(&scene.dest), *new);
 }
 
-/// A crash (abort) at every named step of the commit and of pruning.
+/// A crash (abort) at every named step of the commit and of pruning, with the
+/// atomic exchange and with the two-rename fallback (PROJECTRESTORE_PORTABLE_FS=1,
+/// which also switches to the O_NOFOLLOW walk instead of openat2).
 #[test]
 fn crash_at_every_commit_step_then_recover() {
-    for point in projectrestore::commit::crash_points() {
-        let (scene, new_archive, old, new) = setup(20);
-        let out = bin()
-            .arg("restore")
-            .arg(&new_archive)
-            .arg("--to")
-            .arg(&scene.dest)
-            .arg("--keep")
-            .arg("0")
-            .env("PROJECTRESTORE_CRASH_AT", point)
-            .output()
-            .unwrap();
-        assert!(
-            !out.status.success(),
-            "{point}: the crash hook did not fire"
-        );
-        recover_and_check(&scene, &old, &new, point);
-        next_restore_works(&scene, &new_archive, &new);
+    let mut fired = std::collections::BTreeSet::new();
+    for portable in ["0", "1"] {
+        for point in projectrestore::commit::crash_points() {
+            let (scene, new_archive, old, new) = setup(20);
+            let out = bin()
+                .arg("restore")
+                .arg(&new_archive)
+                .arg("--to")
+                .arg(&scene.dest)
+                .arg("--keep")
+                .arg("0")
+                .env("PROJECTRESTORE_CRASH_AT", point)
+                .env("PROJECTRESTORE_PORTABLE_FS", portable)
+                .output()
+                .unwrap();
+            if out.status.success() {
+                continue; // this step is not on this path (e.g. the fallback's park)
+            }
+            fired.insert(*point);
+            let what = format!("{point} (portable={portable})");
+            recover_and_check(&scene, &old, &new, &what);
+            next_restore_works(&scene, &new_archive, &new);
+        }
     }
+    let all: std::collections::BTreeSet<_> = projectrestore::commit::crash_points().iter().copied().collect();
+    assert_eq!(fired, all, "every crash point fires on some path");
 }
 
 /// Real SIGKILLs at spread-out instants of a restore (seeded, reproducible).

@@ -53,7 +53,11 @@ impl<D: Read> Read for RatioGuard<D> {
         if self.output > RATIO_GRACE {
             let input = self.input.load(Ordering::Relaxed).max(1);
             if self.output / input >= self.limit {
-                return Err(io::Error::other(RatioExceeded { input, output: self.output, limit: self.limit }));
+                return Err(io::Error::other(RatioExceeded {
+                    input,
+                    output: self.output,
+                    limit: self.limit,
+                }));
             }
         }
         Ok(n)
@@ -67,31 +71,51 @@ pub fn decompressor<'a, R: Read + Send + 'a>(
     limits: &Limits,
 ) -> Result<Box<dyn Read + Send + 'a>, ArchiveError> {
     let count = Arc::new(AtomicU64::new(0));
-    let counted = Counted { inner: input, count: Arc::clone(&count) };
+    let counted = Counted {
+        inner: input,
+        count: Arc::clone(&count),
+    };
     let inner: Box<dyn Read + Send + 'a> = match format {
         Format::Tar => return Ok(Box::new(counted.inner)),
-        Format::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(256 << 10, counted))),
+        Format::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+            256 << 10,
+            counted,
+        ))),
         Format::Zstd => {
-            let mut d = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(256 << 10, counted))
-                .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
+            let mut d = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(
+                256 << 10,
+                counted,
+            ))
+            .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
             // Frames may declare windows up to 2 GiB (--long=31); refuse more.
-            d.window_log_max(31).map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
+            d.window_log_max(31)
+                .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
             Box::new(d)
         }
         other => {
-            return Err(ArchiveError::UnknownFormat(format!("{} is not a compression format", other.name())));
+            return Err(ArchiveError::UnknownFormat(format!(
+                "{} is not a compression format",
+                other.name()
+            )));
         }
     };
-    Ok(Box::new(RatioGuard { inner, input: count, output: 0, limit: limits.max_ratio.max(1) }))
+    Ok(Box::new(RatioGuard {
+        inner,
+        input: count,
+        output: 0,
+        limit: limits.max_ratio.max(1),
+    }))
 }
 
 /// The ratio error inside an I/O error (possibly wrapped by the tar parser).
 pub fn ratio_error(err: &(dyn std::error::Error + 'static)) -> Option<ArchiveError> {
     let mut cur = Some(err);
     while let Some(e) = cur {
-        let found = e
-            .downcast_ref::<RatioExceeded>()
-            .or_else(|| e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).and_then(|i| i.downcast_ref::<RatioExceeded>()));
+        let found = e.downcast_ref::<RatioExceeded>().or_else(|| {
+            e.downcast_ref::<io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|i| i.downcast_ref::<RatioExceeded>())
+        });
         if let Some(r) = found {
             return Some(ArchiveError::Limit {
                 what: "compression ratio",
@@ -112,7 +136,9 @@ mod tests {
 
     fn read_all(format: Format, data: &[u8], limits: &Limits) -> io::Result<Vec<u8>> {
         let mut out = Vec::new();
-        decompressor(format, data, limits).map_err(io::Error::other)?.read_to_end(&mut out)?;
+        decompressor(format, data, limits)
+            .map_err(io::Error::other)?
+            .read_to_end(&mut out)?;
         Ok(out)
     }
 
@@ -126,7 +152,10 @@ mod tests {
     fn multi_member_gzip_is_read_whole() {
         let mut data = gz(b"hello ");
         data.extend(gz(b"world"));
-        assert_eq!(read_all(Format::Gzip, &data, &Limits::default()).unwrap(), b"hello world");
+        assert_eq!(
+            read_all(Format::Gzip, &data, &Limits::default()).unwrap(),
+            b"hello world"
+        );
     }
 
     #[test]
@@ -142,7 +171,10 @@ mod tests {
         // A skippable frame: magic 0x184D2A50, length 4, payload.
         data.extend_from_slice(&[0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4]);
         data.extend(zstd::encode_all(&b"world"[..], 1).unwrap());
-        assert_eq!(read_all(Format::Zstd, &data, &Limits::default()).unwrap(), b"hello world");
+        assert_eq!(
+            read_all(Format::Zstd, &data, &Limits::default()).unwrap(),
+            b"hello world"
+        );
     }
 
     #[test]
@@ -174,6 +206,12 @@ mod tests {
             }
         };
         assert!(total < 64 << 20, "read {total} bytes before refusing");
-        assert!(matches!(ratio_error(&err), Some(ArchiveError::Limit { what: "compression ratio", .. })));
+        assert!(matches!(
+            ratio_error(&err),
+            Some(ArchiveError::Limit {
+                what: "compression ratio",
+                ..
+            })
+        ));
     }
 }

@@ -126,6 +126,9 @@ pub struct Summary {
     pub bytes: u64,
     /// Entries skipped by `--strip-components`.
     pub stripped: u64,
+    /// Mode and time of the archive's root entry (`./`), if it had one.
+    #[serde(skip)]
+    pub root: Option<(u32, i64)>,
 }
 
 /// Why an archive was refused or could not be read.

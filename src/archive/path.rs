@@ -34,7 +34,8 @@ impl SafeRelPath {
         if raw.contains(&0) {
             return Err(PathError::Rule("the name contains a NUL byte"));
         }
-        let s = std::str::from_utf8(raw).map_err(|_| PathError::Rule("the name is not valid UTF-8"))?;
+        let s =
+            std::str::from_utf8(raw).map_err(|_| PathError::Rule("the name is not valid UTF-8"))?;
         if s.chars().any(is_control) {
             return Err(PathError::Rule("the name contains control characters"));
         }
@@ -42,7 +43,12 @@ impl SafeRelPath {
             return Err(PathError::Rule("absolute path"));
         }
         if raw.len() > limits.max_path_bytes {
-            return Err(PathError::Limit("path length", raw.len() as u64, limits.max_path_bytes as u64, "--max-path-length"));
+            return Err(PathError::Limit(
+                "path length",
+                raw.len() as u64,
+                limits.max_path_bytes as u64,
+                "--max-path-length",
+            ));
         }
         let mut parts: Vec<&str> = Vec::new();
         for part in s.split('/') {
@@ -63,7 +69,12 @@ impl SafeRelPath {
             }
         }
         if parts.len() > limits.max_depth {
-            return Err(PathError::Limit("path depth", parts.len() as u64, limits.max_depth as u64, "--max-depth"));
+            return Err(PathError::Limit(
+                "path depth",
+                parts.len() as u64,
+                limits.max_depth as u64,
+                "--max-depth",
+            ));
         }
         if parts.is_empty() {
             return Ok(None);
@@ -88,7 +99,9 @@ impl SafeRelPath {
 
     /// The parent, or `None` for a top-level name.
     pub fn parent(&self) -> Option<SafeRelPath> {
-        self.0.rsplit_once('/').map(|(p, _)| SafeRelPath(p.to_string()))
+        self.0
+            .rsplit_once('/')
+            .map(|(p, _)| SafeRelPath(p.to_string()))
     }
 
     /// The last component.
@@ -153,20 +166,40 @@ mod tests {
     #[test]
     fn refuses() {
         assert_eq!(p("/etc/passwd"), Err(PathError::Rule("absolute path")));
-        assert_eq!(p("a/../../b"), Err(PathError::Rule("the path contains '..'")));
+        assert_eq!(
+            p("a/../../b"),
+            Err(PathError::Rule("the path contains '..'"))
+        );
         assert_eq!(p(".."), Err(PathError::Rule("the path contains '..'")));
         assert!(matches!(p("a\u{1b}[2J"), Err(PathError::Rule(_))));
-        assert!(matches!(p("a\u{85}b"), Err(PathError::Rule(_))), "C1 control");
+        assert!(
+            matches!(p("a\u{85}b"), Err(PathError::Rule(_))),
+            "C1 control"
+        );
         assert!(SafeRelPath::parse(b"a\xffb", &Limits::default()).is_err());
         assert!(SafeRelPath::parse(b"a\0b", &Limits::default()).is_err());
     }
 
     #[test]
     fn limits() {
-        let l = Limits { max_depth: 2, max_name_bytes: 3, max_path_bytes: 10, ..Limits::default() };
-        assert!(matches!(SafeRelPath::parse(b"a/b/c", &l), Err(PathError::Limit("path depth", 3, 2, _))));
-        assert!(matches!(SafeRelPath::parse(b"abcd", &l), Err(PathError::Limit("name length", 4, 3, _))));
-        assert!(matches!(SafeRelPath::parse(b"a/b/ccc/dd/e", &l), Err(PathError::Limit("path length", ..))));
+        let l = Limits {
+            max_depth: 2,
+            max_name_bytes: 3,
+            max_path_bytes: 10,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            SafeRelPath::parse(b"a/b/c", &l),
+            Err(PathError::Limit("path depth", 3, 2, _))
+        ));
+        assert!(matches!(
+            SafeRelPath::parse(b"abcd", &l),
+            Err(PathError::Limit("name length", 4, 3, _))
+        ));
+        assert!(matches!(
+            SafeRelPath::parse(b"a/b/ccc/dd/e", &l),
+            Err(PathError::Limit("path length", ..))
+        ));
     }
 
     #[test]
@@ -181,8 +214,12 @@ mod tests {
 
     #[test]
     fn nfc_and_nfd_fold_together() {
-        let nfc = SafeRelPath::parse("caf\u{e9}".as_bytes(), &Limits::default()).unwrap().unwrap();
-        let nfd = SafeRelPath::parse("cafe\u{301}".as_bytes(), &Limits::default()).unwrap().unwrap();
+        let nfc = SafeRelPath::parse("caf\u{e9}".as_bytes(), &Limits::default())
+            .unwrap()
+            .unwrap();
+        let nfd = SafeRelPath::parse("cafe\u{301}".as_bytes(), &Limits::default())
+            .unwrap()
+            .unwrap();
         assert_ne!(nfc, nfd);
         assert_eq!(nfc.fold_key(), nfd.fold_key());
     }

@@ -32,7 +32,10 @@ pub fn extract<R: Read, S: Sink>(
     sink: &mut S,
 ) -> Result<Summary, ExtractError<S::Error>> {
     let pos = Rc::new(Cell::new(0u64));
-    let mut archive = tar::Archive::new(Position { inner: tar, pos: Rc::clone(&pos) });
+    let mut archive = tar::Archive::new(Position {
+        inner: tar,
+        pos: Rc::clone(&pos),
+    });
     let mut v = Validator::new(limits, policy);
     {
         let entries = archive.entries().map_err(classify)?.raw(true);
@@ -42,13 +45,19 @@ pub fn extract<R: Read, S: Sink>(
         }
     }
     if v.pending.any() {
-        return Err(ArchiveError::Malformed("an extension header is not followed by an entry".into()).into());
+        return Err(ArchiveError::Malformed(
+            "an extension header is not followed by an entry".into(),
+        )
+        .into());
     }
     v.check_symlinks()?;
     // End of archive: the parser stops at EOF or after one zero block.
     let consumed = pos.get();
     if consumed == v.end {
-        return Err(ArchiveError::Malformed("the archive ends without the end-of-archive blocks (truncated?)".into()).into());
+        return Err(ArchiveError::Malformed(
+            "the archive ends without the end-of-archive blocks (truncated?)".into(),
+        )
+        .into());
     }
     let mut rest = archive.into_inner();
     let mut buf = vec![0u8; 64 << 10];
@@ -66,7 +75,10 @@ pub fn extract<R: Read, S: Sink>(
         zeros += n as u64;
     }
     if zeros < 512 {
-        return Err(ArchiveError::Malformed("the archive has one end-of-archive block instead of two (truncated?)".into()).into());
+        return Err(ArchiveError::Malformed(
+            "the archive has one end-of-archive block instead of two (truncated?)".into(),
+        )
+        .into());
     }
     Ok(v.summary)
 }
@@ -94,7 +106,11 @@ fn classify(e: io::Error) -> ArchiveError {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(err) = cur {
         if let Some(io) = err.downcast_ref::<io::Error>() {
-            if io.raw_os_error().is_some() || io.get_ref().is_some_and(|i| i.is::<crate::source::Cancelled>()) {
+            if io.raw_os_error().is_some()
+                || io
+                    .get_ref()
+                    .is_some_and(|i| i.is::<crate::source::Cancelled>())
+            {
                 return ArchiveError::Io(e);
             }
         }
@@ -129,7 +145,11 @@ impl Pending {
     }
 
     fn pax(&self, key: &str) -> Option<&[u8]> {
-        self.pax.as_ref()?.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice())
+        self.pax
+            .as_ref()?
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
     }
 }
 
@@ -147,13 +167,21 @@ struct Validator<'a> {
 }
 
 fn rejected(entry: &[u8], rule: impl Into<String>) -> ArchiveError {
-    ArchiveError::Rejected { entry: escape_bytes(entry), rule: rule.into() }
+    ArchiveError::Rejected {
+        entry: escape_bytes(entry),
+        rule: rule.into(),
+    }
 }
 
 fn path_error(entry: &[u8], e: PathError) -> ArchiveError {
     match e {
         PathError::Rule(rule) => rejected(entry, rule),
-        PathError::Limit(what, value, limit, flag) => ArchiveError::Limit { what, value, limit, flag },
+        PathError::Limit(what, value, limit, flag) => ArchiveError::Limit {
+            what,
+            value,
+            limit,
+            flag,
+        },
     }
 }
 
@@ -187,7 +215,10 @@ impl<'a> Validator<'a> {
     }
 
     /// Read an extension header's data, bounded by the PAX size limit.
-    fn extension_data<R: Read>(&self, entry: &mut tar::Entry<'_, R>) -> Result<Vec<u8>, ArchiveError> {
+    fn extension_data<R: Read>(
+        &self,
+        entry: &mut tar::Entry<'_, R>,
+    ) -> Result<Vec<u8>, ArchiveError> {
         let size = entry.size();
         if size > self.limits.max_pax_bytes {
             return Err(ArchiveError::Limit {
@@ -198,9 +229,13 @@ impl<'a> Validator<'a> {
             });
         }
         let mut data = Vec::with_capacity(size as usize);
-        entry.read_to_end(&mut data).map_err(|e| malformed("extension header", e))?;
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| malformed("extension header", e))?;
         if (data.len() as u64) < size {
-            return Err(ArchiveError::Malformed("the archive ends inside an extension header".into()));
+            return Err(ArchiveError::Malformed(
+                "the archive ends inside an extension header".into(),
+            ));
         }
         Ok(data)
     }
@@ -214,7 +249,9 @@ impl<'a> Validator<'a> {
                 .map_err(|_| ArchiveError::Malformed("PAX header: a key is not UTF-8".into()))?
                 .to_string();
             if std::str::from_utf8(ext.value_bytes()).is_err() {
-                return Err(ArchiveError::Malformed(format!("PAX header: the value of {key} is not UTF-8")));
+                return Err(ArchiveError::Malformed(format!(
+                    "PAX header: the value of {key} is not UTF-8"
+                )));
             }
             out.push((key, ext.value_bytes().to_vec()));
         }
@@ -240,20 +277,38 @@ impl<'a> Validator<'a> {
             }
             EntryType::XGlobalHeader => {
                 if self.pending.any() {
-                    return Err(rejected(b"PAX global header", "an extension header is followed by a global header").into());
+                    return Err(rejected(
+                        b"PAX global header",
+                        "an extension header is followed by a global header",
+                    )
+                    .into());
                 }
                 let data = self.extension_data(entry)?;
                 for (key, _) in Self::pax_records(&data)? {
-                    if matches!(key.as_str(), "path" | "linkpath" | "size") || key.starts_with("GNU.sparse") {
-                        return Err(rejected(b"PAX global header", format!("a global header sets {key} for every entry")).into());
+                    if matches!(key.as_str(), "path" | "linkpath" | "size")
+                        || key.starts_with("GNU.sparse")
+                    {
+                        return Err(rejected(
+                            b"PAX global header",
+                            format!("a global header sets {key} for every entry"),
+                        )
+                        .into());
                     }
                 }
                 return Ok(());
             }
             EntryType::GNULongName | EntryType::GNULongLink => {
-                let slot = if kind == EntryType::GNULongName { &self.pending.long_name } else { &self.pending.long_link };
+                let slot = if kind == EntryType::GNULongName {
+                    &self.pending.long_name
+                } else {
+                    &self.pending.long_link
+                };
                 if slot.is_some() {
-                    return Err(rejected(b"GNU long-name header", "two GNU long-name or long-link headers in a row").into());
+                    return Err(rejected(
+                        b"GNU long-name header",
+                        "two GNU long-name or long-link headers in a row",
+                    )
+                    .into());
                 }
                 let mut data = self.extension_data(entry)?;
                 while data.last() == Some(&0) {
@@ -273,7 +328,11 @@ impl<'a> Validator<'a> {
         // The name after every override; both kinds of override at once is ambiguous.
         let raw_name: Vec<u8> = match (pending.pax("path"), &pending.long_name) {
             (Some(_), Some(_)) => {
-                return Err(rejected(&header.path_bytes(), "the path is given by both a PAX and a GNU long-name header").into())
+                return Err(rejected(
+                    &header.path_bytes(),
+                    "the path is given by both a PAX and a GNU long-name header",
+                )
+                .into())
             }
             (Some(p), None) => p.to_vec(),
             (None, Some(l)) => l.clone(),
@@ -281,7 +340,11 @@ impl<'a> Validator<'a> {
         };
         let raw_link: Option<Vec<u8>> = match (pending.pax("linkpath"), &pending.long_link) {
             (Some(_), Some(_)) => {
-                return Err(rejected(&raw_name, "the link target is given by both a PAX and a GNU long-link header").into())
+                return Err(rejected(
+                    &raw_name,
+                    "the link target is given by both a PAX and a GNU long-link header",
+                )
+                .into())
             }
             (Some(p), None) => Some(p.to_vec()),
             (None, Some(l)) => Some(l.clone()),
@@ -297,7 +360,12 @@ impl<'a> Validator<'a> {
                 .into());
             }
         }
-        if pending.pax.as_ref().is_some_and(|p| p.iter().any(|(k, _)| k.starts_with("GNU.sparse"))) || kind == EntryType::GNUSparse {
+        if pending
+            .pax
+            .as_ref()
+            .is_some_and(|p| p.iter().any(|(k, _)| k.starts_with("GNU.sparse")))
+            || kind == EntryType::GNUSparse
+        {
             return Err(rejected(
                 &raw_name,
                 if self.policy.allow_sparse {
@@ -321,31 +389,58 @@ impl<'a> Validator<'a> {
         }
 
         // What the entry is. A V7 regular entry whose name ends in '/' is a directory.
-        let is_dir = kind == EntryType::Directory || (matches!(kind, EntryType::Regular) && raw_name.ends_with(b"/") && size == 0);
+        let is_dir = kind == EntryType::Directory
+            || (matches!(kind, EntryType::Regular) && raw_name.ends_with(b"/") && size == 0);
         let shape = match kind {
             _ if is_dir => Seen::Dir,
             EntryType::Regular | EntryType::Continuous => Seen::File,
             EntryType::Symlink => Seen::Symlink,
             EntryType::Link => Seen::Hardlink,
-            EntryType::Char | EntryType::Block => return Err(rejected(&raw_name, "device file").into()),
+            EntryType::Char | EntryType::Block => {
+                return Err(rejected(&raw_name, "device file").into())
+            }
             EntryType::Fifo => return Err(rejected(&raw_name, "FIFO (named pipe)").into()),
             other => {
-                return Err(rejected(&raw_name, format!("unknown entry type {:?}", char::from(other.as_byte()))).into())
+                return Err(rejected(
+                    &raw_name,
+                    format!("unknown entry type {:?}", char::from(other.as_byte())),
+                )
+                .into())
             }
         };
 
-        let Some(full) = SafeRelPath::parse(&raw_name, self.limits).map_err(|e| path_error(&raw_name, e))? else {
+        let Some(full) =
+            SafeRelPath::parse(&raw_name, self.limits).map_err(|e| path_error(&raw_name, e))?
+        else {
             if shape == Seen::Dir {
-                return Ok(()); // the archive root `./`
+                // The archive root `./`: its mode and time go to the restored tree's root.
+                let mode = header.mode().map_err(|e| malformed("mode", e))? & 0o7777;
+                let mode = if self.policy.keep_permissions {
+                    mode
+                } else {
+                    mode & !0o7022
+                };
+                self.summary.root = Some((
+                    mode,
+                    header.mtime().map_err(|e| malformed("mtime", e))? as i64,
+                ));
+                return Ok(());
             }
             return Err(rejected(&raw_name, "the archive root is not a directory").into());
         };
         let mode_bits = header.mode().map_err(|e| malformed("mode", e))? & 0o7777;
-        let mode = if self.policy.keep_permissions { mode_bits } else { mode_bits & !0o7022 };
+        let mode = if self.policy.keep_permissions {
+            mode_bits
+        } else {
+            mode_bits & !0o7022
+        };
         let mtime = match pending.pax("mtime") {
             Some(v) => {
                 let s = std::str::from_utf8(v).unwrap_or("");
-                s.split('.').next().and_then(|i| i.parse::<i64>().ok()).ok_or_else(|| rejected(&raw_name, "PAX mtime is not a number"))?
+                s.split('.')
+                    .next()
+                    .and_then(|i| i.parse::<i64>().ok())
+                    .ok_or_else(|| rejected(&raw_name, "PAX mtime is not a number"))?
             }
             None => header.mtime().map_err(|e| malformed("mtime", e))? as i64,
         };
@@ -409,10 +504,18 @@ impl<'a> Validator<'a> {
             match self.seen.get(&fold_key(ancestor)) {
                 Some(Seen::Dir | Seen::ImplicitDir) => {}
                 Some(Seen::Symlink) => {
-                    return Err(rejected(&raw_name, format!("the entry lies beneath the symlink {ancestor} of the archive")).into())
+                    return Err(rejected(
+                        &raw_name,
+                        format!("the entry lies beneath the symlink {ancestor} of the archive"),
+                    )
+                    .into())
                 }
                 Some(Seen::File | Seen::Hardlink) => {
-                    return Err(rejected(&raw_name, format!("the entry lies beneath the file {ancestor} of the archive")).into())
+                    return Err(rejected(
+                        &raw_name,
+                        format!("the entry lies beneath the file {ancestor} of the archive"),
+                    )
+                    .into())
                 }
                 None => missing.push(ancestor.to_string()),
             }
@@ -421,11 +524,15 @@ impl<'a> Validator<'a> {
         match self.seen.get(&key) {
             None => {}
             Some(Seen::ImplicitDir) if shape == Seen::Dir => {}
-            Some(_) => return Err(rejected(&raw_name, "the path appears twice in the archive").into()),
+            Some(_) => {
+                return Err(rejected(&raw_name, "the path appears twice in the archive").into())
+            }
         }
         for dir in missing {
             let implicit = SafeEntry {
-                path: SafeRelPath::parse(dir.as_bytes(), self.limits).map_err(|e| path_error(&raw_name, e))?.ok_or_else(|| rejected(&raw_name, "empty parent"))?,
+                path: SafeRelPath::parse(dir.as_bytes(), self.limits)
+                    .map_err(|e| path_error(&raw_name, e))?
+                    .ok_or_else(|| rejected(&raw_name, "empty parent"))?,
                 kind: EntryKind::Dir,
                 mode: 0o755,
                 mtime,
@@ -434,7 +541,11 @@ impl<'a> Validator<'a> {
             };
             self.seen.insert(fold_key(&dir), Seen::ImplicitDir);
             self.summary.dirs += 1;
-            sink.entry(&implicit, &mut io::empty()).map_err(|source| ExtractError::Sink { entry: dir.clone(), source })?;
+            sink.entry(&implicit, &mut io::empty())
+                .map_err(|source| ExtractError::Sink {
+                    entry: dir.clone(),
+                    source,
+                })?;
         }
 
         let kind = match shape {
@@ -442,16 +553,28 @@ impl<'a> Validator<'a> {
             Seen::File => EntryKind::File { size },
             Seen::Symlink => {
                 let target = target.unwrap_or_default();
-                self.symlinks.insert(key.clone(), (path.clone(), target.clone()));
+                self.symlinks
+                    .insert(key.clone(), (path.clone(), target.clone()));
                 EntryKind::Symlink { target }
             }
             Seen::Hardlink => {
                 let t = SafeRelPath::parse(target.unwrap_or_default().as_bytes(), self.limits)
                     .map_err(|e| path_error(&raw_name, e))?
                     .and_then(|t| t.strip(self.policy.strip_components))
-                    .ok_or_else(|| rejected(&raw_name, "the hardlink target was removed by --strip-components"))?;
+                    .ok_or_else(|| {
+                        rejected(
+                            &raw_name,
+                            "the hardlink target was removed by --strip-components",
+                        )
+                    })?;
                 if self.seen.get(&t.fold_key()) != Some(&Seen::File) {
-                    return Err(rejected(&raw_name, format!("hardlink to {t}, which is not an earlier regular file of the archive")).into());
+                    return Err(rejected(
+                        &raw_name,
+                        format!(
+                            "hardlink to {t}, which is not an earlier regular file of the archive"
+                        ),
+                    )
+                    .into());
                 }
                 EntryKind::Hardlink { target: t }
             }
@@ -467,17 +590,44 @@ impl<'a> Validator<'a> {
             EntryKind::Symlink { .. } => self.summary.symlinks += 1,
             EntryKind::Hardlink { .. } => self.summary.hardlinks += 1,
         }
-        let safe = SafeEntry { path, kind, mode, mtime, uid, gid };
+        let safe = SafeEntry {
+            path,
+            kind,
+            mode,
+            mtime,
+            uid,
+            gid,
+        };
         let name = safe.path.to_string();
         if let EntryKind::File { size } = safe.kind {
-            let mut data = Exact { inner: entry, left: size };
-            sink.entry(&safe, &mut data).map_err(|source| ExtractError::Sink { entry: name.clone(), source })?;
+            let mut data = Exact {
+                inner: entry,
+                left: size,
+                error: None,
+            };
+            let written = sink.entry(&safe, &mut data);
+            if let Some(e) = data.error.take() {
+                // The sink failed because the archive could not be read: that is the cause.
+                return Err(match classify(e) {
+                    ArchiveError::Malformed(m) => ArchiveError::Malformed(format!("{name}: {m}")),
+                    other => other,
+                }
+                .into());
+            }
+            written.map_err(|source| ExtractError::Sink {
+                entry: name.clone(),
+                source,
+            })?;
             if data.left > 0 {
                 // The sink stopped early: read the rest so that a short archive is still caught.
                 io::copy(&mut data, &mut io::sink()).map_err(|e| malformed(&name, e))?;
             }
         } else {
-            sink.entry(&safe, &mut io::empty()).map_err(|source| ExtractError::Sink { entry: name, source })?;
+            sink.entry(&safe, &mut io::empty())
+                .map_err(|source| ExtractError::Sink {
+                    entry: name,
+                    source,
+                })?;
         }
         Ok(())
     }
@@ -485,15 +635,22 @@ impl<'a> Validator<'a> {
     /// A symlink target must be relative and, resolved lexically from the link's
     /// directory, stay inside the tree. (Chains through other links are checked at the end.)
     fn symlink_target(&self, name: &[u8], target: &[u8]) -> Result<String, ArchiveError> {
-        let t = std::str::from_utf8(target).map_err(|_| rejected(name, "the symlink target is not UTF-8"))?;
+        let t = std::str::from_utf8(target)
+            .map_err(|_| rejected(name, "the symlink target is not UTF-8"))?;
         if t.is_empty() {
             return Err(rejected(name, "empty symlink target"));
         }
         if t.contains('\0') || t.chars().any(char::is_control) {
-            return Err(rejected(name, "the symlink target contains control characters"));
+            return Err(rejected(
+                name,
+                "the symlink target contains control characters",
+            ));
         }
         if t.starts_with('/') {
-            return Err(rejected(name, format!("absolute symlink target {}", crate::report::escape(t))));
+            return Err(rejected(
+                name,
+                format!("absolute symlink target {}", crate::report::escape(t)),
+            ));
         }
         if t.len() > self.limits.max_path_bytes {
             return Err(ArchiveError::Limit {
@@ -504,7 +661,11 @@ impl<'a> Validator<'a> {
             });
         }
         let name_str = String::from_utf8_lossy(name);
-        let parent_depth = name_str.split('/').filter(|c| !c.is_empty() && *c != ".").count().saturating_sub(1);
+        let parent_depth = name_str
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .count()
+            .saturating_sub(1);
         let mut depth = parent_depth as i64;
         for c in t.split('/') {
             match c {
@@ -512,7 +673,13 @@ impl<'a> Validator<'a> {
                 ".." => {
                     depth -= 1;
                     if depth < 0 {
-                        return Err(rejected(name, format!("the symlink target {} leaves the tree", crate::report::escape(t))));
+                        return Err(rejected(
+                            name,
+                            format!(
+                                "the symlink target {} leaves the tree",
+                                crate::report::escape(t)
+                            ),
+                        ));
                     }
                 }
                 _ => depth += 1,
@@ -525,10 +692,21 @@ impl<'a> Validator<'a> {
     /// that each look harmless may still leave the tree.
     fn check_symlinks(&self) -> Result<(), ArchiveError> {
         for (path, target) in self.symlinks.values() {
-            let mut stack: Vec<String> = path.parent().map(|p| p.components().map(str::to_string).collect()).unwrap_or_default();
+            let mut stack: Vec<String> = path
+                .parent()
+                .map(|p| p.components().map(str::to_string).collect())
+                .unwrap_or_default();
             let mut todo: VecDeque<String> = target.split('/').map(str::to_string).collect();
             let mut hops = 0;
-            let escape = || rejected(path.as_str().as_bytes(), format!("the symlink target {} leaves the tree through other symlinks", crate::report::escape(target)));
+            let escape = || {
+                rejected(
+                    path.as_str().as_bytes(),
+                    format!(
+                        "the symlink target {} leaves the tree through other symlinks",
+                        crate::report::escape(target)
+                    ),
+                )
+            };
             while let Some(c) = todo.pop_front() {
                 match c.as_str() {
                     "" | "." => continue,
@@ -557,10 +735,12 @@ impl<'a> Validator<'a> {
     }
 }
 
-/// Yields exactly the entry's declared size; ending early is an error.
+/// Yields exactly the entry's declared size; ending early is an error. A read error
+/// is kept (the sink sees a copy), so that it is reported as the archive's fault.
 struct Exact<'e, R: Read> {
     inner: &'e mut R,
     left: u64,
+    error: Option<io::Error>,
 }
 
 impl<R: Read> Read for Exact<'_, R> {
@@ -568,12 +748,22 @@ impl<R: Read> Read for Exact<'_, R> {
         if self.left == 0 {
             return Ok(0);
         }
-        let max = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..max])?;
-        if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the archive ends inside a file (truncated)"));
-        }
-        self.left -= n as u64;
-        Ok(n)
+        let max = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let err = match self.inner.read(&mut buf[..max]) {
+            Ok(0) => io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the archive ends inside a file (truncated)",
+            ),
+            Ok(n) => {
+                self.left -= n as u64;
+                return Ok(n);
+            }
+            Err(e) => e,
+        };
+        let copy = io::Error::new(err.kind(), err.to_string());
+        self.error = Some(err);
+        Err(copy)
     }
 }
