@@ -87,13 +87,28 @@ struct Checks {
     store: TrustStore,
     signatures: Signatures,
     checksum: Option<checksum::ExpectedChecksum>,
+    /// Things the report should say about what was (not) checked.
+    notes: Vec<String>,
 }
 
 impl Checks {
     fn load(opts: &Options, input: &Input) -> Result<Self, Error> {
         let store = TrustStore::load(&opts.trust)?;
+        let mut notes = Vec::new();
         let files = match (&opts.signatures[..], input) {
-            ([], Input::File(path)) => Signatures::sidecars(path),
+            ([], Input::File(path)) => {
+                let found = Signatures::sidecars(path);
+                if store.is_empty() && !found.is_empty() {
+                    // Without trusted keys a signature proves nothing; say so instead of failing.
+                    notes.push(format!(
+                        "signature file(s) {} not checked: no trust store (pass --trust to verify who made the archive)",
+                        found.iter().map(|p| crate::report::escape(&p.display().to_string())).collect::<Vec<_>>().join(", ")
+                    ));
+                    Vec::new()
+                } else {
+                    found
+                }
+            }
             _ => opts.signatures.clone(),
         };
         let signatures = Signatures::load(&files)?;
@@ -109,6 +124,7 @@ impl Checks {
             store,
             signatures,
             checksum,
+            notes,
         })
     }
 
@@ -193,6 +209,7 @@ pub fn run(
         PassMode::Auto => seekable && checks.any(),
     };
     let mut report = Report::new(&input, verify_first, opts.dry_run || opts.dest.is_none());
+    report.warnings.extend(checks.notes.iter().cloned());
 
     // Pass 1: digests only, no parser sees unauthenticated bytes.
     let mut first_sha = None;
@@ -202,7 +219,7 @@ pub fn run(
         progress.phase("verifying", size);
         let mut hashing = HashingReader::new(
             reader,
-            Some(checks.signatures.digester()),
+            Some(checks.signatures.digester(&checks.store)),
             opts.cancel.clone(),
             progress,
         );
@@ -235,7 +252,7 @@ pub fn run(
     let write = !opts.dry_run && opts.dest.is_some();
     let (reader, size) = input.open()?;
     progress.phase(if write { "restoring" } else { "checking" }, size);
-    let digester = (!verify_first).then(|| checks.signatures.digester());
+    let digester = (!verify_first).then(|| checks.signatures.digester(&checks.store));
     let mut hashing = HashingReader::new(reader, digester, opts.cancel.clone(), progress);
 
     let (summary, status, staged) = if write {

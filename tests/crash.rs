@@ -130,7 +130,10 @@ fn crash_at_every_commit_step_then_recover() {
             next_restore_works(&scene, &new_archive, &new);
         }
     }
-    let all: std::collections::BTreeSet<_> = projectrestore::commit::crash_points().iter().copied().collect();
+    let all: std::collections::BTreeSet<_> = projectrestore::commit::crash_points()
+        .iter()
+        .copied()
+        .collect();
     assert_eq!(fired, all, "every crash point fires on some path");
 }
 
