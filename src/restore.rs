@@ -165,11 +165,13 @@ impl Checks {
     ) -> Result<(), Error> {
         self.decide_checksum(sha256, report)?;
         let digests = digests.unwrap_or_default().finish();
-        let mut verdict =
-            verify::evaluate(&self.store, &self.signatures, digests, &opts.sig_policy);
-        verdict
-            .signatures
-            .extend(inline.inline_signatures.iter().cloned());
+        let verdict = verify::evaluate(
+            &self.store,
+            &self.signatures,
+            digests,
+            &inline.inline_signatures,
+            &opts.sig_policy,
+        );
         let outcome = verdict.outcome.clone();
         report.signatures = Some(verdict);
         match outcome {

@@ -262,7 +262,7 @@ fn parse_allowed_signers(text: &str) -> Result<Vec<SshSigner>, String> {
             valid_before: None,
             key,
         };
-        for opt in options.iter().flat_map(|o| o.split(',')) {
+        for opt in options.iter().flat_map(|o| split_options(o)) {
             let (k, v) = opt.split_once('=').unwrap_or((opt, ""));
             let v = v.trim_matches('"').to_string();
             match k.to_ascii_lowercase().as_str() {
@@ -280,6 +280,24 @@ fn parse_allowed_signers(text: &str) -> Result<Vec<SshSigner>, String> {
         out.push(signer);
     }
     Ok(out)
+}
+
+/// Split options on commas outside double quotes (`namespaces="file,git",valid-after=…`).
+fn split_options(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
 }
 
 /// Split on spaces, keeping double-quoted runs (which may hold commas and spaces) together.

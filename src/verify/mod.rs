@@ -395,10 +395,14 @@ pub struct SignatureVerdict {
 const BAD: &str = "BAD signature: the archive is not the file that was signed (changed or damaged)";
 
 /// Check every signature against the store and apply the policy.
+///
+/// `inline` are signatures already checked elsewhere (inside a signed-and-encrypted
+/// OpenPGP message); they count like detached ones.
 pub fn evaluate(
     store: &TrustStore,
     sigs: &Signatures,
     digests: Digests,
+    inline: &[SignatureReport],
     policy: &SigPolicy,
 ) -> SignatureVerdict {
     let mut reports = Vec::new();
@@ -467,6 +471,7 @@ pub fn evaluate(
             }
         }
     }
+    reports.extend(inline.iter().cloned());
     decide(store, reports, policy, !sigs.is_empty())
 }
 

@@ -1,0 +1,363 @@
+//! Encrypted archives end to end (issue: decryption). Fixtures by the real age and
+//! gpg (fixtures/make-crypto.sh); the 10 MB tamper tests encrypt live.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+fn crypto(name: &str) -> PathBuf {
+    repo().join("fixtures/crypto").join(name)
+}
+
+struct Run {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+fn restore(archive: &Path, dest: &Path, extra: &[&str]) -> Run {
+    let out = bin()
+        .arg("restore")
+        .arg(archive)
+        .arg("--to")
+        .arg(dest)
+        .arg("--yes")
+        .args(extra)
+        .write_stdin("")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        out: String::from_utf8_lossy(&out.stdout).into_owned(),
+        err: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn s(p: PathBuf) -> String {
+    p.display().to_string()
+}
+
+/// Every identity kind, armored and binary, and the passphrases.
+#[test]
+fn every_identity_kind_decrypts() {
+    let cases: [(&str, &[&str]); 9] = [
+        ("data.tar.gz.x25519.age", &["-i", "secret/age.txt"]),
+        ("data.tar.gz.armored.age", &["-i", "secret/age.txt"]),
+        (
+            "data.tar.gz.x25519.age",
+            &[
+                "-i",
+                "secret/age-other.txt",
+                "-i",
+                "secret/age-two-keys.txt",
+            ],
+        ),
+        (
+            "data.tar.gz.ssh-ed25519.age",
+            &["-i", "secret/ssh-age-ed25519"],
+        ),
+        ("data.tar.gz.ssh-rsa.age", &["-i", "secret/ssh-age-rsa"]),
+        (
+            "data.tar.gz.passphrase.age",
+            &["--passphrase-file", "secret/age.pass"],
+        ),
+        (
+            "data.tar.gz.cv25519.gpg",
+            &["-i", "secret/gpg-enc25519.asc"],
+        ),
+        ("data.tar.gz.rsa.asc", &["-i", "secret/gpg-encrsa.gpg"]),
+        (
+            "data.tar.gz.symmetric.gpg",
+            &["--passphrase-file", "secret/gpg-symmetric.pass"],
+        ),
+    ];
+    for (archive, flags) in cases {
+        let flags: Vec<String> = flags
+            .iter()
+            .map(|f| {
+                if f.starts_with("secret/") {
+                    s(crypto(f))
+                } else {
+                    f.to_string()
+                }
+            })
+            .collect();
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let scene = Scene::new();
+        let r = restore(&crypto(archive), &scene.dest, &flags);
+        assert_eq!(r.code, 0, "{archive} {flags:?}: {}", r.err);
+        assert_eq!(
+            std::fs::read(scene.dest.join("proj/src/main.rs")).unwrap(),
+            b"fn main() {}\n",
+            "{archive}"
+        );
+        assert!(r.out.contains("decrypted:"), "{archive}: {}", r.out);
+    }
+}
+
+#[test]
+fn passphrase_from_the_environment() {
+    let scene = Scene::new();
+    let out = bin()
+        .arg("restore")
+        .arg(crypto("data.tar.gz.passphrase.age"))
+        .arg("--to")
+        .arg(&scene.dest)
+        .arg("--yes")
+        .env("PROJECTRESTORE_PASSPHRASE", "correct horse")
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// No identity matches: exit 6, the public parts are named, no secret is printed.
+#[test]
+fn wrong_key_names_what_was_tried_and_no_secret() {
+    let scene = Scene::new();
+    let before = snapshot(&scene.dest);
+    let r = restore(
+        &crypto("data.tar.gz.x25519.age"),
+        &scene.dest,
+        &["-i", &s(crypto("secret/age-other.txt"))],
+    );
+    assert_eq!(r.code, 6, "{}", r.err);
+    let public = std::fs::read_to_string(crypto("secret/age-other.txt")).unwrap();
+    let public = public
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    assert!(r.err.contains(&public), "{}", r.err);
+    assert!(
+        !r.err.contains("AGE-SECRET-KEY"),
+        "a secret was printed: {}",
+        r.err
+    );
+    assert_eq!(snapshot(&scene.dest), before);
+    let r = restore(
+        &crypto("data.tar.gz.cv25519.gpg"),
+        &scene.dest,
+        &["-i", &s(crypto("secret/age.txt"))],
+    );
+    assert_eq!(r.code, 6, "{}", r.err);
+}
+
+#[test]
+fn wrong_passphrase_is_exit_6() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("p"), "wrong\n").unwrap();
+    for archive in ["data.tar.gz.passphrase.age", "data.tar.gz.symmetric.gpg"] {
+        let scene = Scene::new();
+        let before = snapshot(&scene.dest);
+        let r = restore(
+            &crypto(archive),
+            &scene.dest,
+            &["--passphrase-file", &s(tmp.path().join("p"))],
+        );
+        assert_eq!(r.code, 6, "{archive}: {}", r.err);
+        assert!(r.err.contains("wrong passphrase"), "{archive}: {}", r.err);
+        assert!(!r.err.contains("wrong\n"), "{}", r.err);
+        assert_eq!(snapshot(&scene.dest), before);
+    }
+}
+
+/// Without a terminal and without a passphrase source: a clear error, not a hang.
+#[test]
+fn no_passphrase_source_is_an_error_not_a_hang() {
+    let scene = Scene::new();
+    let r = restore(&crypto("data.tar.gz.passphrase.age"), &scene.dest, &[]);
+    assert_eq!(r.code, 6, "{}", r.err);
+    assert!(r.err.contains("--passphrase-file"), "{}", r.err);
+}
+
+/// 10 MB encrypted by the real age: a flipped byte in the middle, and a truncated
+/// file, are exit 6 with the destination unchanged and nothing left behind.
+#[test]
+fn tampered_and_truncated_ciphertext() {
+    if !have_tool("age") {
+        return;
+    }
+    let scene = Scene::new();
+    let mut t = Tar::new();
+    let mut seed = 1u64;
+    let payload: Vec<u8> = (0..10_000_000)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 56) as u8
+        })
+        .collect();
+    t.file("big.bin", &payload);
+    let plain = scene.archive("big.tar", &t.finish());
+    let recipient = std::fs::read_to_string(crypto("secret/age.txt")).unwrap();
+    let recipient = recipient
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    let enc = scene.tmp.path().join("big.tar.age");
+    let st = Command::new("age")
+        .args(["-r", &recipient, "-o"])
+        .arg(&enc)
+        .arg(&plain)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let good = std::fs::read(&enc).unwrap();
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x20;
+    let truncated = good[..good.len() - 5000].to_vec();
+    for (name, bytes) in [("flipped", flipped), ("truncated", truncated)] {
+        let a = scene.archive(&format!("{name}.age"), &bytes);
+        let before = snapshot(&scene.dest);
+        let r = restore(&a, &scene.dest, &["-i", &s(crypto("secret/age.txt"))]);
+        assert_eq!(r.code, 6, "{name}: {}", r.err);
+        assert_eq!(snapshot(&scene.dest), before, "{name}");
+        assert!(scene.leftover_staging().is_empty(), "{name}");
+    }
+}
+
+/// Signed-and-encrypted OpenPGP: the inline signature counts for the policy.
+#[test]
+fn inline_openpgp_signature_counts() {
+    let trust = s(repo().join("fixtures/crypto/trust"));
+    let id = s(crypto("secret/gpg-enc25519.asc"));
+    let scene = Scene::new();
+    let r = restore(
+        &crypto("data.tar.gz.signed-by-ed.gpg"),
+        &scene.dest,
+        &["--trust", &trust, "-i", &id],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.out.contains("inline") || r.out.contains("good, trusted"),
+        "{}",
+        r.out
+    );
+    let scene = Scene::new();
+    let before = snapshot(&scene.dest);
+    let r = restore(
+        &crypto("data.tar.gz.signed-by-stranger.gpg"),
+        &scene.dest,
+        &["--trust", &trust, "-i", &id],
+    );
+    assert_eq!(r.code, 4, "{}", r.err);
+    assert_eq!(snapshot(&scene.dest), before);
+}
+
+/// Encryption without a trusted signature says that it proves nothing about the sender.
+#[test]
+fn encrypted_but_unsigned_warns() {
+    let scene = Scene::new();
+    let r = restore(
+        &crypto("data.tar.gz.x25519.age"),
+        &scene.dest,
+        &[
+            "-i",
+            &s(crypto("secret/age.txt")),
+            "--trust",
+            &s(repo().join("fixtures/crypto/trust")),
+            "--signature",
+            &s(crypto("data.tar.gz.untrusted.minisig")),
+            "--allow-unsigned",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.err.contains("sender authentication"), "{}", r.err);
+}
+
+/// The README's demo: signed (minisign) and age-encrypted, verified against keys/.
+#[test]
+fn demo_restore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("demo");
+    let out = bin()
+        .arg("restore")
+        .arg(repo().join("fixtures/demo/2026-11-24_120000-demo-initial.tar.gz.age"))
+        .arg("--trust")
+        .arg(repo().join("keys"))
+        .arg("--identity")
+        .arg(repo().join("fixtures/demo/secret/demo-age-identity.txt"))
+        .args(["--strip-components", "1", "--to"])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("verified: signed by 1 trusted key(s)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("checksum: ok"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(dest.join("docs/notes.txt")).unwrap(),
+        "Backup note: initial\n"
+    );
+}
+
+/// `decrypt` writes the stored stream; a failure leaves no partial file.
+#[test]
+fn decrypt_round_trip_and_no_partial_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_file = tmp.path().join("out.tar.gz");
+    let out = bin()
+        .arg("decrypt")
+        .arg(crypto("data.tar.gz.x25519.age"))
+        .arg("-i")
+        .arg(crypto("secret/age.txt"))
+        .arg("-o")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&out_file).unwrap(),
+        std::fs::read(crypto("data.tar.gz")).unwrap()
+    );
+    let mut bad = std::fs::read(crypto("data.tar.gz.x25519.age")).unwrap();
+    let n = bad.len();
+    bad.truncate(n - 10);
+    let bad_file = tmp.path().join("bad.age");
+    std::fs::write(&bad_file, bad).unwrap();
+    let partial = tmp.path().join("partial.tar.gz");
+    let out = bin()
+        .arg("decrypt")
+        .arg(&bad_file)
+        .arg("-i")
+        .arg(crypto("secret/age.txt"))
+        .arg("-o")
+        .arg(&partial)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!partial.exists());
+    assert_eq!(
+        names(tmp.path()),
+        ["bad.age", "out.tar.gz"],
+        "no temporary file left"
+    );
+}
