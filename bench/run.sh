@@ -76,7 +76,7 @@ bench() {
     local mb=$( { /usr/bin/time -f %M bash -c "$base_cmd" >/dev/null; } 2>&1 | tail -1)
     eval "$clean"
     local mt=$( { /usr/bin/time -f %M bash -c "$tool_cmd" >/dev/null; } 2>&1 | tail -1)
-    rows+=("$name|$results/$name.json|$mb|$mt")
+    rows+=("$name	$results/$name.json	$mb	$mt")
 }
 
 tarx() { echo "tar $1 -xf '$work/$2' -C '$out'"; }
@@ -105,12 +105,5 @@ eval "$clean"
 
 echo
 echo "projectrestore benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), dataset $tag ($(du -sh "$work/project" | cut -f1), $(find "$work/project" -type f | wc -l) files), extracting to $( [ $tmpfs = 1 ] && echo tmpfs || echo disk ), $runs runs"
-printf '%s\n' "${rows[@]}" | python3 -c '
-import json, sys
-print(f"{\"case\":<55} {\"baseline s\":>10} {\"ours s\":>8} {\"ratio\":>6} {\"base MiB\":>9} {\"ours MiB\":>9}")
-for line in sys.stdin:
-    name, path, mb, mt = line.strip().split("|")
-    r = {x["command"]: x for x in json.load(open(path))["results"]}
-    b, t = r["baseline"]["median"], r["projectrestore"]["median"]
-    print(f"{name:<55} {b:>10.3f} {t:>8.3f} {t/b:>6.2f} {int(mb)/1024:>9.1f} {int(mt)/1024:>9.1f}")
-'
+printf '%s\n' "${rows[@]}" > "$results/rows.txt"
+python3 bench/table.py "$results/rows.txt"

@@ -219,18 +219,29 @@ pub fn run(
     if verify_first {
         let (reader, size) = input.open()?;
         progress.phase("verifying", size);
-        let mut hashing = HashingReader::new(
-            reader,
-            Some(checks.signatures.digester(&checks.store)),
-            opts.cancel.clone(),
-            progress,
-        );
-        let (head, _) = source::peek(&mut hashing, archive::sniff::SNIFF_LEN)
-            .map_err(|e| read_error(&input, e, &opts.cancel))?;
-        hashing
-            .drain()
-            .map_err(|e| read_error(&input, e, &opts.cancel))?;
-        let (sha, count, digester) = hashing.take_digests();
+        let mut hashing = HashingReader::new(reader, None, opts.cancel.clone(), progress);
+        // SHA-256 on the reading thread, the signature digests on this one.
+        let mut digester = checks.signatures.digester(&checks.store);
+        let head = std::thread::scope(|scope| {
+            let (pump, mut piped) = crate::pipe::pipe();
+            let source = &mut hashing;
+            scope.spawn(move || pump.run(source));
+            let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
+            let mut buf = vec![0u8; crate::pipe::CHUNK];
+            loop {
+                let n = match piped.read(&mut buf) {
+                    Ok(0) => return Ok(head),
+                    Ok(n) => n,
+                    Err(e) => return Err(e),
+                };
+                let want = archive::sniff::SNIFF_LEN.saturating_sub(head.len()).min(n);
+                head.extend_from_slice(&buf[..want]);
+                digester.update(&buf[..n]);
+            }
+        })
+        .map_err(|e| read_error(&input, e, &opts.cancel))?;
+        let (sha, count, _) = hashing.take_digests();
+        let digester = Some(digester);
         report.size = count;
         report.sha256 = sha.clone();
         // A signed-and-encrypted OpenPGP message carries its signature inside: the
@@ -422,63 +433,66 @@ where
     Error: From<S::Error>,
 {
     let cancel = &opts.cancel;
-    let (head, stored) =
-        source::peek(&mut *hashing, archive::sniff::SNIFF_LEN).map_err(|e| io_error(e, cancel))?;
-    let outer = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
-    report.layers.push(outer);
-    let mut status_cell = None;
-    let plain: Box<dyn Read + Send + '_> = if outer.is_encrypted() {
-        let decrypted = decrypt::open(outer, stored, identities, checks.store.openpgp_certs())?;
-        report.encryption = Some(decrypted.method.clone());
-        status_cell = Some(decrypted.status);
-        decrypted.reader
-    } else {
-        Box::new(stored)
-    };
-    let (head, plain) = source::peek(plain, archive::sniff::SNIFF_LEN)
-        .map_err(|e| decrypt_failure(&status_cell).unwrap_or_else(|| io_error(e, cancel)))?;
-    let inner = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
-    if inner.is_encrypted() {
-        return Err(ArchiveError::UnknownFormat(format!(
-            "{} inside {}: nested encryption is not supported",
-            inner.name(),
-            outer.name()
-        ))
-        .into());
-    }
-    if inner != outer {
-        report.layers.push(inner);
-    }
-    let tar = archive::decompress::decompressor(inner, plain, &opts.limits)?;
-    if inner != Format::Tar {
-        report.layers.push(Format::Tar);
-    }
-    // Two threads: this one parses, validates and writes; the pump reads, hashes,
-    // decrypts and decompresses, a bounded number of chunks ahead.
-    let (pump, piped) = crate::pipe::pipe();
-    let result = std::thread::scope(|s| {
-        s.spawn(move || pump.run(tar));
-        archive::extract(piped, &opts.limits, &opts.policy, sink)
-    });
-    let status = status_cell
-        .as_ref()
-        .map(|s| s.lock().map(|g| g.clone()).unwrap_or_default())
-        .unwrap_or_default();
-    match result {
-        Ok(summary) => Ok((summary, status)),
-        Err(e) => {
-            if cancel.is_set() || error_is_cancel(&e) {
-                return Err(Error::Interrupted);
-            }
-            if let Some(err) = status.error {
-                return Err(err.into());
-            }
-            Err(match e {
-                ExtractError::Archive(a) => a.into(),
-                ExtractError::Sink { source, .. } => source.into(),
-            })
+    // Three stages on their own threads, each a bounded number of chunks ahead:
+    // read + hash, then decrypt + decompress, then (here) parse + validate + write.
+    std::thread::scope(|scope| {
+        let (read_pump, stored) = crate::pipe::pipe();
+        let source = &mut *hashing;
+        scope.spawn(move || read_pump.run(source));
+        let (head, stored) =
+            source::peek(stored, archive::sniff::SNIFF_LEN).map_err(|e| io_error(e, cancel))?;
+        let outer = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
+        report.layers.push(outer);
+        let mut status_cell = None;
+        let plain: Box<dyn Read + Send> = if outer.is_encrypted() {
+            let decrypted = decrypt::open(outer, stored, identities, checks.store.openpgp_certs())?;
+            report.encryption = Some(decrypted.method.clone());
+            status_cell = Some(decrypted.status);
+            decrypted.reader
+        } else {
+            Box::new(stored)
+        };
+        let (head, plain) = source::peek(plain, archive::sniff::SNIFF_LEN)
+            .map_err(|e| decrypt_failure(&status_cell).unwrap_or_else(|| io_error(e, cancel)))?;
+        let inner = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
+        if inner.is_encrypted() {
+            return Err(ArchiveError::UnknownFormat(format!(
+                "{} inside {}: nested encryption is not supported",
+                inner.name(),
+                outer.name()
+            ))
+            .into());
         }
-    }
+        if inner != outer {
+            report.layers.push(inner);
+        }
+        let tar = archive::decompress::decompressor(inner, plain, &opts.limits)?;
+        if inner != Format::Tar {
+            report.layers.push(Format::Tar);
+        }
+        let (unpack_pump, piped) = crate::pipe::pipe();
+        scope.spawn(move || unpack_pump.run(tar));
+        let result = archive::extract(piped, &opts.limits, &opts.policy, sink);
+        let status = status_cell
+            .as_ref()
+            .map(|s| s.lock().map(|g| g.clone()).unwrap_or_default())
+            .unwrap_or_default();
+        match result {
+            Ok(summary) => Ok((summary, status)),
+            Err(e) => {
+                if cancel.is_set() || error_is_cancel(&e) {
+                    return Err(Error::Interrupted);
+                }
+                if let Some(err) = status.error {
+                    return Err(err.into());
+                }
+                Err(match e {
+                    ExtractError::Archive(a) => a.into(),
+                    ExtractError::Sink { source, .. } => source.into(),
+                })
+            }
+        }
+    })
 }
 
 fn error_is_cancel<E>(e: &ExtractError<E>) -> bool {

@@ -283,7 +283,6 @@ fn trusted_comment_is_escaped() {
 #[test]
 fn hand_made_trusted_comment_with_carriage_return_is_escaped() {
     use base64::Engine;
-    use blake2::Digest;
     use ed25519_dalek::Signer;
     let b64 = base64::engine::general_purpose::STANDARD;
     let tmp = tempfile::tempdir().unwrap();
@@ -301,7 +300,7 @@ fn hand_made_trusted_comment_with_carriage_return_is_escaped() {
     )
     .unwrap();
     let data = std::fs::read(crypto().join("data.tar.gz")).unwrap();
-    let sig = key.sign(&blake2::Blake2b512::digest(&data));
+    let sig = key.sign(blake2b_simd::blake2b(&data).as_bytes());
     let comment = "line1\rOVERWRITTEN \x1b[2Jcleared";
     let mut global_msg = sig.to_bytes().to_vec();
     global_msg.extend_from_slice(comment.as_bytes());

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use base64::Engine;
-use blake2::{Blake2b512, Digest as _};
 use ed25519_dalek::Signature as EdSignature;
 use openpgp::parse::Parse;
 use sequoia_openpgp as openpgp;
@@ -240,7 +239,7 @@ fn parse_openpgp_detached(data: &[u8]) -> Result<Detached, String> {
 /// Incremental hashers for every signature, fed with the stored bytes.
 #[derive(Default)]
 pub struct Digester {
-    blake2: Option<Blake2b512>,
+    blake2: Option<blake2b_simd::State>,
     sha256: Option<Sha256>,
     sha512: Option<Sha512>,
     streams: Vec<(usize, ed25519_dalek::StreamVerifier)>,
@@ -287,7 +286,7 @@ impl Digester {
     /// Finish every hash.
     pub fn finish(self) -> Digests {
         Digests {
-            blake2: self.blake2.map(|h| h.finalize().to_vec()),
+            blake2: self.blake2.map(|h| h.finalize().as_bytes().to_vec()),
             sha256: self.sha256.map(|h| sha2::Digest::finalize(h).to_vec()),
             sha512: self.sha512.map(|h| sha2::Digest::finalize(h).to_vec()),
             streams: self
