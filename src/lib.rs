@@ -4,6 +4,24 @@
 //! reader → validator → sink → gate → commit. Each stage lives in its own module
 //! with its own error type; [`Error`] gathers them and [`Error::category`] says
 //! which documented exit code a failure maps to. The library never prints.
+//!
+//! Verifying an archive completely (checksum sidecar, every entry) without writing:
+//!
+//! ```
+//! use projectrestore::restore::{self, NoConfirm, Options};
+//! use projectrestore::source::Input;
+//!
+//! let opts = Options {
+//!     input: Some(Input::File("fixtures/demo/2026-11-23_090000-demo-older.tar.gz".into())),
+//!     ..Options::default()
+//! };
+//! let report = restore::run(&opts, &projectrestore::NoProgress, &mut NoConfirm)?;
+//! assert_eq!(report.summary.files, 6);
+//! assert!(report.checksum.is_some_and(|c| c.matched));
+//! # Ok::<(), projectrestore::Error>(())
+//! ```
+//!
+//! With `dest: Some(dir)` the same call restores into `dir` atomically.
 
 pub mod archive;
 pub mod commit;
