@@ -8,27 +8,9 @@ mod common;
 
 use common::*;
 
-struct Outcome {
-    code: i32,
-    stderr: String,
-}
-
 /// Restore `bytes` over the scene's old tree with `extra` flags.
-fn attempt(scene: &Scene, bytes: &[u8], extra: &[&str]) -> Outcome {
-    let archive = scene.archive("hostile.tar", bytes);
-    let out = bin()
-        .arg("restore")
-        .arg(&archive)
-        .arg("--to")
-        .arg(&scene.dest)
-        .arg("--yes")
-        .args(extra)
-        .output()
-        .unwrap();
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+fn attempt(scene: &Scene, bytes: &[u8], extra: &[&str]) -> Run {
+    restore(&scene.archive("hostile.tar", bytes), &scene.dest, extra)
 }
 
 /// The common assertions: exit code, message, nothing changed, nothing escaped.
@@ -37,12 +19,12 @@ fn refused_with(bytes: Vec<u8>, extra: &[&str], code: i32, message: &[&str]) {
     let before = snapshot(&scene.dest);
     let parent_before = names(&scene.parent);
     let out = attempt(&scene, &bytes, extra);
-    assert_eq!(out.code, code, "exit code; stderr: {}", out.stderr);
+    assert_eq!(out.code, code, "exit code; stderr: {}", out.err);
     for m in message {
         assert!(
-            out.stderr.contains(m),
+            out.err.contains(m),
             "stderr should mention {m:?}: {}",
-            out.stderr
+            out.err
         );
     }
     assert_eq!(snapshot(&scene.dest), before, "destination changed");
@@ -293,11 +275,11 @@ fn control_characters_in_name() {
         let scene = Scene::new();
         attempt(&scene, &t, &[])
     };
-    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert_eq!(out.code, 5, "{}", out.err);
     assert!(
-        !out.stderr.contains('\x1b'),
+        !out.err.contains('\x1b'),
         "the escape sequence reached the terminal: {:?}",
-        out.stderr
+        out.err
     );
 }
 
@@ -415,7 +397,7 @@ fn setuid_and_world_write_are_stripped() {
         .file_mode("tool", b"#!/bin/sh\n", 0o4777)
         .finish();
     let out = attempt(&scene, &t, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code, 0, "{}", out.err);
     let snap = snapshot(&scene.dest);
     assert_eq!(snap["tool"].1, 0o755);
 }
@@ -427,7 +409,7 @@ fn keep_permissions_keeps_them() {
         .file_mode("tool", b"#!/bin/sh\n", 0o2775)
         .finish();
     let out = attempt(&scene, &t, &["--keep-permissions"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code, 0, "{}", out.err);
     assert_eq!(snapshot(&scene.dest)["tool"].1, 0o2775);
 }
 
@@ -441,7 +423,7 @@ fn symlink_inside_the_tree_is_fine() {
         .symlink("docs/up", "../docs")
         .finish();
     let out = attempt(&scene, &t, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code, 0, "{}", out.err);
     assert_eq!(
         std::fs::read_link(scene.dest.join("latest"))
             .unwrap()

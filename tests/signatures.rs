@@ -8,36 +8,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use common::*;
 
 fn crypto() -> PathBuf {
     repo().join("fixtures/crypto")
-}
-
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-fn restore(archive: &Path, dest: &Path, extra: &[&str]) -> Run {
-    let out = bin()
-        .arg("restore")
-        .arg(archive)
-        .arg("--to")
-        .arg(dest)
-        .arg("--yes")
-        .args(extra)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 fn sig(name: &str) -> String {

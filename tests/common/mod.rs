@@ -283,3 +283,29 @@ pub fn have_tool(tool: &str) -> bool {
 pub fn inode(p: &Path) -> u64 {
     std::fs::symlink_metadata(p).map(|m| m.ino()).unwrap_or(0)
 }
+
+/// What a run of the binary gave.
+pub struct Run {
+    pub code: i32,
+    pub out: String,
+    pub err: String,
+}
+
+/// `restore ARCHIVE --to DEST --yes EXTRA…` with an empty standard input (no terminal).
+pub fn restore(archive: &Path, dest: &Path, extra: &[&str]) -> Run {
+    let out = bin()
+        .arg("restore")
+        .arg(archive)
+        .arg("--to")
+        .arg(dest)
+        .arg("--yes")
+        .args(extra)
+        .write_stdin("")
+        .output()
+        .expect("run the binary");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        out: String::from_utf8_lossy(&out.stdout).into_owned(),
+        err: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
