@@ -408,7 +408,7 @@ pub fn run(
     if report.encryption.is_some()
         && matches!(
             report.signature_outcome(),
-            Some(Outcome::UnsignedAllowed { .. })
+            Some(Outcome::UnsignedAllowed { .. } | Outcome::NotRequired)
         )
     {
         report.warnings.push(

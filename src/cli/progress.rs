@@ -24,7 +24,7 @@ impl Bar {
 impl Progress for Bar {
     fn phase(&self, name: &str, total: Option<u64>) {
         let template = if total.is_some() {
-            "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}"
+            "{prefix:>10} [{bar:24}] {bytes}/{total_bytes} {bytes_per_sec}"
         } else {
             "{prefix:>10} {spinner} {bytes} {bytes_per_sec}"
         };
@@ -42,6 +42,13 @@ impl Progress for Bar {
         self.bar.inc(bytes);
     }
     fn done(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Drop for Bar {
+    /// Never leave a half-drawn bar behind an error message.
+    fn drop(&mut self) {
         self.bar.finish_and_clear();
     }
 }
