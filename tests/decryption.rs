@@ -75,6 +75,43 @@ fn every_identity_kind_decrypts() {
     }
 }
 
+/// Passphrase-protected identities (an encrypted SSH key, a protected OpenPGP key)
+/// take their passphrase from the same sources; a wrong one is exit 6.
+#[test]
+fn protected_identities() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("wrong"), "nope\n").unwrap();
+    for (archive, key) in [
+        ("data.tar.gz.ssh-protected.age", "secret/ssh-age-protected"),
+        ("data.tar.gz.protected-key.gpg", "secret/gpg-protected.asc"),
+    ] {
+        let scene = Scene::new();
+        let r = restore(
+            &crypto(archive),
+            &scene.dest,
+            &[
+                "-i",
+                &s(crypto(key)),
+                "--passphrase-file",
+                &s(crypto("secret/key.pass")),
+            ],
+        );
+        assert_eq!(r.code, 0, "{archive}: {}", r.err);
+        let r = restore(
+            &crypto(archive),
+            &scene.dest,
+            &[
+                "-i",
+                &s(crypto(key)),
+                "--passphrase-file",
+                &s(tmp.path().join("wrong")),
+            ],
+        );
+        assert_eq!(r.code, 6, "{archive}: {}", r.err);
+        assert!(r.err.contains("passphrase"), "{archive}: {}", r.err);
+    }
+}
+
 #[test]
 fn passphrase_from_the_environment() {
     let scene = Scene::new();
