@@ -57,7 +57,7 @@ pub fn open_beneath_with(
             other => return other.map_err(errno),
         }
     }
-    let _ = walk;
+    let _ = walk; // only Linux has openat2 to skip
     walk_open(root, rel, flags, mode)
 }
 

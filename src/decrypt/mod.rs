@@ -89,7 +89,7 @@ impl Identities {
         let passphrase = Arc::new(secret::Passphrase::new(passphrase));
         let mut list = Vec::new();
         for f in files {
-            list.push(secret::load_identity(f, &passphrase)?);
+            list.push(secret::load_identity(f)?);
         }
         Ok(Identities { list, passphrase })
     }

@@ -107,10 +107,7 @@ impl age::Callbacks for AgeCallbacks {
 }
 
 /// Load one identity file, recognised by content.
-pub(crate) fn load_identity(
-    path: &Path,
-    passphrase: &Passphrase,
-) -> Result<Identity, DecryptError> {
+pub(crate) fn load_identity(path: &Path) -> Result<Identity, DecryptError> {
     let file = path.display().to_string();
     let err = |why: String| DecryptError::Identity(format!("identity {file}: {why}"));
     let data = std::fs::read(path).map_err(|e| err(e.to_string()))?;
@@ -151,7 +148,6 @@ pub(crate) fn load_identity(
             if let age::ssh::Identity::Unsupported(k) = &key {
                 return Err(err(format!("unsupported SSH key type for age: {k:?}")));
             }
-            let _ = passphrase;
             return Ok(Identity::AgeSsh {
                 file,
                 key: Box::new(key),
