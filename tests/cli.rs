@@ -490,3 +490,54 @@ fn concurrent_restores_serialise() {
         "five replaced trees kept"
     );
 }
+
+/// Hostile surroundings: each is a clear error (exit 1) and nothing is lost.
+#[test]
+fn hostile_surroundings_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.tar");
+    std::fs::write(&a, Tar::new().file("new.txt", b"new").finish()).unwrap();
+    // The destination is a file.
+    let file = tmp.path().join("file");
+    std::fs::write(&file, b"precious").unwrap();
+    let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", file, "--yes"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not a directory"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"precious");
+    // The destination is a symlink to a directory.
+    let real = tmp.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    std::fs::write(real.join("keep"), b"keep").unwrap();
+    let link = tmp.path().join("link");
+    symlink(&real, &link).unwrap();
+    let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", link, "--yes"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("symlink"), "{err}");
+    assert_eq!(names(&real), ["keep"]);
+    // A lock file that is a symlink.
+    let d = tmp.path().join("d");
+    let state = tmp.path().join(".d.projectrestore");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    symlink(&file, state.join("lock")).unwrap();
+    let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", d]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("lock file"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"precious");
+    // A state directory planted by another user (needs root to plant it).
+    if rustix::process::geteuid().is_root() {
+        let e = tmp.path().join("e");
+        let planted = tmp.path().join(".e.projectrestore");
+        std::fs::create_dir(&planted).unwrap();
+        std::fs::set_permissions(
+            &planted,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        std::os::unix::fs::chown(&planted, Some(12345), Some(12345)).unwrap();
+        let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", e]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("another user"), "{err}");
+        assert!(!e.exists());
+    }
+}
