@@ -212,10 +212,21 @@ impl StateDir {
         )
         .map_err(|e| io_err("open the parent directory", &parent_path, e.into()))?;
         match kind_at(parent.as_fd(), &name).map_err(|e| io_err("stat", &dest_abs, e))? {
-            None | Some(FileType::Directory) => {}
+            None => {}
+            Some(FileType::Directory) => {
+                let here = rfs::statat(&parent, name.as_str(), rfs::AtFlags::SYMLINK_NOFOLLOW)
+                    .map_err(|e| io_err("stat", &dest_abs, e.into()))?;
+                let up = rfs::fstat(&parent).map_err(|e| io_err("stat", &parent_path, e.into()))?;
+                if here.st_dev != up.st_dev {
+                    return Err(CommitError::Refused(format!(
+                        "{} is a mount point (another file system than its parent), so it cannot be swapped atomically; restore into a directory inside it",
+                        dest_abs.display()
+                    )));
+                }
+            }
             Some(FileType::Symlink) => {
                 return Err(CommitError::Refused(format!(
-                    "{} is a symlink; restore into the directory it points to, so that nothing is written through a link",
+                    "{} is a symlink; restore into the directory it points to (or pass --follow-dest-symlink), so that nothing is written through a link",
                     dest_abs.display()
                 )))
             }

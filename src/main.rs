@@ -83,6 +83,7 @@ fn run(cli: Cli, cancel: Cancel) -> Result<(), Failure> {
             opts.keep = args.keep;
             opts.wait = args.wait;
             opts.yes = args.yes;
+            opts.follow_dest_symlink = args.follow_dest_symlink;
             opts.cancel = cancel;
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),

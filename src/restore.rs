@@ -63,6 +63,8 @@ pub struct Options {
     pub yes: bool,
     /// Apply archive ownership (root only).
     pub same_owner: bool,
+    /// When the destination is a symlink, restore into the directory it names.
+    pub follow_dest_symlink: bool,
     /// Set by signal handlers.
     pub cancel: Cancel,
 }
@@ -269,7 +271,12 @@ pub fn run(
     let mut hashing = HashingReader::new(reader, digester, opts.cancel.clone(), progress);
 
     let (summary, status, staged) = if write {
-        let dest = opts.dest.clone().unwrap_or_default();
+        let mut dest = opts.dest.clone().unwrap_or_default();
+        if opts.follow_dest_symlink && dest.is_symlink() {
+            // Restore into what the link names; the link itself is never written through.
+            dest = std::fs::canonicalize(&dest)
+                .map_err(|e| stage_io("resolve", &dest.display().to_string(), e))?;
+        }
         let state = StateDir::open(&dest)?;
         let lock = state.lock(opts.wait)?;
         let recovery = state.recover(&lock)?;
@@ -400,7 +407,14 @@ pub fn run(
             signers: report.signers(),
             time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         };
-        let committed = state.commit(&lock, staging, &meta)?;
+        let committed = match state.commit(&lock, staging, &meta) {
+            Ok(c) => c,
+            Err(e) => {
+                // Finish or undo whatever step failed, and remove staging, now.
+                let _ = state.recover(&lock);
+                return Err(e.into());
+            }
+        };
         report.replaced_generation = committed.replaced;
         report.destination = Some(state.dest().display().to_string());
         report.pruned = state.prune(&lock, opts.keep)?;

@@ -434,14 +434,14 @@ fn full_disk_loses_nothing() {
     );
 }
 
-/// Concurrent restores of different archives to one destination serialise under
+/// 16 concurrent restores of different archives to one destination serialise under
 /// the lock (--wait): every run succeeds and the destination is one whole tree.
 #[test]
 fn concurrent_restores_serialise() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("dest");
     let mut archives = Vec::new();
-    for i in 0..6 {
+    for i in 0..16 {
         let mut t = Tar::new();
         for j in 0..50 {
             t.file(
@@ -486,8 +486,8 @@ fn concurrent_restores_serialise() {
     }
     assert_eq!(
         names(&tmp.path().join(".dest.projectrestore/generations")).len(),
-        5,
-        "five replaced trees kept"
+        10,
+        "the ten newest replaced trees (--keep 10)"
     );
 }
 
@@ -514,6 +514,21 @@ fn hostile_surroundings_are_refused() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("symlink"), "{err}");
     assert_eq!(names(&real), ["keep"]);
+    // ... unless asked to follow it: then the real directory is restored, the link stays.
+    let (code, _, err) = run(args![
+        OsStr::new("restore"),
+        a,
+        "--to",
+        link,
+        "--yes",
+        "--follow-dest-symlink"
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(names(&real), ["new.txt"]);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     // A lock file that is a symlink.
     let d = tmp.path().join("d");
     let state = tmp.path().join(".d.projectrestore");
@@ -540,4 +555,81 @@ fn hostile_surroundings_are_refused() {
         assert!(err.contains("another user"), "{err}");
         assert!(!e.exists());
     }
+}
+
+/// As root (CI): a destination that is a mount point, a read-only parent, and a
+/// user without permission. Each is exit 1 with the reason, and nothing is lost.
+#[test]
+fn mounts_and_permissions() {
+    if !rustix::process::geteuid().is_root() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must run as root for this test"
+        );
+        eprintln!("skipping: needs root");
+        return;
+    }
+    struct Unmount(Vec<std::path::PathBuf>);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            for m in &self.0 {
+                let _ = Std::new("umount").arg(m).status();
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        tmp.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let a = tmp.path().join("a.tar");
+    std::fs::write(&a, Tar::new().file("new.txt", b"new").finish()).unwrap();
+    std::fs::set_permissions(&a, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let dest = tmp.path().join("mounted");
+    let ro = tmp.path().join("ro");
+    std::fs::create_dir(&dest).unwrap();
+    std::fs::create_dir(&ro).unwrap();
+    let mut guard = Unmount(Vec::new());
+    assert!(Std::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&dest)
+        .status()
+        .unwrap()
+        .success());
+    guard.0.push(dest.clone());
+    std::fs::write(dest.join("keep.txt"), b"keep").unwrap();
+    assert!(Std::new("mount")
+        .args(["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs"])
+        .arg(&ro)
+        .status()
+        .unwrap()
+        .success());
+    guard.0.push(ro.clone());
+
+    let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", dest, "--yes"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("mount point"), "{err}");
+    assert_eq!(names(&dest), ["keep.txt"]);
+
+    let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", ro.join("dest")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Read-only file system"), "{err}");
+
+    let nobody = tmp.path().join("owned-by-root");
+    std::fs::create_dir(&nobody).unwrap();
+    std::fs::set_permissions(&nobody, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = Std::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_projectrestore"))
+        .arg("restore")
+        .arg(&a)
+        .arg("--to")
+        .arg(nobody.join("dest"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("Permission denied"), "{err}");
+    assert!(names(&nobody).is_empty());
 }

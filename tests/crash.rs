@@ -237,3 +237,51 @@ fn signals_stop_cleanly() {
         );
     }
 }
+
+/// SIGINT and SIGTERM at seeded instants of restores from a file: exit 2 with the
+/// old tree and no staging, or (when the swap had already happened) exit 0 with
+/// the new tree; the lock is always released.
+#[test]
+fn signals_at_random_instants() {
+    let mut seed: u64 = 0x51_6e_a1;
+    let mut outcomes = std::collections::BTreeMap::new();
+    for round in 0..10 {
+        let (scene, new_archive, old, new) = setup(600);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_millis(20 + seed % 160);
+        let signal = if round % 2 == 0 { "INT" } else { "TERM" };
+        let child = Command::new(env!("CARGO_BIN_EXE_projectrestore"))
+            .arg("restore")
+            .arg(&new_archive)
+            .arg("--to")
+            .arg(&scene.dest)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status();
+        let out = child.wait_with_output().unwrap();
+        let now = snapshot(&scene.dest);
+        match out.status.code() {
+            Some(2) => assert_eq!(
+                now, old,
+                "round {round}: exit 2 but the destination changed"
+            ),
+            Some(0) => assert_eq!(now, new, "round {round}: exit 0 but not the new tree"),
+            other => panic!("round {round}: unexpected exit {other:?}"),
+        }
+        assert!(
+            scene.leftover_staging().is_empty(),
+            "round {round}: staging left"
+        );
+        *outcomes.entry(out.status.code()).or_insert(0) += 1;
+        next_restore_works(&scene, &new_archive, &new);
+    }
+    eprintln!("signals: {outcomes:?}");
+}

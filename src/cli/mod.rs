@@ -89,6 +89,9 @@ pub struct RestoreArgs {
     /// Wait for another restore of the same destination instead of failing with exit 3.
     #[arg(long)]
     pub wait: bool,
+    /// When --to is a symlink, restore into the directory it points to (refused by default).
+    #[arg(long)]
+    pub follow_dest_symlink: bool,
     /// Replace a non-empty directory that projectrestore did not create, without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
