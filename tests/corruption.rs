@@ -14,17 +14,6 @@ use common::*;
 use projectrestore::restore::{self, NoConfirm, Options};
 use projectrestore::source::Input;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 /// Flip one to three bytes; returns the bytes and how many were flipped.
 fn flipped(bytes: &[u8], rng: &mut Rng) -> (Vec<u8>, usize) {
     let mut out = bytes.to_vec();

@@ -137,26 +137,28 @@ fn crash_at_every_commit_step_then_recover() {
     assert_eq!(fired, all, "every crash point fires on some path");
 }
 
+/// A restore of `archive` into `dest` in the background, output discarded.
+fn spawn_restore(archive: &std::path::Path, dest: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_projectrestore"))
+        .arg("restore")
+        .arg(archive)
+        .arg("--to")
+        .arg(dest)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// 50 real SIGKILLs at spread-out instants of a restore (seeded, reproducible).
 #[test]
 fn kill_9_at_random_instants_then_recover() {
-    let mut seed: u64 = 0x5eed_2026;
+    let mut rng = Rng(0x5eed_2026);
     let (mut finished, mut rolled_back) = (0, 0);
     for round in 0..50 {
         let (scene, new_archive, old, new) = setup(300);
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let delay = Duration::from_millis(seed % 250);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_projectrestore"))
-            .arg("restore")
-            .arg(&new_archive)
-            .arg("--to")
-            .arg(&scene.dest)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let delay = Duration::from_millis(rng.next() % 250);
+        let mut child = spawn_restore(&new_archive, &scene.dest);
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
@@ -243,24 +245,13 @@ fn signals_stop_cleanly() {
 /// the new tree; the lock is always released.
 #[test]
 fn signals_at_random_instants() {
-    let mut seed: u64 = 0x51_6e_a1;
+    let mut rng = Rng(0x51_6e_a1);
     let mut outcomes = std::collections::BTreeMap::new();
     for round in 0..10 {
         let (scene, new_archive, old, new) = setup(600);
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let delay = Duration::from_millis(20 + seed % 160);
+        let delay = Duration::from_millis(20 + rng.next() % 160);
         let signal = if round % 2 == 0 { "INT" } else { "TERM" };
-        let child = Command::new(env!("CARGO_BIN_EXE_projectrestore"))
-            .arg("restore")
-            .arg(&new_archive)
-            .arg("--to")
-            .arg(&scene.dest)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = spawn_restore(&new_archive, &scene.dest);
         std::thread::sleep(delay);
         let _ = Command::new("kill")
             .arg(format!("-{signal}"))

@@ -309,3 +309,15 @@ pub fn restore(archive: &Path, dest: &Path, extra: &[&str]) -> Run {
         err: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// A tiny seeded generator (xorshift64) so that random tests are reproducible.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
