@@ -400,6 +400,23 @@ pub fn run(
         return Err(Error::Interrupted);
     }
 
+    let s = &report.summary;
+    if s.files + s.dirs + s.symlinks + s.hardlinks == 0 {
+        // Replacing a project with nothing is never what a restore means; most
+        // often --strip-components removed everything.
+        if let Some((state, lock, staging)) = staged {
+            let _ = state.discard(&lock, staging);
+        }
+        return Err(ArchiveError::Rejected {
+            entry: report.archive.clone(),
+            rule: format!(
+                "nothing to restore ({} entries skipped by --strip-components {}); the destination was left alone",
+                s.stripped, opts.policy.strip_components
+            ),
+        }
+        .into());
+    }
+
     if let Some((state, lock, staging)) = staged {
         let meta = GenerationMeta {
             archive: input.display(),

@@ -431,3 +431,12 @@ fn symlink_inside_the_tree_is_fine() {
         Some("docs/a.txt")
     );
 }
+
+/// An archive whose entries are all removed by --strip-components (or an empty
+/// archive) would replace the project with nothing: refused, the tree left alone.
+#[test]
+fn nothing_left_after_strip_components() {
+    let t = Tar::new().dir("top/").file("top/a.txt", b"a").finish();
+    refused_with(t, &["--strip-components", "3"], 5, &["nothing to restore"]);
+    refused_with(Tar::new().finish(), &[], 5, &["nothing to restore"]);
+}
