@@ -28,6 +28,7 @@ pub mod commit;
 pub mod decrypt;
 pub mod discover;
 pub mod fs;
+pub mod log;
 pub mod pipe;
 pub mod report;
 pub mod restore;
@@ -50,6 +51,8 @@ pub enum Error {
     Stage(#[from] stage::StageError),
     #[error(transparent)]
     Commit(#[from] commit::CommitError),
+    #[error(transparent)]
+    Log(#[from] log::LogError),
     /// SIGINT or SIGTERM arrived; nothing was changed.
     #[error("interrupted; nothing was changed")]
     Interrupted,
@@ -93,6 +96,8 @@ impl Error {
             Error::Stage(_) => Category::Error,
             Error::Commit(commit::CommitError::Locked { .. }) => Category::Locked,
             Error::Commit(_) => Category::Error,
+            Error::Log(e) if e.is_verification() => Category::Verification,
+            Error::Log(_) => Category::Error,
             Error::Interrupted => Category::Interrupted,
             Error::Usage(_) => Category::Usage,
             Error::NotConfirmed(_) => Category::Error,
