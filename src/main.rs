@@ -36,10 +36,17 @@ fn main() -> ExitCode {
         Command::List(a) => a.json,
         Command::Decrypt(_) => false,
         Command::Recover(a) => a.json,
+        Command::Log(cli::LogCmd::Append(a)) => a.json,
+        Command::Log(cli::LogCmd::Verify { json, .. })
+        | Command::Log(cli::LogCmd::Prove { json, .. })
+        | Command::Log(cli::LogCmd::Show { json, .. }) => *json,
+        Command::Log(_) => false,
+        Command::Audit(a) => a.json,
     };
     match run(cli, cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Pipe) => ExitCode::SUCCESS,
+        Err(Failure::Exit(code)) => ExitCode::from(code),
         Err(Failure::Error(e)) => {
             let code = exit_code(e.category());
             print_error(&e, code, json);
@@ -48,15 +55,29 @@ fn main() -> ExitCode {
     }
 }
 
-enum Failure {
+pub(crate) enum Failure {
     Error(Error),
     /// stdout was closed (e.g. `| head`): a clean exit.
     Pipe,
+    /// The report was printed and says what failed; exit with this code.
+    Exit(u8),
 }
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Failure::Error(e)
+    }
+}
+
+impl From<projectrestore::log::LogError> for Failure {
+    fn from(e: projectrestore::log::LogError) -> Self {
+        Failure::Error(e.into())
+    }
+}
+
+impl From<projectrestore::source::SourceError> for Failure {
+    fn from(e: projectrestore::source::SourceError) -> Self {
+        Failure::Error(e.into())
     }
 }
 
@@ -84,6 +105,9 @@ fn run(cli: Cli, cancel: Cancel) -> Result<(), Failure> {
             opts.wait = args.wait;
             opts.yes = args.yes;
             opts.follow_dest_symlink = args.follow_dest_symlink;
+            opts.log = args.log.options();
+            opts.log.anchor = args.anchor.clone();
+            opts.log.signer = args.log_key.clone();
             opts.cancel = cancel;
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
@@ -94,6 +118,7 @@ fn run(cli: Cli, cancel: Cancel) -> Result<(), Failure> {
         Command::Verify(args) => {
             let mut opts = args.check.options();
             opts.input = Some(Input::from_arg(&args.archive));
+            opts.log = args.log.options();
             opts.cancel = cancel;
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
@@ -126,6 +151,12 @@ fn run(cli: Cli, cancel: Cancel) -> Result<(), Failure> {
         Command::Recover(args) => {
             let recovery = projectrestore::commit::recover_dir(&args.dir).map_err(Error::from)?;
             cli::output::recovery(&args.dir.display().to_string(), &recovery, args.json)?;
+        }
+        Command::Log(cmd) => cli::logcmd::run(cmd, cancel)?,
+        Command::Audit(args) => {
+            if !cli::logcmd::audit(args, cancel)? {
+                return Err(Failure::Exit(exit_code(Category::Verification)));
+            }
         }
     }
     Ok(())
@@ -160,8 +191,16 @@ fn exit_code(c: Category) -> u8 {
 }
 
 /// What to do next, per class of failure (STYLE.md 3).
-fn hint(c: Category) -> Option<&'static str> {
-    Some(match c {
+fn hint(e: &Error) -> Option<&'static str> {
+    if let Error::Log(l) = e {
+        return Some(match l {
+            projectrestore::log::LogError::Older(_) => "nothing was changed; a newer backup of this project is logged",
+            projectrestore::log::LogError::NotIncluded { .. } => "nothing was changed; append the archive with `log append` if you trust it, or drop --require-anchored",
+            l if l.is_verification() => "the log does not vouch for this; nothing was changed. Check the log with `projectrestore log verify`",
+            _ => return None,
+        });
+    }
+    Some(match e.category() {
         Category::Verification => {
             "the archive is not what its signatures or checksum say it is; nothing was changed. Do not restore it unless you know why"
         }
@@ -187,12 +226,13 @@ fn print_error(e: &Error, code: u8, json: bool) {
     }
     if json {
         let value =
-            serde_json::json!({ "error": message, "exit_code": code, "hint": hint(e.category()) });
-        println!("{value}");
+            serde_json::json!({ "error": message, "exit_code": code, "hint": hint(e) });
+        // stdout may be closed (`| head`); there is nowhere left to report that.
+        let _ = writeln!(io::stdout(), "{value}");
         return;
     }
     eprintln!("projectrestore: error: {message}");
-    if let Some(h) = hint(e.category()) {
+    if let Some(h) = hint(e) {
         eprintln!("  hint: {h}");
     }
 }

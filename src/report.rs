@@ -41,6 +41,8 @@ pub struct Report {
     pub replaced_generation: Option<String>,
     /// Generations removed beyond `--keep`.
     pub pruned: usize,
+    /// What the append-only log checks found (and whether the archive was anchored).
+    pub log: Option<crate::log::gate::LogReport>,
     /// Wall time.
     pub duration_ms: u64,
     /// Things the user should know; the human output shows them loudly.
@@ -68,6 +70,7 @@ impl Report {
             destination: None,
             replaced_generation: None,
             pruned: 0,
+            log: None,
             duration_ms: 0,
             warnings: Vec::new(),
         }

@@ -10,6 +10,7 @@ use crate::archive::{
 };
 use crate::commit::{DestState, GenerationMeta, StateDir};
 use crate::decrypt::{self, DecryptStatus, Identities, PassphraseOptions};
+use crate::log::gate::{LogGate, LogOptions};
 use crate::report::{ChecksumReport, Report};
 use crate::source::{self, Cancel, HashingReader, Input};
 use crate::stage::{StageError, StageOptions, StagingWriter};
@@ -67,6 +68,11 @@ pub struct Options {
     pub follow_dest_symlink: bool,
     /// Set by signal handlers.
     pub cancel: Cancel,
+    /// Append-only log: `--require-anchored`, `--anchor`, rollback protection.
+    pub log: LogOptions,
+    /// Stop after pass 1 (digests, signatures, checksum, log): nothing is decrypted
+    /// or parsed (`audit`).
+    pub digests_only: bool,
 }
 
 /// Asks the user a yes/no question; the library never prints, the caller does.
@@ -201,6 +207,8 @@ pub fn run(
         .clone()
         .ok_or_else(|| Error::Usage("no archive given".into()))?;
     let checks = Checks::load(opts, &input)?;
+    let log_gate = LogGate::load(&opts.log)?;
+    let archive_name = input_name(&input);
     let seekable = input.is_seekable();
     let verify_first = match opts.mode {
         PassMode::SinglePass => false,
@@ -210,8 +218,13 @@ pub fn run(
             ))
         }
         PassMode::VerifyFirst => true,
-        PassMode::Auto => seekable && checks.any(),
+        PassMode::Auto => seekable && (checks.any() || opts.digests_only),
     };
+    if opts.digests_only && !verify_first {
+        return Err(Error::Usage(
+            "checking digests only needs an archive file that can be read".into(),
+        ));
+    }
     let mut report = Report::new(&input, verify_first, opts.dry_run || opts.dest.is_none());
     report.warnings.extend(checks.notes.iter().cloned());
 
@@ -257,7 +270,26 @@ pub fn run(
         } else {
             checks.decide(&sha, digester, &DecryptStatus::default(), opts, &mut report)?;
         }
+        if let Some(g) = &log_gate {
+            report.log = Some(g.check(
+                &sha,
+                count,
+                &archive_name,
+                opts.dest.as_deref(),
+                &mut report.warnings,
+            )?);
+        }
         first_sha = Some(sha);
+        if opts.digests_only {
+            if deferred.is_some() {
+                report.warnings.push(
+                    "the OpenPGP message's own signature (if any) is inside the encryption and was not checked: nothing was decrypted".into(),
+                );
+            }
+            report.duration_ms = started.elapsed().as_millis() as u64;
+            progress.done();
+            return Ok(report);
+        }
     }
     if opts.cancel.is_set() {
         return Err(Error::Interrupted);
@@ -387,6 +419,21 @@ pub fn run(
             &mut report,
         ),
     };
+    // The log's checks, bound to the digest of the bytes just read.
+    let gate = gate.and_then(|()| match &log_gate {
+        Some(g) if report.log.is_none() => {
+            let found = g.check(
+                &sha,
+                count,
+                &archive_name,
+                opts.dest.as_deref(),
+                &mut report.warnings,
+            )?;
+            report.log = Some(found);
+            Ok(())
+        }
+        _ => Ok(()),
+    });
     if let Err(e) = gate {
         if let Some((state, lock, staging)) = staged {
             let _ = state.discard(&lock, staging);
@@ -435,6 +482,23 @@ pub fn run(
         report.replaced_generation = committed.replaced;
         report.destination = Some(state.dest().display().to_string());
         report.pruned = state.prune(&lock, opts.keep)?;
+        drop(lock);
+        if let (Some(g), Some(found)) = (&log_gate, report.log.as_mut()) {
+            g.anchor(
+                found,
+                &sha,
+                count,
+                &archive_name,
+                meta.signers.clone(),
+                &meta.time,
+                &mut report.warnings,
+            )
+            .map_err(|e| {
+                crate::log::LogError::Invalid(format!(
+                    "the restore completed, but appending it to the log failed: {e}"
+                ))
+            })?;
+        }
     }
     if report.encryption.is_some()
         && matches!(
@@ -449,6 +513,17 @@ pub fn run(
     report.duration_ms = started.elapsed().as_millis() as u64;
     progress.done();
     Ok(report)
+}
+
+/// The archive's file name, as the log records it.
+fn input_name(input: &Input) -> String {
+    match input {
+        Input::File(p) => p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string()),
+        Input::Stdin => "-".into(),
+    }
 }
 
 /// One pass through decrypt → decompress → validate → sink.

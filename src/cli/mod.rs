@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive), turned into library options.
 
+pub mod logcmd;
 pub mod output;
 pub mod progress;
 
@@ -57,6 +58,189 @@ the partial output file is removed and the exit code is non-zero.")]
     #[command(after_help = "Example:
   projectrestore recover ~/src/app")]
     Recover(RecoverArgs),
+    /// The append-only log of archive digests: keygen, init, append, verify, prove, show.
+    #[command(subcommand, after_help = "A log is a directory: entries.jsonl (one JSON entry per line), checkpoint
+(a C2SP tlog-checkpoint signed as a C2SP signed-note with Ed25519), vkey (the
+verifier key) and tile/ (RFC 6962 tree hashes as C2SP tlog-tiles).
+
+Example, from nothing to a restore that refuses unlogged or rolled-back archives:
+  projectrestore log keygen --origin example.com/backups -o log.key   # prints the vkey
+  projectrestore log init ~/backup-log --key log.key
+  projectrestore log append ~/backup-log backup.tar.zst.age --key log.key --trust keys/ -i id.txt
+  projectrestore restore backup.tar.zst.age --to app --trust keys/ -i id.txt \\
+      --require-anchored ~/backup-log --log-vkey 'example.com/backups+1234abcd+AQ...'")]
+    Log(LogCmd),
+    /// Re-verify every archive in a backup directory (checksum, signatures, log) without extracting.
+    #[command(after_help = "Examples:
+  projectrestore audit --backup-dir ~/project_backups --trust keys/
+  projectrestore audit --backup-dir ~/project_backups --trust keys/ --log ~/backup-log --json
+
+Reads each archive once (SHA-256 and the signature digests); nothing is decrypted
+or written. Exit 4 if any archive fails.")]
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCmd {
+    /// Make a new Ed25519 log signing key (file mode 0600) and print its verifier key.
+    #[command(after_help = "Example:
+  projectrestore log keygen --origin example.com/backups -o log.key > log.vkey")]
+    Keygen {
+        /// The log's name (checkpoint origin and key name), e.g. example.com/backups.
+        #[arg(long, value_name = "NAME")]
+        origin: String,
+        /// Where to write the signing key (never overwritten).
+        #[arg(long, short = 'o', value_name = "KEYFILE")]
+        output: PathBuf,
+    },
+    /// Create an empty log signed by KEYFILE.
+    #[command(after_help = "Example:
+  projectrestore log init ~/backup-log --key log.key")]
+    Init {
+        /// The log directory (new or empty).
+        log: PathBuf,
+        /// The signing key from `log keygen`.
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+    },
+    /// Verify an archive completely, then append its digest and sign a new checkpoint.
+    #[command(after_help = "Example:
+  projectrestore log append ~/backup-log 2026-11-24_120000-app-daily.tar.zst.age --key log.key --trust keys/ -i id.txt
+
+The archive is appended only if it passes the same full verification as `verify`.
+An archive already in the log is not appended twice.")]
+    Append(LogAppendArgs),
+    /// Recompute the tree from entries.jsonl, check the checkpoint and, with --checkpoint, consistency with an older one.
+    #[command(after_help = "Examples:
+  projectrestore log verify ~/backup-log --vkey log.vkey
+  projectrestore log verify ~/backup-log --vkey log.vkey --checkpoint saved-checkpoint
+
+Keep a copy of LOG/checkpoint somewhere the log's writer cannot reach; checking
+against it catches rewritten, reordered or truncated history (exit 4).")]
+    Verify {
+        /// The log directory.
+        log: PathBuf,
+        /// An older checkpoint kept elsewhere, to prove the log only grew since.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// Pin the verifier key (text or file). Default: LOG/vkey, with a warning.
+        #[arg(long, value_name = "KEY")]
+        vkey: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print an inclusion proof for an archive (file or hex SHA-256).
+    #[command(after_help = "Examples:
+  projectrestore log prove ~/backup-log backup.tar.zst.age --json
+  projectrestore log prove ~/backup-log backup.tar.zst.age --tlog-proof backup.tlog-proof
+
+The tlog-proof file (C2SP tlog-proof, the entry in its extra line) lets a restore
+check inclusion offline: restore --require-anchored backup.tlog-proof --log-vkey KEY.")]
+    Prove {
+        /// The log directory.
+        log: PathBuf,
+        /// The archive file, or its SHA-256 in hex.
+        archive: Option<String>,
+        /// Prove entry N instead of looking an archive up.
+        #[arg(long, value_name = "N", conflicts_with = "archive")]
+        index: Option<u64>,
+        /// Also write the proof in C2SP tlog-proof form to FILE.
+        #[arg(long, value_name = "FILE")]
+        tlog_proof: Option<PathBuf>,
+        /// Pin the verifier key (text or file).
+        #[arg(long, value_name = "KEY")]
+        vkey: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the checkpoint and the newest entries.
+    #[command(after_help = "Example:
+  projectrestore log show ~/backup-log --last 10")]
+    Show {
+        /// The log directory.
+        log: PathBuf,
+        /// How many of the newest entries to list.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        last: u64,
+        /// Pin the verifier key (text or file).
+        #[arg(long, value_name = "KEY")]
+        vkey: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LogAppendArgs {
+    /// The log directory.
+    pub log: PathBuf,
+    /// The archive to verify and append.
+    pub archive: PathBuf,
+    /// The log's signing key.
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: PathBuf,
+    /// The project the archive belongs to. Default: from projectclone's name.
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+    #[command(flatten)]
+    pub check: CheckArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The backup directory.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Glob for archive names.
+    #[arg(long, value_name = "GLOB", default_value = projectrestore::discover::DEFAULT_PATTERN)]
+    pub pattern: String,
+    /// Also require every archive to be included in this log.
+    #[arg(long, value_name = "LOG")]
+    pub log: Option<PathBuf>,
+    /// Pin the log's verifier key (text or file).
+    #[arg(long, value_name = "KEY")]
+    pub log_vkey: Option<String>,
+    /// Trusted public keys: a directory or a file (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub trust: Vec<PathBuf>,
+    /// Require signatures by this many distinct trusted keys.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub threshold: usize,
+    /// Count unsigned archives as passing.
+    #[arg(long)]
+    pub allow_unsigned: bool,
+    /// Namespace SSH signatures must carry.
+    #[arg(long, value_name = "NS", default_value = "file")]
+    pub ssh_namespace: String,
+    /// Accept legacy (non-prehashed) minisign signatures.
+    #[arg(long)]
+    pub allow_legacy_minisign: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Append-only log checks shared by `restore` and `verify`.
+#[derive(Debug, Args)]
+pub struct LogCheckArgs {
+    /// Refuse (exit 4) an archive that this log (directory) or C2SP tlog-proof file does not include under a valid checkpoint.
+    #[arg(long, value_name = "LOG|PROOF")]
+    pub require_anchored: Option<PathBuf>,
+    /// Pin the log's verifier key (NAME+ID+KEY text or a file holding it).
+    #[arg(long, value_name = "KEY")]
+    pub log_vkey: Option<String>,
+    /// Restore an archive older than the newest logged backup of its project (rollback).
+    #[arg(long)]
+    pub allow_older: bool,
+    /// The project the archive belongs to, for rollback protection. Default: from projectclone's name, else the --to directory's name.
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +258,14 @@ pub struct RestoreArgs {
     pub pattern: String,
     #[command(flatten)]
     pub check: CheckArgs,
+    #[command(flatten)]
+    pub log: LogCheckArgs,
+    /// After the restore, append the archive's digest to this log (see `log --help`).
+    #[arg(long, value_name = "LOG", requires = "log_key")]
+    pub anchor: Option<PathBuf>,
+    /// The log's signing key, for --anchor.
+    #[arg(long, value_name = "KEYFILE")]
+    pub log_key: Option<PathBuf>,
     /// Drop this many leading path components (as tar); 1 turns a projectclone archive into the project itself.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub strip_components: usize,
@@ -108,6 +300,8 @@ pub struct VerifyCmd {
     pub archive: PathBuf,
     #[command(flatten)]
     pub check: CheckArgs,
+    #[command(flatten)]
+    pub log: LogCheckArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -283,6 +477,19 @@ impl CheckArgs {
                 PassMode::Auto
             },
             ..Options::default()
+        }
+    }
+}
+
+impl LogCheckArgs {
+    /// Library options (the anchor log and key are set by `restore`).
+    pub fn options(&self) -> projectrestore::log::gate::LogOptions {
+        projectrestore::log::gate::LogOptions {
+            require: self.require_anchored.clone(),
+            vkey: self.log_vkey.clone(),
+            allow_older: self.allow_older,
+            project: self.project.clone(),
+            ..Default::default()
         }
     }
 }

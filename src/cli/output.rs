@@ -97,6 +97,32 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
             Outcome::Failed { reason } => writeln!(out, "  signatures: FAILED: {reason}")?,
         }
     }
+    if let Some(l) = &r.log {
+        if let Some(a) = &l.anchored {
+            writeln!(
+                out,
+                "  log: included as entry {} of {} in {} (inclusion proof checked against the signed checkpoint)",
+                a.leaf_index,
+                a.tree_size,
+                escape(&a.origin)
+            )?;
+        }
+        if let Some(n) = &l.newest {
+            writeln!(
+                out,
+                "  log: newest logged backup of {} is {} (entry {})",
+                escape(&l.project),
+                escape(&n.archive),
+                n.seq
+            )?;
+        }
+        if let Some(i) = l.appended {
+            writeln!(out, "  log: appended as entry {i}")?;
+        }
+        if let Some(i) = l.already_logged {
+            writeln!(out, "  log: already logged as entry {i}")?;
+        }
+    }
     if let Some(g) = &r.replaced_generation {
         writeln!(out, "  previous tree kept as generation {g}")?;
     }

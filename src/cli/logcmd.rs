@@ -1,0 +1,449 @@
+//! `log …` and `audit`: run the library and print (text or `--json`).
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::SystemTime;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde::Serialize;
+
+use projectrestore::discover;
+use projectrestore::log::{self, Log, LogError, NewEntry};
+use projectrestore::report::escape;
+use projectrestore::restore::{self, NoConfirm, Options};
+use projectrestore::source::{Cancel, HashingReader, Input};
+use projectrestore::verify::SigPolicy;
+use projectrestore::{Error, NoProgress};
+
+use super::{AuditArgs, LogAppendArgs, LogCmd};
+use crate::Failure;
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+fn pinned(vkey: &Option<String>) -> Result<Option<log::note::VerifierKey>, LogError> {
+    vkey.as_deref().map(log::load_vkey).transpose()
+}
+
+fn json_out<T: Serialize>(v: &T) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)
+}
+
+/// Run a `log` subcommand.
+pub fn run(cmd: LogCmd, cancel: Cancel) -> Result<(), Failure> {
+    match cmd {
+        LogCmd::Keygen { origin, output } => {
+            let vkey = log::keygen(&origin, &output)?;
+            println!("{}", vkey.encode());
+            eprintln!(
+                "wrote the signing key to {} (keep it secret); the line above is the verifier key to pin with --vkey / --log-vkey",
+                output.display()
+            );
+        }
+        LogCmd::Init { log: dir, key } => {
+            let signer = log::load_signer(&key)?;
+            let cp = log::init(&dir, &signer)?;
+            println!(
+                "created log {} ({}), size {}",
+                dir.display(),
+                cp.checkpoint.origin,
+                cp.checkpoint.size
+            );
+        }
+        LogCmd::Append(args) => append(args, cancel)?,
+        LogCmd::Verify {
+            log: dir,
+            checkpoint,
+            vkey,
+            json,
+        } => {
+            let log = Log::open(&dir, pinned(&vkey)?)?;
+            let older = match &checkpoint {
+                Some(p) => Some(std::fs::read(p).map_err(|source| LogError::Io {
+                    op: "read",
+                    path: p.display().to_string(),
+                    source,
+                })?),
+                None => None,
+            };
+            let report = log.verify(older.as_deref().zip(checkpoint.as_deref()))?;
+            if json {
+                json_out(&report)?;
+            } else {
+                for w in &report.warnings {
+                    eprintln!("warning: {w}");
+                }
+                println!(
+                    "log {} ok: {} entries, root {}, signed by {}",
+                    escape(&report.origin),
+                    report.size,
+                    report.root,
+                    report.key
+                );
+                if let Some(n) = report.consistent_with {
+                    println!("  consistent with the older checkpoint of {n} entries: history only grew");
+                }
+            }
+        }
+        LogCmd::Prove {
+            log: dir,
+            archive,
+            index,
+            tlog_proof,
+            vkey,
+            json,
+        } => {
+            let log = Log::open(&dir, pinned(&vkey)?)?;
+            let index = match (index, archive) {
+                (Some(i), _) => i,
+                (None, Some(a)) => {
+                    let sha = digest_arg(&a, &cancel)?;
+                    let cp = log.checkpoint()?;
+                    match log.find(cp.checkpoint.size, &sha)? {
+                        Some((e, _)) => e.seq,
+                        None => {
+                            return Err(LogError::NotIncluded {
+                                sha256: sha,
+                                log: dir.display().to_string(),
+                                size: cp.checkpoint.size,
+                            }
+                            .into())
+                        }
+                    }
+                }
+                (None, None) => {
+                    return Err(Error::Usage("give an ARCHIVE (file or SHA-256) or --index N".into()).into())
+                }
+            };
+            let proof = log.prove(index)?;
+            if let Some(path) = &tlog_proof {
+                std::fs::write(path, log::tlog_proof_text(&proof)).map_err(|source| {
+                    LogError::Io {
+                        op: "write",
+                        path: path.display().to_string(),
+                        source,
+                    }
+                })?;
+            }
+            if json {
+                json_out(&proof)?;
+            } else {
+                println!(
+                    "entry {} of {} (leaf hash {})",
+                    proof.leaf_index, proof.tree_size, proof.leaf_hash
+                );
+                for h in &proof.audit_path {
+                    println!("  {h}");
+                }
+                print!("{}", proof.checkpoint);
+                if let Some(p) = &tlog_proof {
+                    eprintln!("wrote {}", p.display());
+                }
+            }
+        }
+        LogCmd::Show {
+            log: dir,
+            last,
+            vkey,
+            json,
+        } => {
+            let log = Log::open(&dir, pinned(&vkey)?)?;
+            let cp = log.checkpoint()?;
+            let entries = log.tail(cp.checkpoint.size, last)?;
+            if json {
+                #[derive(Serialize)]
+                struct Show<'a> {
+                    origin: &'a str,
+                    size: u64,
+                    root: String,
+                    key: String,
+                    entries: &'a [log::Entry],
+                }
+                json_out(&Show {
+                    origin: &cp.checkpoint.origin,
+                    size: cp.checkpoint.size,
+                    root: B64.encode(cp.checkpoint.root),
+                    key: log.key().encode(),
+                    entries: &entries,
+                })?;
+            } else {
+                println!(
+                    "log {}: {} entries, root {}",
+                    escape(&cp.checkpoint.origin),
+                    cp.checkpoint.size,
+                    B64.encode(cp.checkpoint.root)
+                );
+                println!("key {}", log.key().encode());
+                for e in &entries {
+                    println!(
+                        "{:>6}  {}  {}  {}  {}  {}",
+                        e.seq,
+                        e.time,
+                        &e.sha256[..e.sha256.len().min(16)],
+                        escape(&e.project),
+                        escape(&e.archive),
+                        if e.signers.is_empty() {
+                            "-".to_string()
+                        } else {
+                            escape(&e.signers.join(", "))
+                        }
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A hex SHA-256 given directly, or the digest of a file.
+fn digest_arg(arg: &str, cancel: &Cancel) -> Result<String, Error> {
+    let path = Path::new(arg);
+    if !path.exists() && arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(arg.to_ascii_lowercase());
+    }
+    let (reader, _) = Input::File(path.to_path_buf()).open()?;
+    let mut h = HashingReader::new(reader, None, cancel.clone(), &NoProgress);
+    io::copy(&mut h, &mut io::sink()).map_err(|e| projectrestore::source::SourceError::Io {
+        path: arg.to_string(),
+        source: e,
+    })?;
+    Ok(h.take_digests().0)
+}
+
+fn append(args: LogAppendArgs, cancel: Cancel) -> Result<(), Failure> {
+    let signer = log::load_signer(&args.key)?;
+    let log = Log::open(&args.log, Some(signer.verifier()))?;
+    let mut opts = args.check.options();
+    opts.input = Some(Input::File(args.archive.clone()));
+    opts.cancel = cancel;
+    // The same full pass as `verify`: signatures, checksum, decryption, every entry.
+    let report = restore::run(&opts, &NoProgress, &mut NoConfirm)?;
+    let name = args
+        .archive
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let project = match (&args.project, log::parse_name(&name)) {
+        (Some(p), _) => p.clone(),
+        (None, Some((p, _))) => p,
+        (None, None) => {
+            return Err(Error::Usage(format!(
+                "{} does not follow projectclone's naming: pass --project NAME",
+                escape(&name)
+            ))
+            .into())
+        }
+    };
+    let cp = log.checkpoint()?;
+    #[derive(Serialize)]
+    struct Appended {
+        index: u64,
+        appended: bool,
+        tree_size: u64,
+        sha256: String,
+        checkpoint: String,
+        warnings: Vec<String>,
+    }
+    let out = if let Some((e, _)) = log.find(cp.checkpoint.size, &report.sha256)? {
+        Appended {
+            index: e.seq,
+            appended: false,
+            tree_size: cp.checkpoint.size,
+            sha256: report.sha256.clone(),
+            checkpoint: cp.note,
+            warnings: report.warnings.clone(),
+        }
+    } else {
+        let (idx, cp, warnings) = log.append(
+            &signer,
+            &[NewEntry {
+                sha256: report.sha256.clone(),
+                size: report.size,
+                archive: name.clone(),
+                project,
+                signers: report.signers(),
+            }],
+            &now(),
+        )?;
+        Appended {
+            index: idx.first().copied().unwrap_or_default(),
+            appended: true,
+            tree_size: cp.checkpoint.size,
+            sha256: report.sha256.clone(),
+            checkpoint: cp.note,
+            warnings: [report.warnings.clone(), warnings].concat(),
+        }
+    };
+    if args.json {
+        json_out(&out)?;
+    } else {
+        for w in &out.warnings {
+            eprintln!("warning: {w}");
+        }
+        if out.appended {
+            println!(
+                "appended {} as entry {} (log size {})",
+                escape(&name),
+                out.index,
+                out.tree_size
+            );
+        } else {
+            println!(
+                "{} is already entry {} of the log; nothing appended",
+                escape(&name),
+                out.index
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One row of the audit.
+#[derive(Debug, Serialize)]
+struct AuditRow {
+    archive: String,
+    date: Option<String>,
+    size: u64,
+    sha256: String,
+    checksum: &'static str,
+    signers: Vec<String>,
+    logged: Option<u64>,
+    ok: bool,
+    problem: Option<String>,
+    warnings: Vec<String>,
+}
+
+/// `audit`: returns whether every archive passed (the caller exits 4 if not).
+pub fn audit(args: AuditArgs, cancel: Cancel) -> Result<bool, Failure> {
+    let dir = args
+        .backup_dir
+        .clone()
+        .unwrap_or_else(discover::default_backup_dir);
+    let backups = discover::list(&dir, &args.pattern)?;
+    let log = match &args.log {
+        Some(l) => Some(Log::open(l, pinned(&args.log_vkey)?)?),
+        None => None,
+    };
+    let mut rows = Vec::new();
+    for b in &backups {
+        if cancel.is_set() {
+            return Err(Error::Interrupted.into());
+        }
+        let opts = Options {
+            input: Some(Input::File(b.path.clone())),
+            trust: args.trust.clone(),
+            sig_policy: SigPolicy {
+                threshold: args.threshold,
+                allow_unsigned: args.allow_unsigned,
+                ssh_namespace: args.ssh_namespace.clone(),
+                allow_legacy_minisign: args.allow_legacy_minisign,
+            },
+            digests_only: true,
+            cancel: cancel.clone(),
+            ..Options::default()
+        };
+        let mut row = AuditRow {
+            archive: b.name.clone(),
+            date: b.date.clone(),
+            size: b.size,
+            sha256: String::new(),
+            checksum: "none",
+            signers: Vec::new(),
+            logged: None,
+            ok: true,
+            problem: None,
+            warnings: Vec::new(),
+        };
+        match restore::run(&opts, &NoProgress, &mut NoConfirm) {
+            Ok(r) => {
+                row.sha256 = r.sha256.clone();
+                row.checksum = match &r.checksum {
+                    Some(c) if c.matched => "ok",
+                    Some(_) => "MISMATCH",
+                    None => "none",
+                };
+                row.signers = r.signers();
+                row.warnings = r.warnings.clone();
+                if let Some(l) = &log {
+                    match log::check_included(l, &r.sha256, r.size) {
+                        Ok(a) => row.logged = Some(a.leaf_index),
+                        Err(e) => {
+                            row.ok = false;
+                            row.problem = Some(e.to_string());
+                        }
+                    }
+                }
+            }
+            Err(Error::Interrupted) => return Err(Error::Interrupted.into()),
+            Err(e) => {
+                row.ok = false;
+                row.problem = Some(e.to_string());
+                if let Error::Verify(projectrestore::verify::VerifyError::Checksum(_)) = &e {
+                    row.checksum = "MISMATCH";
+                }
+            }
+        }
+        rows.push(row);
+    }
+    let failed = rows.iter().filter(|r| !r.ok).count();
+    if args.json {
+        #[derive(Serialize)]
+        struct Audit<'a> {
+            backup_dir: String,
+            archives: &'a [AuditRow],
+            failed: usize,
+            ok: bool,
+        }
+        json_out(&Audit {
+            backup_dir: dir.display().to_string(),
+            archives: &rows,
+            failed,
+            ok: failed == 0,
+        })?;
+    } else {
+        let mut out = io::stdout().lock();
+        writeln!(
+            out,
+            "{:<48} {:<19} {:>9} {:<8} {:<24} {:<7} VERDICT",
+            "ARCHIVE", "DATE", "SIZE", "CHECKSUM", "SIGNERS", "LOGGED"
+        )?;
+        for r in &rows {
+            let signers = if r.signers.is_empty() {
+                "-".to_string()
+            } else {
+                r.signers.join(", ")
+            };
+            let logged = match (r.logged, &log) {
+                (Some(i), _) => format!("#{i}"),
+                (None, Some(_)) if r.sha256.is_empty() => "?".into(),
+                (None, Some(_)) => "no".into(),
+                (None, None) => "-".into(),
+            };
+            writeln!(
+                out,
+                "{:<48} {:<19} {:>9} {:<8} {:<24} {:<7} {}",
+                r.archive,
+                r.date.as_deref().unwrap_or("-"),
+                super::output::human_bytes(r.size),
+                r.checksum,
+                escape(&signers),
+                logged,
+                match &r.problem {
+                    None => "ok".to_string(),
+                    Some(p) => format!("FAIL: {p}"),
+                }
+            )?;
+        }
+        writeln!(
+            out,
+            "{} archives, {} failed",
+            rows.len(),
+            failed
+        )?;
+    }
+    Ok(failed == 0)
+}

@@ -1,0 +1,220 @@
+//! The log's part of a restore: `--require-anchored` and the rollback check before
+//! the gate opens, `--anchor` after the swap. Every check is bound to the exact
+//! SHA-256 and size of the bytes being restored.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::note::{SignerKey, VerifierKey};
+use super::{Anchored, Entry, KeySource, Log, LogError, NewEntry};
+
+/// What the user asked of the log.
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    /// `--anchor LOG`: append the archive after a verified restore.
+    pub anchor: Option<PathBuf>,
+    /// `--log-key FILE`: the log's signing key (needed to append).
+    pub signer: Option<PathBuf>,
+    /// `--require-anchored LOG|PROOF`: refuse an archive the log does not include.
+    pub require: Option<PathBuf>,
+    /// `--log-vkey KEY|FILE`: pin the log's verifier key.
+    pub vkey: Option<String>,
+    /// `--allow-older`: restore an archive older than the newest logged one.
+    pub allow_older: bool,
+    /// `--project NAME`: the project the archive belongs to.
+    pub project: Option<String>,
+}
+
+impl LogOptions {
+    /// Whether any log work was asked for.
+    pub fn any(&self) -> bool {
+        self.anchor.is_some() || self.require.is_some()
+    }
+}
+
+/// What the log checks found, for the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LogReport {
+    /// The project the rollback check used.
+    pub project: String,
+    /// Inclusion proved under a signed checkpoint.
+    pub anchored: Option<Anchored>,
+    /// The newest logged archive of this project, when it is not this one.
+    pub newest: Option<Entry>,
+    /// Index of the entry appended by `--anchor`.
+    pub appended: Option<u64>,
+    /// Already in the anchor log at this index (nothing appended).
+    pub already_logged: Option<u64>,
+}
+
+/// Keys and logs loaded before the archive is read, so a bad key fails fast.
+pub struct LogGate {
+    opts: LogOptions,
+    signer: Option<SignerKey>,
+    pinned: Option<VerifierKey>,
+}
+
+impl LogGate {
+    /// Load keys; `None` when no log work was asked for.
+    pub fn load(opts: &LogOptions) -> Result<Option<Self>, LogError> {
+        if !opts.any() {
+            return Ok(None);
+        }
+        let signer = match (&opts.anchor, &opts.signer) {
+            (Some(log), None) => {
+                return Err(LogError::Invalid(format!(
+                    "--anchor {} needs the log's signing key: add --log-key FILE",
+                    log.display()
+                )))
+            }
+            (_, Some(path)) => Some(super::load_signer(path)?),
+            (None, None) => None,
+        };
+        let pinned = match &opts.vkey {
+            Some(v) => Some(super::load_vkey(v)?),
+            None => signer.as_ref().map(SignerKey::verifier),
+        };
+        Ok(Some(LogGate {
+            opts: opts.clone(),
+            signer,
+            pinned,
+        }))
+    }
+
+    fn project(&self, archive: &str, dest: Option<&Path>) -> Result<String, LogError> {
+        if let Some(p) = &self.opts.project {
+            return Ok(p.clone());
+        }
+        if let Some((p, _)) = super::parse_name(archive) {
+            return Ok(p);
+        }
+        dest.and_then(|d| d.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| {
+                LogError::Invalid(format!(
+                    "cannot tell which project {archive} belongs to (not a projectclone name): pass --project NAME"
+                ))
+            })
+    }
+
+    fn open(&self, dir: &Path, warnings: &mut Vec<String>) -> Result<Log, LogError> {
+        let log = Log::open(dir, self.pinned.clone())?;
+        if *log.key_source() == KeySource::LogDirectory {
+            warnings.push(format!(
+                "the key of log {} was read from the log itself; pin it with --log-vkey (or --log-key) so that a replaced log is caught",
+                dir.display()
+            ));
+        }
+        Ok(log)
+    }
+
+    /// Before the gate: inclusion (`--require-anchored`) and rollback protection.
+    pub fn check(
+        &self,
+        sha256: &str,
+        size: u64,
+        archive: &str,
+        dest: Option<&Path>,
+        warnings: &mut Vec<String>,
+    ) -> Result<LogReport, LogError> {
+        let project = self.project(archive, dest)?;
+        let mut report = LogReport {
+            project: project.clone(),
+            ..LogReport::default()
+        };
+        // The log the rollback check reads: the required one, else the anchor log.
+        let mut history: Option<Log> = None;
+        if let Some(req) = &self.opts.require {
+            if req.is_file() {
+                let key = self.pinned.as_ref().ok_or_else(|| {
+                    LogError::Invalid(format!(
+                        "checking the proof file {} needs the log's key: add --log-vkey KEY",
+                        req.display()
+                    ))
+                })?;
+                report.anchored = Some(super::check_proof_file(req, key, sha256, size)?);
+                warnings.push(
+                    "a proof file shows this archive was logged, not that it is the newest: rollback protection needs the log directory".into(),
+                );
+            } else {
+                let log = self.open(req, warnings)?;
+                report.anchored = Some(super::check_included(&log, sha256, size)?);
+                history = Some(log);
+            }
+        }
+        if history.is_none() {
+            if let Some(dir) = &self.opts.anchor {
+                history = Some(self.open(dir, warnings)?);
+            }
+        }
+        if let Some(log) = history {
+            let cp = log.checkpoint()?;
+            let n = cp.checkpoint.size;
+            let this = match &report.anchored {
+                Some(a) => Some(a.entry.clone()),
+                None => log.find(n, sha256)?.map(|(e, _)| e),
+            };
+            if let Some(newest) = log.newest_of(n, &project)? {
+                if newest.sha256 != sha256 {
+                    let older = match &this {
+                        Some(e) => newest.newer_than(e),
+                        // Not logged: compare backup times from the names, if both have one.
+                        None => match (super::parse_name(archive), &newest.archive_time) {
+                            (Some((_, t)), Some(nt)) => *nt > t,
+                            _ => false,
+                        },
+                    };
+                    if older {
+                        let msg = format!(
+                            "{archive} is older than the newest logged backup of project {project:?}: {} (entry {}, sha256 {}). Restoring it would roll the project back; pass --allow-older if that is what you want",
+                            newest.archive, newest.seq, newest.sha256
+                        );
+                        if !self.opts.allow_older {
+                            return Err(LogError::Older(msg));
+                        }
+                        warnings.push(format!("--allow-older: {msg}"));
+                    }
+                    report.newest = Some(newest);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// After the swap: append the archive to the `--anchor` log unless it is there.
+    pub fn anchor(
+        &self,
+        report: &mut LogReport,
+        sha256: &str,
+        size: u64,
+        archive: &str,
+        signers: Vec<String>,
+        time: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), LogError> {
+        let (Some(dir), Some(signer)) = (&self.opts.anchor, &self.signer) else {
+            return Ok(());
+        };
+        let log = Log::open(dir, Some(signer.verifier()))?;
+        let cp = log.checkpoint()?;
+        if let Some((e, _)) = log.find(cp.checkpoint.size, sha256)? {
+            report.already_logged = Some(e.seq);
+            return Ok(());
+        }
+        let (idx, _, w) = log.append(
+            signer,
+            &[NewEntry {
+                sha256: sha256.to_string(),
+                size,
+                archive: archive.to_string(),
+                project: report.project.clone(),
+                signers,
+            }],
+            time,
+        )?;
+        warnings.extend(w);
+        report.appended = idx.first().copied();
+        Ok(())
+    }
+}
