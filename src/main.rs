@@ -225,8 +225,7 @@ fn print_error(e: &Error, code: u8, json: bool) {
         source = s.source();
     }
     if json {
-        let value =
-            serde_json::json!({ "error": message, "exit_code": code, "hint": hint(e) });
+        let value = serde_json::json!({ "error": message, "exit_code": code, "hint": hint(e) });
         // stdout may be closed (`| head`); there is nowhere left to report that.
         let _ = writeln!(io::stdout(), "{value}");
         return;

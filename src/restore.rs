@@ -486,10 +486,13 @@ pub fn run(
         if let (Some(g), Some(found)) = (&log_gate, report.log.as_mut()) {
             g.anchor(
                 found,
-                &sha,
-                count,
-                &archive_name,
-                meta.signers.clone(),
+                crate::log::NewEntry {
+                    sha256: sha.clone(),
+                    size: count,
+                    archive: archive_name.clone(),
+                    project: String::new(),
+                    signers: meta.signers.clone(),
+                },
                 &meta.time,
                 &mut report.warnings,
             )

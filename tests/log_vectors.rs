@@ -18,7 +18,10 @@ fn vectors() -> Value {
 }
 
 fn h(v: &Value) -> Hash {
-    hex::decode(v.as_str().unwrap()).unwrap().try_into().unwrap()
+    hex::decode(v.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
 }
 
 fn hashes(v: &Value) -> Vec<Hash> {
@@ -53,7 +56,10 @@ fn inclusion_proofs_and_their_corruptions() {
     let roots = hashes(&v["roots"]);
     let some = [0xabu8; 32];
     for case in v["inclusion"].as_array().unwrap() {
-        let (i, n) = (case["index"].as_u64().unwrap(), case["size"].as_u64().unwrap());
+        let (i, n) = (
+            case["index"].as_u64().unwrap(),
+            case["size"].as_u64().unwrap(),
+        );
         let want = hashes(&case["proof"]);
         let mut src: &[Hash] = &leaves[..n as usize];
         assert_eq!(merkle::inclusion_proof(&mut src, i, n).unwrap(), want);
@@ -150,7 +156,13 @@ fn go_signed_note_vector() {
     let enoch = VerifierKey::parse(&s("other_vkey")).unwrap();
     // Two signatures: each key verifies its own, and ignores the other's.
     let both = format!("{}{}", s("signed"), s("other_signature_line"));
-    assert_eq!(note::open(both.as_bytes(), &peter).unwrap().text(), s("text"));
-    assert_eq!(note::open(both.as_bytes(), &enoch).unwrap().text(), s("text"));
+    assert_eq!(
+        note::open(both.as_bytes(), &peter).unwrap().text(),
+        s("text")
+    );
+    assert_eq!(
+        note::open(both.as_bytes(), &enoch).unwrap().text(),
+        s("text")
+    );
     assert!(note::open(s("signed").as_bytes(), &enoch).is_err());
 }

@@ -85,7 +85,9 @@ pub fn run(cmd: LogCmd, cancel: Cancel) -> Result<(), Failure> {
                     report.key
                 );
                 if let Some(n) = report.consistent_with {
-                    println!("  consistent with the older checkpoint of {n} entries: history only grew");
+                    println!(
+                        "  consistent with the older checkpoint of {n} entries: history only grew"
+                    );
                 }
             }
         }
@@ -116,7 +118,10 @@ pub fn run(cmd: LogCmd, cancel: Cancel) -> Result<(), Failure> {
                     }
                 }
                 (None, None) => {
-                    return Err(Error::Usage("give an ARCHIVE (file or SHA-256) or --index N".into()).into())
+                    return Err(Error::Usage(
+                        "give an ARCHIVE (file or SHA-256) or --index N".into(),
+                    )
+                    .into())
                 }
             };
             let proof = log.prove(index)?;
@@ -214,7 +219,7 @@ fn digest_arg(arg: &str, cancel: &Cancel) -> Result<String, Error> {
     Ok(h.take_digests().0)
 }
 
-fn append(args: LogAppendArgs, cancel: Cancel) -> Result<(), Failure> {
+fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
     let signer = log::load_signer(&args.key)?;
     let log = Log::open(&args.log, Some(signer.verifier()))?;
     let mut opts = args.check.options();
@@ -438,12 +443,7 @@ pub fn audit(args: AuditArgs, cancel: Cancel) -> Result<bool, Failure> {
                 }
             )?;
         }
-        writeln!(
-            out,
-            "{} archives, {} failed",
-            rows.len(),
-            failed
-        )?;
+        writeln!(out, "{} archives, {} failed", rows.len(), failed)?;
     }
     Ok(failed == 0)
 }

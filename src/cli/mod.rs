@@ -59,7 +59,9 @@ the partial output file is removed and the exit code is non-zero.")]
   projectrestore recover ~/src/app")]
     Recover(RecoverArgs),
     /// The append-only log of archive digests: keygen, init, append, verify, prove, show.
-    #[command(subcommand, after_help = "A log is a directory: entries.jsonl (one JSON entry per line), checkpoint
+    #[command(
+        subcommand,
+        after_help = "A log is a directory: entries.jsonl (one JSON entry per line), checkpoint
 (a C2SP tlog-checkpoint signed as a C2SP signed-note with Ed25519), vkey (the
 verifier key) and tile/ (RFC 6962 tree hashes as C2SP tlog-tiles).
 
@@ -68,7 +70,8 @@ Example, from nothing to a restore that refuses unlogged or rolled-back archives
   projectrestore log init ~/backup-log --key log.key
   projectrestore log append ~/backup-log backup.tar.zst.age --key log.key --trust keys/ -i id.txt
   projectrestore restore backup.tar.zst.age --to app --trust keys/ -i id.txt \\
-      --require-anchored ~/backup-log --log-vkey 'example.com/backups+1234abcd+AQ...'")]
+      --require-anchored ~/backup-log --log-vkey 'example.com/backups+1234abcd+AQ...'"
+    )]
     Log(LogCmd),
     /// Re-verify every archive in a backup directory (checksum, signatures, log) without extracting.
     #[command(after_help = "Examples:
@@ -109,7 +112,7 @@ pub enum LogCmd {
 
 The archive is appended only if it passes the same full verification as `verify`.
 An archive already in the log is not appended twice.")]
-    Append(LogAppendArgs),
+    Append(Box<LogAppendArgs>),
     /// Recompute the tree from entries.jsonl, check the checkpoint and, with --checkpoint, consistency with an older one.
     #[command(after_help = "Examples:
   projectrestore log verify ~/backup-log --vkey log.vkey

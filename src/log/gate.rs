@@ -183,13 +183,11 @@ impl LogGate {
     }
 
     /// After the swap: append the archive to the `--anchor` log unless it is there.
+    /// `new.project` is replaced by the project the checks used.
     pub fn anchor(
         &self,
         report: &mut LogReport,
-        sha256: &str,
-        size: u64,
-        archive: &str,
-        signers: Vec<String>,
+        mut new: NewEntry,
         time: &str,
         warnings: &mut Vec<String>,
     ) -> Result<(), LogError> {
@@ -198,21 +196,12 @@ impl LogGate {
         };
         let log = Log::open(dir, Some(signer.verifier()))?;
         let cp = log.checkpoint()?;
-        if let Some((e, _)) = log.find(cp.checkpoint.size, sha256)? {
+        if let Some((e, _)) = log.find(cp.checkpoint.size, &new.sha256)? {
             report.already_logged = Some(e.seq);
             return Ok(());
         }
-        let (idx, _, w) = log.append(
-            signer,
-            &[NewEntry {
-                sha256: sha256.to_string(),
-                size,
-                archive: archive.to_string(),
-                project: report.project.clone(),
-                signers,
-            }],
-            time,
-        )?;
+        new.project = report.project.clone();
+        let (idx, _, w) = log.append(signer, &[new], time)?;
         warnings.extend(w);
         report.appended = idx.first().copied();
         Ok(())
