@@ -14,7 +14,10 @@ fn entry(i: u64) -> NewEntry {
     let day = 1 + (i / 86_400) % 28;
     let secs = i % 86_400;
     NewEntry {
-        sha256: format!("{:064x}", u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)),
+        sha256: format!(
+            "{:064x}",
+            u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+        ),
         size: 1_000_000 + i,
         archive: format!(
             "2026-11-{day:02}_{:02}{:02}{:02}-app-daily.tar.zst.age",
@@ -46,7 +49,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().expect("usage: log_bench DIR [N]"));
-    let n: u64 = args.next().map(|s| s.parse().expect("N")).unwrap_or(1_000_000);
+    let n: u64 = args
+        .next()
+        .map(|s| s.parse().expect("N"))
+        .unwrap_or(1_000_000);
     let key = SignerKey::generate("bench.example/log").unwrap();
     let time = "2026-11-24T12:00:00Z";
     let logdir = dir.join("log");
@@ -55,7 +61,11 @@ fn main() {
     }
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("log.key"), format!("{}\n", &*key.encode())).unwrap();
-    std::fs::write(dir.join("log.vkey"), format!("{}\n", key.verifier().encode())).unwrap();
+    std::fs::write(
+        dir.join("log.vkey"),
+        format!("{}\n", key.verifier().encode()),
+    )
+    .unwrap();
     log::init(&logdir, &key).unwrap();
     let log = Log::open(&logdir, Some(key.verifier())).unwrap();
 
@@ -70,7 +80,10 @@ fn main() {
         i += k;
     }
     let build = t.elapsed().as_secs_f64();
-    println!("build\t{n} entries in {build:.1} s ({:.1} µs/entry, batches of {batch})", build * 1e6 / n as f64);
+    println!(
+        "build\t{n} entries in {build:.1} s ({:.1} µs/entry, batches of {batch})",
+        build * 1e6 / n as f64
+    );
 
     // Single appends at size n: each reads the checkpoint, checks the tiles'
     // root, finds the end of entries.jsonl by bisection, writes, fsyncs, signs.
@@ -80,7 +93,11 @@ fn main() {
         log.append(&key, &[entry(n + j)], time).unwrap();
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    println!("append\tmedian {:.2} ms per single append at {} entries (50 runs)", median(times), n);
+    println!(
+        "append\tmedian {:.2} ms per single append at {} entries (50 runs)",
+        median(times),
+        n
+    );
 
     // Proofs at random indices.
     let size = n + 50;
@@ -108,11 +125,23 @@ fn main() {
     let cp = log.checkpoint().unwrap();
     let found = log.find(cp.checkpoint.size, &entry(n - 1).sha256).unwrap();
     assert!(found.is_some());
-    println!("lookup\t{:.0} ms to find the last entry by digest (scan)", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "lookup\t{:.0} ms to find the last entry by digest (scan)",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let t = Instant::now();
     let r = log.verify(None).unwrap();
-    println!("verify\t{:.1} s to recompute and check all {} entries", t.elapsed().as_secs_f64(), r.size);
-    let bytes = std::fs::metadata(logdir.join("entries.jsonl")).unwrap().len();
+    println!(
+        "verify\t{:.1} s to recompute and check all {} entries",
+        t.elapsed().as_secs_f64(),
+        r.size
+    );
+    let bytes = std::fs::metadata(logdir.join("entries.jsonl"))
+        .unwrap()
+        .len();
     println!("size\tentries.jsonl {:.0} MB", bytes as f64 / 1e6);
-    println!("memory\tpeak RSS {} MiB (this process, all of the above)", peak_rss_kib() / 1024);
+    println!(
+        "memory\tpeak RSS {} MiB (this process, all of the above)",
+        peak_rss_kib() / 1024
+    );
 }

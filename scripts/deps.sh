@@ -3,10 +3,11 @@
 # Debian machine. Does nothing when everything is present.
 #   build: pkg-config, libssl-dev (sequoia's openssl backend), libclang-dev (its bindgen)
 #   tests: gnupg, age, minisign, signify-openbsd, openssh-client, zstd, tar, python3,
+#          openssl (the independent check of the log's signed checkpoints),
 #          and kill, flock, setpriv, script, mount (procps, util-linux, bsdutils, mount)
 set -euo pipefail
 packages=(pkg-config libssl-dev libclang-dev gcc
-          gnupg age minisign signify-openbsd openssh-client zstd tar python3
+          gnupg age minisign signify-openbsd openssh-client zstd tar python3 openssl
           procps util-linux bsdutils mount)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(hyperfine time)

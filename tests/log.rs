@@ -746,3 +746,39 @@ fn audit_reverifies_a_backup_directory() {
     assert!(r.out.contains("MISMATCH"), "{}", r.out);
     assert!(r.out.contains("3 archives, 1 failed"), "{}", r.out);
 }
+
+#[test]
+fn independent_tools_check_the_log() {
+    // Python's hashlib recomputes the RFC 6962 root; the openssl command checks
+    // the Ed25519 signed note. Nothing of projectrestore is involved.
+    if !common::have_tool("openssl") || !common::have_tool("python3") {
+        return;
+    }
+    let w = World::new();
+    w.with_three();
+    let script = common::repo().join("tests/data/independent_log_check.py");
+    let o = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&w.log)
+        .arg(&w.vkey)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.starts_with("ok 3 "), "{out}");
+    // And it disagrees when an entry changes.
+    let mut lines = w.lines();
+    lines[2] = lines[2].replace("\"size\":", "\"size\":9");
+    w.write_lines(&lines);
+    let o = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&w.log)
+        .arg(&w.vkey)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+}
