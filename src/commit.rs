@@ -51,13 +51,30 @@ pub enum DestState {
     Foreign,
 }
 
-/// Metadata kept with every replaced tree.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+/// What is known of a tree: kept as `current.json` while it is the destination,
+/// and as `generations/<id>/meta.json` once it was replaced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GenerationMeta {
+    /// The archive it was restored from (empty for a tree projectrestore did not make).
     pub archive: String,
+    /// That archive's SHA-256.
     pub sha256: String,
+    /// Trusted signers of that archive.
     pub signers: Vec<String>,
+    /// When it was put in place (RFC 3339).
     pub time: String,
+    /// Bytes of file contents.
+    #[serde(default)]
+    pub bytes: u64,
+    /// Number of files.
+    #[serde(default)]
+    pub files: u64,
+    /// "restore" or "rollback"; empty for a tree projectrestore did not put there.
+    #[serde(default)]
+    pub how: String,
+    /// When it was replaced (set when it became a generation).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub replaced: String,
 }
 
 /// A kept generation.
@@ -112,13 +129,20 @@ struct Journal {
     old: Option<(u64, u64)>,
     /// Where the two-rename fallback parks the old tree.
     parked: Option<String>,
-    /// Metadata for the generation.
+    /// Metadata of the new tree (becomes `current.json`).
     meta: GenerationMeta,
+    /// Metadata of the replaced tree (becomes the generation's `meta.json`).
+    #[serde(default)]
+    old_meta: Option<GenerationMeta>,
+    /// For a rollback: the generation whose tree is being put back.
+    #[serde(default)]
+    rollback_of: Option<String>,
 }
 
 const GENERATIONS: &str = "generations";
 const JOURNAL: &str = "journal";
 const MANAGED: &str = "managed";
+const CURRENT: &str = "current.json";
 
 /// Named steps where `PROJECTRESTORE_CRASH_AT` aborts the process (crash tests).
 pub fn crash_points() -> &'static [&'static str] {
@@ -457,7 +481,8 @@ impl StateDir {
             Mode::empty(),
         )
         .map_err(|e| io_err("open", &gpath, e.into()))?;
-        let meta = serde_json::to_vec_pretty(&journal.meta).unwrap_or_default();
+        let meta = serde_json::to_vec_pretty(&journal.old_meta.clone().unwrap_or_default())
+            .unwrap_or_default();
         self.write_durably(gdir.as_fd(), "meta.json", &meta, &gpath.join("meta.json"))?;
         fs::rename(self.dir(), from, gdir.as_fd(), "tree")
             .map_err(|e| io_err("move the old tree to", &gpath, e))?;
@@ -480,6 +505,23 @@ impl StateDir {
         }
         crash_point("after-marker");
         Ok(())
+    }
+
+    /// After the swap: record the new tree, remove a rolled-back generation's husk.
+    fn finish_swap(&self, j: &Journal) -> Result<(), CommitError> {
+        let data = serde_json::to_vec_pretty(&j.meta).unwrap_or_default();
+        self.write_durably(self.dir(), CURRENT, &data, &self.at(CURRENT))?;
+        if let Some(id) = &j.rollback_of {
+            let gens = self.generations_dir()?;
+            if kind_at(gens.as_fd(), &format!("{id}/tree"))
+                .map_err(|e| io_err("stat", &self.at(GENERATIONS).join(id), e))?
+                .is_none()
+            {
+                remove_tree(gens.as_fd(), id)
+                    .map_err(|e| io_err("remove", &self.at(GENERATIONS).join(id), e))?;
+            }
+        }
+        self.mark_managed()
     }
 
     /// Finish or undo an interrupted swap and remove stale staging.
@@ -509,7 +551,7 @@ impl StateDir {
                         self.keep_generation(name, &j)?;
                     }
                 }
-                self.mark_managed()?;
+                self.finish_swap(&j)?;
             } else {
                 swap = "undone";
                 if now.is_none() {
@@ -577,9 +619,53 @@ impl StateDir {
     /// Swap staging into place atomically and keep the replaced tree as a generation.
     pub fn commit(
         &self,
+        lock: &Lock,
+        staging: Staging,
+        meta: &GenerationMeta,
+    ) -> Result<Committed, CommitError> {
+        self.swap_in(lock, staging, meta, None)
+    }
+
+    /// Put generation `id`'s tree back in place, atomically; the tree it replaces
+    /// becomes the newest generation (so a rollback can itself be undone).
+    pub fn rollback(&self, lock: &Lock, id: &str, time: &str) -> Result<Committed, CommitError> {
+        let gen = self
+            .generations()?
+            .into_iter()
+            .find(|g| g.id == id)
+            .ok_or_else(|| {
+                CommitError::Refused(format!("no generation {id} in {}", self.path.display()))
+            })?;
+        let rel = format!("{GENERATIONS}/{id}/tree");
+        let fd = rfs::openat(
+            self.dir(),
+            rel.as_str(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_err("open", &gen.path, e.into()))?;
+        let meta = GenerationMeta {
+            how: "rollback".into(),
+            time: time.to_string(),
+            replaced: String::new(),
+            ..gen.meta
+        };
+        self.swap_in(lock, Staging { name: rel, fd }, &meta, Some(id.to_string()))
+    }
+
+    /// What is known of the tree now at the destination.
+    pub fn current(&self) -> Option<GenerationMeta> {
+        std::fs::read(self.at(CURRENT))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+    }
+
+    fn swap_in(
+        &self,
         _lock: &Lock,
         staging: Staging,
         meta: &GenerationMeta,
+        rollback_of: Option<String>,
     ) -> Result<Committed, CommitError> {
         let spath = self.at(&staging.name);
         rfs::fsync(&staging.fd).map_err(|e| io_err("fsync", &spath, e.into()))?;
@@ -592,6 +678,14 @@ impl StateDir {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
+        let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+        let old_meta = old.map(|_| GenerationMeta {
+            replaced: now,
+            ..self.current().unwrap_or_else(|| GenerationMeta {
+                archive: "(a tree projectrestore did not restore)".into(),
+                ..GenerationMeta::default()
+            })
+        });
         let mut journal = Journal {
             staging: staging.name.clone(),
             generation: format!("{nanos:020}"),
@@ -599,6 +693,8 @@ impl StateDir {
             old,
             parked: None,
             meta: meta.clone(),
+            old_meta,
+            rollback_of,
         };
         let write_journal = |j: &Journal| {
             let data = serde_json::to_vec(j).unwrap_or_default();
@@ -639,7 +735,7 @@ impl StateDir {
             }
             Some(journal.generation.clone())
         };
-        self.mark_managed()?;
+        self.finish_swap(&journal)?;
         self.remove_journal()?;
         crash_point("after-journal-removed");
         Ok(Committed { replaced })
@@ -681,6 +777,14 @@ impl StateDir {
         };
         let mut out = Vec::new();
         for id in names_in(gdir.as_fd(), &gpath)? {
+            // A generation whose tree was moved out (a rollback interrupted after
+            // its swap) is a husk: not listed, removed by recovery.
+            if kind_at(gdir.as_fd(), &format!("{id}/tree"))
+                .map_err(|e| io_err("stat", &gpath.join(&id), e))?
+                != Some(FileType::Directory)
+            {
+                continue;
+            }
             let meta = std::fs::read(gpath.join(&id).join("meta.json"))
                 .ok()
                 .and_then(|b| serde_json::from_slice(&b).ok())
@@ -740,13 +844,11 @@ mod tests {
         let lock = state.lock(false).unwrap();
         assert_eq!(state.dest_state().unwrap(), DestState::Missing);
         let s = staged(&state, &lock, "one");
-        assert_eq!(
-            state
-                .commit(&lock, s, &GenerationMeta::default())
-                .unwrap()
-                .replaced,
-            None
-        );
+        let a = GenerationMeta {
+            archive: "a.tar".into(),
+            ..Default::default()
+        };
+        assert_eq!(state.commit(&lock, s, &a).unwrap().replaced, None);
         assert!(dest.join("one").exists());
         assert_eq!(state.dest_state().unwrap(), DestState::Managed);
         let s = staged(&state, &lock, "two");
@@ -760,9 +862,39 @@ mod tests {
         assert_eq!(gens.len(), 1);
         assert_eq!(Some(gens[0].id.clone()), c.replaced);
         assert!(gens[0].path.join("one").exists());
-        assert_eq!(gens[0].meta.archive, "b.tar");
+        // The generation describes the tree it holds; current.json the tree in place.
+        assert_eq!(gens[0].meta.archive, "a.tar");
+        assert!(!gens[0].meta.replaced.is_empty());
+        assert_eq!(state.current().unwrap().archive, "b.tar");
+
+        // Rollback puts "one" back and keeps "two" as the newest generation.
+        let r = state.rollback(&lock, &gens[0].id, "t1").unwrap();
+        assert!(dest.join("one").exists() && !dest.join("two").exists());
+        let after = state.generations().unwrap();
+        assert_eq!(
+            after.len(),
+            1,
+            "the rolled-back generation is not listed twice"
+        );
+        assert_eq!(Some(after[0].id.clone()), r.replaced);
+        assert_eq!(after[0].meta.archive, "b.tar");
+        let cur = state.current().unwrap();
+        assert_eq!(
+            (cur.archive.as_str(), cur.how.as_str()),
+            ("a.tar", "rollback")
+        );
+        // And undone.
+        state.rollback(&lock, &after[0].id, "t2").unwrap();
+        assert!(dest.join("two").exists() && !dest.join("one").exists());
+        assert_eq!(state.current().unwrap().archive, "b.tar");
         assert_eq!(state.prune(&lock, 0).unwrap(), 1);
         assert!(state.generations().unwrap().is_empty());
+        assert_eq!(
+            names_in(state.generations_dir().unwrap().as_fd(), &state.path)
+                .unwrap()
+                .len(),
+            0
+        );
     }
 
     #[test]
@@ -831,6 +963,8 @@ mod tests {
             old: identity_at(state.parent.as_fd(), "dest").unwrap(),
             parked: None,
             meta: GenerationMeta::default(),
+            old_meta: None,
+            rollback_of: None,
         };
         state
             .write_durably(

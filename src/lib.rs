@@ -25,11 +25,14 @@
 
 pub mod archive;
 pub mod commit;
+pub mod config;
 pub mod decrypt;
 pub mod discover;
 pub mod fs;
+pub mod history;
 pub mod log;
 pub mod pipe;
+pub mod preview;
 pub mod report;
 pub mod restore;
 pub mod source;
@@ -53,6 +56,8 @@ pub enum Error {
     Commit(#[from] commit::CommitError),
     #[error(transparent)]
     Log(#[from] log::LogError),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
     /// SIGINT or SIGTERM arrived; nothing was changed.
     #[error("interrupted; nothing was changed")]
     Interrupted,
@@ -98,6 +103,7 @@ impl Error {
             Error::Commit(_) => Category::Error,
             Error::Log(e) if e.is_verification() => Category::Verification,
             Error::Log(_) => Category::Error,
+            Error::Config(_) => Category::Usage,
             Error::Interrupted => Category::Interrupted,
             Error::Usage(_) => Category::Usage,
             Error::NotConfirmed(_) => Category::Error,

@@ -6,7 +6,7 @@ mod cli;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command};
 use projectrestore::restore::{self, Confirm};
@@ -14,8 +14,11 @@ use projectrestore::source::{Cancel, Input};
 use projectrestore::{Category, Error};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (mut cli, matches) = match parsed {
+        Ok(p) => p,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(match e.kind() {
@@ -36,6 +39,11 @@ fn main() -> ExitCode {
         Command::List(a) => a.json,
         Command::Decrypt(_) => false,
         Command::Recover(a) => a.json,
+        Command::Preview(a) => a.output.json,
+        Command::History(a) => a.json,
+        Command::Rollback(a) => a.json,
+        Command::Config(a) => a.json,
+        Command::Completions { .. } | Command::Man => false,
         Command::Log(cli::LogCmd::Append(a)) => a.json,
         Command::Log(cli::LogCmd::Verify { json, .. })
         | Command::Log(cli::LogCmd::Prove { json, .. })
@@ -43,7 +51,34 @@ fn main() -> ExitCode {
         Command::Log(_) => false,
         Command::Audit(a) => a.json,
     };
-    match run(cli, cancel) {
+    // Settings from the environment and rc files fill in what flags left unset.
+    let uses_config = matches!(
+        cli.command,
+        Command::Restore(_)
+            | Command::Preview(_)
+            | Command::Verify(_)
+            | Command::List(_)
+            | Command::Audit(_)
+            | Command::History(_)
+            | Command::Rollback(_)
+            | Command::Config(_)
+    );
+    let config = if uses_config {
+        let loaded = projectrestore::config::Config::load(cli.config.as_deref())
+            .map_err(Error::from)
+            .and_then(|c| cli::settings::apply(&mut cli, &matches, &c).map(|()| c));
+        match loaded {
+            Ok(c) => c,
+            Err(e) => {
+                let code = exit_code(e.category());
+                print_error(&e, code, json);
+                return ExitCode::from(code);
+            }
+        }
+    } else {
+        projectrestore::config::Config::default()
+    };
+    match run(cli, cancel, &config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Pipe) => ExitCode::SUCCESS,
         Err(Failure::Exit(code)) => ExitCode::from(code),
@@ -91,12 +126,16 @@ impl From<io::Error> for Failure {
     }
 }
 
-fn run(cli: Cli, cancel: Cancel) -> Result<(), Failure> {
+fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Result<(), Failure> {
     match cli.command {
         Command::Restore(args) => {
             let mut opts = args.check.options();
-            opts.input = Some(cli::restore_input(&args)?);
-            opts.dest = Some(args.to.clone());
+            opts.input = Some(cli::restore_input(
+                &args.archive,
+                &args.backup_dir,
+                &args.pattern,
+            )?);
+            opts.dest = Some(cli::destination(&args.to, "restore")?);
             opts.dry_run = args.dry_run;
             opts.policy.strip_components = args.strip_components;
             opts.policy.keep_permissions = args.keep_permissions;
@@ -112,8 +151,93 @@ fn run(cli: Cli, cancel: Cancel) -> Result<(), Failure> {
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
             );
+            if args.interactive {
+                if matches!(opts.input, Some(Input::Stdin)) {
+                    return Err(Error::Usage(
+                        "--interactive reads your answer from standard input, so the archive cannot come from it"
+                            .into(),
+                    )
+                    .into());
+                }
+                // The whole verified pass, compared with the destination; then ask.
+                let mut first = opts.clone();
+                first.dry_run = true;
+                first.preview = Some(false);
+                first.log.anchor = None;
+                let previewed = restore::run(&first, &bar, &mut restore::NoConfirm)?;
+                if let Some(p) = &previewed.preview {
+                    cli::output::preview(p, &previewed, false)?;
+                }
+                if !ask("Restore it?") {
+                    return Err(Error::NotConfirmed(
+                        "restore not confirmed; nothing was changed".into(),
+                    )
+                    .into());
+                }
+                opts.expect_sha256 = Some(previewed.sha256.clone());
+                opts.yes = true;
+            }
             let report = restore::run(&opts, &bar, &mut TerminalConfirm)?;
             cli::output::report(&report, args.output.json, args.output.quiet)?;
+        }
+        Command::Preview(args) => {
+            let mut opts = args.check.options();
+            opts.input = Some(cli::restore_input(
+                &args.archive,
+                &args.backup_dir,
+                &args.pattern,
+            )?);
+            opts.dest = Some(cli::destination(&args.to, "preview")?);
+            opts.dry_run = true;
+            opts.preview = Some(args.diff);
+            opts.policy.strip_components = args.strip_components;
+            opts.policy.keep_permissions = args.keep_permissions;
+            opts.log = args.log.options();
+            opts.cancel = cancel;
+            let bar = cli::progress::Bar::new(
+                !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
+            );
+            let report = restore::run(&opts, &bar, &mut restore::NoConfirm)?;
+            match &report.preview {
+                Some(p) if !args.output.json => {
+                    cli::output::preview(p, &report, args.output.quiet)?
+                }
+                _ => cli::output::report(&report, args.output.json, args.output.quiet)?,
+            }
+        }
+        Command::History(args) => {
+            let dir = cli::destination(&args.dir, "history")?;
+            let h = projectrestore::history::history(&dir)?;
+            cli::output::history(&h, args.json)?;
+        }
+        Command::Rollback(args) => {
+            let dir = cli::destination(&args.dir, "rollback")?;
+            let target = match (&args.generation, &args.before) {
+                (Some(g), _) => projectrestore::history::Target::Generation(g.clone()),
+                (None, Some(b)) => projectrestore::history::Target::before(b)?,
+                (None, None) => projectrestore::history::Target::Previous,
+            };
+            let r = projectrestore::history::rollback(
+                &dir,
+                &target,
+                args.keep,
+                args.wait,
+                args.yes,
+                &mut TerminalConfirm,
+            )?;
+            cli::output::rollback(&r, args.json)?;
+        }
+        Command::Config(args) => cli::output::config(config, args.json)?,
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "projectrestore",
+                &mut io::stdout(),
+            );
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout())?;
         }
         Command::Verify(args) => {
             let mut opts = args.check.options();
@@ -160,6 +284,15 @@ fn run(cli: Cli, cancel: Cancel) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// `restore --interactive`: the one question asked on standard input even when it
+/// is not a terminal (so `echo y |` works); end of input is "no".
+fn ask(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
 /// Asks on the terminal; without one, declines (the error then names --yes).

@@ -41,6 +41,9 @@ pub struct Report {
     pub replaced_generation: Option<String>,
     /// Generations removed beyond `--keep`.
     pub pruned: usize,
+    /// What a restore would change (`preview`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<crate::preview::Preview>,
     /// What the append-only log checks found (and whether the archive was anchored).
     pub log: Option<crate::log::gate::LogReport>,
     /// Wall time.
@@ -71,6 +74,7 @@ impl Report {
             replaced_generation: None,
             pruned: 0,
             log: None,
+            preview: None,
             duration_ms: 0,
             warnings: Vec::new(),
         }

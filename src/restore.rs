@@ -11,6 +11,7 @@ use crate::archive::{
 use crate::commit::{DestState, GenerationMeta, StateDir};
 use crate::decrypt::{self, DecryptStatus, Identities, PassphraseOptions};
 use crate::log::gate::{LogGate, LogOptions};
+use crate::preview::PreviewSink;
 use crate::report::{ChecksumReport, Report};
 use crate::source::{self, Cancel, HashingReader, Input};
 use crate::stage::{StageError, StageOptions, StagingWriter};
@@ -73,6 +74,10 @@ pub struct Options {
     /// Stop after pass 1 (digests, signatures, checksum, log): nothing is decrypted
     /// or parsed (`audit`).
     pub digests_only: bool,
+    /// Compare with the destination instead of writing (`preview`); `true` adds diffs.
+    pub preview: Option<bool>,
+    /// The archive must have this SHA-256 (`restore --interactive`: the one previewed).
+    pub expect_sha256: Option<String>,
 }
 
 /// Asks the user a yes/no question; the library never prints, the caller does.
@@ -377,15 +382,29 @@ pub fn run(
             }
         }
     } else {
-        match stream(
-            &mut hashing,
-            &identities,
-            &checks,
-            opts,
-            &mut NullSink,
-            &mut report,
-        ) {
-            Ok((summary, status)) => (summary, status, None),
+        let mut preview = match (opts.preview, &opts.dest) {
+            (Some(diff), Some(dest)) => Some(
+                PreviewSink::new(dest, diff)
+                    .map_err(|e| stage_io("read", &dest.display().to_string(), e))?,
+            ),
+            _ => None,
+        };
+        let result = match preview.as_mut() {
+            Some(sink) => stream(&mut hashing, &identities, &checks, opts, sink, &mut report),
+            None => stream(
+                &mut hashing,
+                &identities,
+                &checks,
+                opts,
+                &mut NullSink,
+                &mut report,
+            ),
+        };
+        match result {
+            Ok((summary, status)) => {
+                report.preview = preview.map(PreviewSink::finish);
+                (summary, status, None)
+            }
             Err(e) => {
                 return Err(gate_failure(
                     e,
@@ -419,6 +438,15 @@ pub fn run(
             &mut report,
         ),
     };
+    // `--interactive`: the archive must be the one that was previewed.
+    let gate = gate.and_then(|()| match &opts.expect_sha256 {
+        Some(previewed) if *previewed != sha => Err(verify::VerifyError::Changed {
+            first: previewed.clone(),
+            second: sha.clone(),
+        }
+        .into()),
+        _ => Ok(()),
+    });
     // The log's checks, bound to the digest of the bytes just read.
     let gate = gate.and_then(|()| match &log_gate {
         Some(g) if report.log.is_none() => {
@@ -470,6 +498,10 @@ pub fn run(
             sha256: sha.clone(),
             signers: report.signers(),
             time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            bytes: report.summary.bytes,
+            files: report.summary.files,
+            how: "restore".into(),
+            replaced: String::new(),
         };
         let committed = match state.commit(&lock, staging, &meta) {
             Ok(c) => c,

@@ -3,6 +3,7 @@
 pub mod logcmd;
 pub mod output;
 pub mod progress;
+pub mod settings;
 
 use std::path::PathBuf;
 
@@ -19,6 +20,9 @@ use projectrestore::verify::SigPolicy;
 #[derive(Debug, Parser)]
 #[command(name = "projectrestore", version, max_term_width = 100, after_help = EXIT_CODES)]
 pub struct Cli {
+    /// Read settings from FILE only, instead of ./.projectrestore.rc and the user file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -58,6 +62,62 @@ the partial output file is removed and the exit code is non-zero.")]
     #[command(after_help = "Example:
   projectrestore recover ~/src/app")]
     Recover(RecoverArgs),
+    /// Show what a restore would change (added, removed, modified, mode-changed), writing nothing.
+    #[command(after_help = "Examples:
+  projectrestore preview backup.tar.zst.age --to ~/src/app --trust keys/ -i key.txt
+  projectrestore preview --backup-dir ~/project_backups --to ~/src/app --strip-components 1 --diff
+  projectrestore preview backup.tar.gz --to app --json
+
+The archive gets the full verified pass (signatures, checksum, decryption, every
+entry); files are compared by content hash. Unchanged files are counted, not
+listed. Nothing is created, not even the state directory.")]
+    Preview(PreviewArgs),
+    /// List the trees a destination held (kept generations), newest first.
+    #[command(after_help = "Examples:
+  projectrestore history ~/src/app
+  projectrestore history ~/src/app --json")]
+    History(HistoryArgs),
+    /// Go back to a kept generation, atomically; the replaced tree is kept too.
+    #[command(after_help = "Examples:
+  projectrestore rollback ~/src/app                   # the state before the last restore
+  projectrestore rollback ~/src/app --generation 3    # number 3 in `history`
+  projectrestore rollback ~/src/app --before 2h --yes
+  projectrestore rollback ~/src/app --before 2026-11-24T09:00:00Z
+
+A rollback is itself a swap under the lock and is recorded as a generation, so
+`rollback` again undoes it. It asks on a terminal; --yes skips the question.")]
+    Rollback(RollbackArgs),
+    /// Print the effective settings and where each came from (rc files, environment).
+    #[command(
+        after_help = "Settings come from, highest first: command-line flags, PROJECTRESTORE_*
+environment variables, ./.projectrestore.rc, then the user file
+($XDG_CONFIG_HOME/projectrestore/config.toml or ~/.projectrestore.rc).
+--config FILE replaces the two files. Keys (TOML): backup_dir, pattern, to,
+trust (list), threshold, identities (list), passphrase_file, max_files,
+max_bytes, keep, anchor, log_key, log_vkey, strip_components.
+
+Example .projectrestore.rc:
+  to = \"/home/me/src/app\"
+  backup_dir = \"/home/me/project_backups\"
+  trust = [\"/etc/projectrestore/keys\"]
+  identities = [\"/home/me/.config/age/key.txt\"]
+  strip_components = 1
+  keep = 10"
+    )]
+    Config(ConfigArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:
+  projectrestore completions bash > ~/.local/share/bash-completion/completions/projectrestore
+  projectrestore completions zsh > ~/.zfunc/_projectrestore
+  projectrestore completions fish > ~/.config/fish/completions/projectrestore.fish")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from this --help.
+    #[command(after_help = "Example:
+  projectrestore man > projectrestore.1 && man ./projectrestore.1")]
+    Man,
     /// The append-only log of archive digests: keygen, init, append, verify, prove, show.
     #[command(
         subcommand,
@@ -250,9 +310,9 @@ pub struct LogCheckArgs {
 pub struct RestoreArgs {
     /// The archive file, or `-` for standard input. Default: the newest in --backup-dir.
     pub archive: Option<PathBuf>,
-    /// The destination directory.
+    /// The destination directory (or `to` in .projectrestore.rc).
     #[arg(long, value_name = "DIR")]
-    pub to: PathBuf,
+    pub to: Option<PathBuf>,
     /// Where to look for the newest archive when ARCHIVE is not given.
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
@@ -293,8 +353,81 @@ pub struct RestoreArgs {
     /// Do the whole pass (read, verify, decrypt, validate) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Show the preview of what would change and ask y/N before the swap.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub interactive: bool,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The archive file, or `-` for standard input. Default: the newest in --backup-dir.
+    pub archive: Option<PathBuf>,
+    /// The destination to compare with (or `to` in .projectrestore.rc).
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Where to look for the newest archive when ARCHIVE is not given.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Glob for archive names in --backup-dir.
+    #[arg(long, value_name = "GLOB", default_value = projectrestore::discover::DEFAULT_PATTERN)]
+    pub pattern: String,
+    #[command(flatten)]
+    pub check: CheckArgs,
+    #[command(flatten)]
+    pub log: LogCheckArgs,
+    /// Drop this many leading path components, as the restore would.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub strip_components: usize,
+    /// Compare modes as --keep-permissions would restore them.
+    #[arg(long)]
+    pub keep_permissions: bool,
+    /// Add unified diffs of modified text files (binary files are named; long diffs are cut).
+    #[arg(long)]
+    pub diff: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The destination directory (or `to` in .projectrestore.rc).
+    pub dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The destination directory (or `to` in .projectrestore.rc).
+    pub dir: Option<PathBuf>,
+    /// The generation to go back to: its number in `history` (1 = newest) or its id.
+    #[arg(long, value_name = "N", conflicts_with = "before")]
+    pub generation: Option<String>,
+    /// The newest generation put in place before TIME (RFC 3339, or ago: 2h, 3days).
+    #[arg(long, value_name = "TIME")]
+    pub before: Option<String>,
+    /// Roll back without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// How many replaced trees to keep as generations.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub keep: usize,
+    /// Wait for a running restore of the same destination instead of failing with exit 3.
+    #[arg(long)]
+    pub wait: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -497,18 +630,30 @@ impl LogCheckArgs {
     }
 }
 
-/// The input a `restore` names, or the newest archive in the backup directory.
-pub fn restore_input(args: &RestoreArgs) -> Result<Input, projectrestore::Error> {
-    match &args.archive {
+/// The input a `restore` or `preview` names, or the newest archive in the backup directory.
+pub fn restore_input(
+    archive: &Option<PathBuf>,
+    backup_dir: &Option<PathBuf>,
+    pattern: &str,
+) -> Result<Input, projectrestore::Error> {
+    match archive {
         Some(a) => Ok(Input::from_arg(a)),
         None => {
-            let dir = args
-                .backup_dir
+            let dir = backup_dir
                 .clone()
                 .unwrap_or_else(projectrestore::discover::default_backup_dir);
             Ok(Input::File(
-                projectrestore::discover::latest(&dir, &args.pattern)?.path,
+                projectrestore::discover::latest(&dir, pattern)?.path,
             ))
         }
     }
+}
+
+/// The destination from --to (or the rc file), or a usage error that says how to give it.
+pub fn destination(to: &Option<PathBuf>, what: &str) -> Result<PathBuf, projectrestore::Error> {
+    to.clone().ok_or_else(|| {
+        projectrestore::Error::Usage(format!(
+            "{what} needs a destination: pass --to DIR (or set `to` in .projectrestore.rc)"
+        ))
+    })
 }

@@ -192,3 +192,205 @@ pub fn human_bytes(n: u64) -> String {
         format!("{v:.1} {}", UNITS[u])
     }
 }
+
+/// Print what a restore would change.
+pub fn preview(p: &projectrestore::preview::Preview, r: &Report, quiet: bool) -> io::Result<()> {
+    let mut err = io::stderr().lock();
+    for w in &r.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    let mut out = io::stdout().lock();
+    if p.is_empty() {
+        writeln!(
+            out,
+            "{} would change nothing in {} ({} paths unchanged)",
+            r.archive,
+            escape(&p.destination),
+            p.unchanged
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} would change {}:",
+        r.archive,
+        escape(&p.destination)
+    )?;
+    let t = &p.totals;
+    writeln!(
+        out,
+        "  added {} ({}), removed {} ({}), modified {} ({} -> {}), mode changed {}, unchanged {}",
+        p.added.len(),
+        human_bytes(t.added_bytes),
+        p.removed.len(),
+        human_bytes(t.removed_bytes),
+        p.modified.len(),
+        human_bytes(t.modified_old_bytes),
+        human_bytes(t.modified_new_bytes),
+        p.mode_changed.len(),
+        p.unchanged
+    )?;
+    if quiet {
+        return Ok(());
+    }
+    let slash = |c: &projectrestore::preview::Change| if c.kind == "dir" { "/" } else { "" };
+    for c in &p.added {
+        let size = c
+            .new_size
+            .map(|s| format!(" ({})", human_bytes(s)))
+            .unwrap_or_default();
+        writeln!(out, "+ {}{}{size}", escape(&c.path), slash(c))?;
+    }
+    for c in &p.removed {
+        let size = c
+            .old_size
+            .map(|s| format!(" ({})", human_bytes(s)))
+            .unwrap_or_default();
+        writeln!(out, "- {}{}{size}", escape(&c.path), slash(c))?;
+    }
+    for c in &p.modified {
+        let size = match (c.old_size, c.new_size) {
+            (Some(a), Some(b)) => format!(" ({} -> {})", human_bytes(a), human_bytes(b)),
+            _ => String::new(),
+        };
+        writeln!(out, "M {}{}{size}", escape(&c.path), slash(c))?;
+    }
+    for c in &p.mode_changed {
+        writeln!(
+            out,
+            "m {}{} ({} -> {})",
+            escape(&c.path),
+            slash(c),
+            c.old_mode.as_deref().unwrap_or("?"),
+            c.new_mode.as_deref().unwrap_or("?")
+        )?;
+    }
+    for c in &p.modified {
+        if let Some(d) = &c.diff {
+            // Diff text comes from the archive and the disk: escape control characters
+            // but keep the newlines.
+            for line in d.lines() {
+                writeln!(out, "{}", escape(line))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Print a destination's history.
+pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, h)?;
+        return writeln!(out);
+    }
+    match &h.current {
+        Some(c) => writeln!(
+            out,
+            "{} now: {} ({} {}), {} files, {}",
+            escape(&h.destination),
+            escape(&c.archive),
+            if c.how.is_empty() { "in place" } else { &c.how },
+            c.time,
+            c.files,
+            human_bytes(c.bytes)
+        )?,
+        None => writeln!(
+            out,
+            "{}: not restored by projectrestore",
+            escape(&h.destination)
+        )?,
+    }
+    if h.generations.is_empty() {
+        return writeln!(out, "no kept generations");
+    }
+    writeln!(
+        out,
+        "{:>3}  {:<20}  {:<20}  {:<20}  {:>6}  {:>9}  ARCHIVE",
+        "#", "PUT IN PLACE", "REPLACED", "SHA256", "FILES", "SIZE"
+    )?;
+    for g in &h.generations {
+        let m = &g.generation.meta;
+        writeln!(
+            out,
+            "{:>3}  {:<20}  {:<20}  {:<20}  {:>6}  {:>9}  {}{}",
+            g.number,
+            if m.time.is_empty() { "-" } else { &m.time },
+            m.replaced,
+            if m.sha256.is_empty() {
+                "-"
+            } else {
+                &m.sha256[..m.sha256.len().min(16)]
+            },
+            m.files,
+            human_bytes(m.bytes),
+            escape(&m.archive),
+            if m.how == "rollback" {
+                " (a rollback)"
+            } else {
+                ""
+            }
+        )?;
+    }
+    Ok(())
+}
+
+/// Print what a rollback did.
+pub fn rollback(r: &projectrestore::history::RollbackReport, json: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, r)?;
+        return writeln!(out);
+    }
+    writeln!(
+        out,
+        "{} rolled back to {} (restored {})",
+        escape(&r.destination),
+        escape(&r.restored.archive),
+        r.restored.time
+    )?;
+    if let Some(g) = &r.replaced_generation {
+        writeln!(
+            out,
+            "  the replaced tree is kept as generation {g}; `rollback` again undoes this"
+        )?;
+    }
+    if r.pruned > 0 {
+        writeln!(
+            out,
+            "  {} old generation(s) removed beyond --keep",
+            r.pruned
+        )?;
+    }
+    Ok(())
+}
+
+/// Print the effective settings and their sources.
+pub fn config(c: &projectrestore::config::Config, json: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let rows: Vec<(&str, Option<(serde_json::Value, String)>)> = projectrestore::config::KEYS
+        .iter()
+        .map(|k| (*k, c.get(k)))
+        .collect();
+    if json {
+        let map: serde_json::Map<String, serde_json::Value> = rows
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Some((value, source)) => serde_json::json!({"value": value, "source": source}),
+                    None => serde_json::json!({"value": null, "source": "default"}),
+                };
+                (k.to_string(), v)
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &map)?;
+        return writeln!(out);
+    }
+    for (k, v) in rows {
+        match v {
+            Some((value, source)) => writeln!(out, "{k} = {value}    # {}", escape(&source))?,
+            None => writeln!(out, "# {k}: default")?,
+        }
+    }
+    Ok(())
+}

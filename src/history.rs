@@ -1,0 +1,219 @@
+//! History and rollback: the trees a destination held, and going back to one of
+//! them atomically under the lock (the tree it replaces is kept in turn).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::commit::{self, Generation, GenerationMeta, StateDir};
+use crate::restore::Confirm;
+use crate::Error;
+
+/// What a destination holds now and what it held before, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    pub destination: String,
+    /// The tree in place (absent when projectrestore has not restored it).
+    pub current: Option<GenerationMeta>,
+    /// Kept generations, newest first; `number` 1 is the previous state.
+    pub generations: Vec<Numbered>,
+}
+
+/// A generation with its number in `history` (1 = newest).
+#[derive(Debug, Clone, Serialize)]
+pub struct Numbered {
+    pub number: usize,
+    #[serde(flatten)]
+    pub generation: Generation,
+}
+
+/// Which generation to go back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The newest generation: the state before the last restore or rollback.
+    Previous,
+    /// A number from `history` (1 = newest) or a generation id.
+    Generation(String),
+    /// The newest generation put in place before this time.
+    Before(SystemTime),
+}
+
+impl Target {
+    /// Parse `--before`: RFC 3339 (`2026-11-24T10:00:00Z`, `2026-11-24 10:00`) or a
+    /// duration ago (`2h`, `3days`).
+    pub fn before(text: &str) -> Result<Self, Error> {
+        if let Ok(t) = humantime::parse_rfc3339_weak(text) {
+            return Ok(Target::Before(t));
+        }
+        match humantime::parse_duration(text) {
+            Ok(d) => Ok(Target::Before(
+                SystemTime::now()
+                    .checked_sub(d)
+                    .unwrap_or(SystemTime::UNIX_EPOCH),
+            )),
+            Err(_) => Err(Error::Usage(format!(
+                "--before {text:?} is neither an RFC 3339 time (2026-11-24T10:00:00Z) nor a duration ago (2h, 3days)"
+            ))),
+        }
+    }
+}
+
+/// The result of a rollback.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackReport {
+    pub destination: String,
+    /// The generation that was put back.
+    pub from_generation: String,
+    /// What is in place now.
+    pub restored: GenerationMeta,
+    /// The generation that now holds the tree that was replaced.
+    pub replaced_generation: Option<String>,
+    /// Generations removed beyond `--keep`.
+    pub pruned: usize,
+}
+
+/// The history of `dest`; creates nothing.
+pub fn history(dest: &Path) -> Result<History, Error> {
+    let state = commit::state_dir_path(dest)?;
+    let mut h = History {
+        destination: dest.display().to_string(),
+        current: None,
+        generations: Vec::new(),
+    };
+    if std::fs::symlink_metadata(&state).is_err() {
+        return Ok(h);
+    }
+    let dir = StateDir::open(dest)?;
+    h.current = dir.current();
+    h.generations = number(dir.generations()?);
+    Ok(h)
+}
+
+fn number(gens: Vec<Generation>) -> Vec<Numbered> {
+    gens.into_iter()
+        .enumerate()
+        .map(|(i, generation)| Numbered {
+            number: i + 1,
+            generation,
+        })
+        .collect()
+}
+
+fn parse_time(t: &str) -> SystemTime {
+    humantime::parse_rfc3339_weak(t).unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+fn choose(gens: &[Numbered], target: &Target, dest: &Path) -> Result<Numbered, Error> {
+    let none = |why: String| {
+        Error::Commit(commit::CommitError::Refused(format!(
+            "{why}; `projectrestore history {}` lists what is kept",
+            dest.display()
+        )))
+    };
+    if gens.is_empty() {
+        return Err(none(format!(
+            "{} has no kept generations to roll back to",
+            dest.display()
+        )));
+    }
+    let found = match target {
+        Target::Previous => gens.first(),
+        Target::Generation(n) => match n.parse::<usize>() {
+            Ok(i) if i >= 1 && i <= gens.len() && n.len() < 6 => gens.get(i - 1),
+            _ => gens.iter().find(|g| g.generation.id == *n),
+        },
+        Target::Before(t) => gens
+            .iter()
+            .find(|g| parse_time(&g.generation.meta.time) < *t),
+    };
+    found.cloned().ok_or_else(|| match target {
+        Target::Generation(n) => none(format!("there is no generation {n}")),
+        Target::Before(t) => none(format!(
+            "no kept generation was put in place before {}",
+            humantime::format_rfc3339_seconds(*t)
+        )),
+        Target::Previous => none("no generation".into()),
+    })
+}
+
+fn describe(m: &GenerationMeta) -> String {
+    if m.how.is_empty() {
+        m.archive.clone()
+    } else {
+        format!(
+            "{} ({} {})",
+            crate::report::escape(&m.archive),
+            if m.how == "rollback" {
+                "rolled back to on"
+            } else {
+                "restored"
+            },
+            m.time
+        )
+    }
+}
+
+/// Roll `dest` back to `target`, asking `confirm` unless `yes`.
+pub fn rollback(
+    dest: &Path,
+    target: &Target,
+    keep: usize,
+    wait: bool,
+    yes: bool,
+    confirm: &mut dyn Confirm,
+) -> Result<RollbackReport, Error> {
+    let state_path: PathBuf = commit::state_dir_path(dest)?;
+    if std::fs::symlink_metadata(&state_path).is_err() {
+        return Err(Error::Commit(commit::CommitError::Refused(format!(
+            "{} was never restored by projectrestore: there is nothing to roll back to",
+            dest.display()
+        ))));
+    }
+    let state = StateDir::open(dest)?;
+    let lock = state.lock(wait)?;
+    state.recover(&lock)?;
+    let gens = number(state.generations()?);
+    let chosen = choose(&gens, target, dest)?;
+    if !yes {
+        let now = state
+            .current()
+            .map(|m| describe(&m))
+            .unwrap_or_else(|| "the current tree".into());
+        let question = format!(
+            "Replace {} ({now}) with generation {} ({})? The current tree is kept as a generation.",
+            dest.display(),
+            chosen.number,
+            describe(&chosen.generation.meta)
+        );
+        if !confirm.confirm(&question) {
+            return Err(Error::NotConfirmed(format!(
+                "rollback of {} not confirmed; pass --yes to roll back without asking",
+                dest.display()
+            )));
+        }
+    }
+    let time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let committed = match state.rollback(&lock, &chosen.generation.id, &time) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = state.recover(&lock);
+            return Err(e.into());
+        }
+    };
+    let pruned = state.prune(&lock, keep)?;
+    Ok(RollbackReport {
+        destination: state.dest().display().to_string(),
+        from_generation: chosen.generation.id.clone(),
+        restored: state.current().unwrap_or_default(),
+        replaced_generation: committed.replaced,
+        pruned,
+    })
+}
+
+/// `Duration` since an RFC 3339 time, for "2 hours ago" in listings.
+pub fn age(time: &str) -> Option<Duration> {
+    humantime::parse_rfc3339_weak(time)
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+}
