@@ -18,6 +18,8 @@ pub struct History {
     pub current: Option<GenerationMeta>,
     /// Kept generations, newest first; `number` 1 is the previous state.
     pub generations: Vec<Numbered>,
+    /// An interrupted restore or rollback awaits `recover` (the listing may be stale).
+    pub pending_recovery: bool,
 }
 
 /// A generation with its number in `history` (1 = newest).
@@ -80,11 +82,13 @@ pub fn history(dest: &Path) -> Result<History, Error> {
         destination: dest.display().to_string(),
         current: None,
         generations: Vec::new(),
+        pending_recovery: false,
     };
     if std::fs::symlink_metadata(&state).is_err() {
         return Ok(h);
     }
     let dir = StateDir::open(dest)?;
+    h.pending_recovery = dir.path().join("journal").exists();
     h.current = dir.current();
     h.generations = number(dir.generations()?);
     Ok(h)

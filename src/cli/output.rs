@@ -284,6 +284,14 @@ pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<(
         serde_json::to_writer_pretty(&mut out, h)?;
         return writeln!(out);
     }
+    if h.pending_recovery {
+        writeln!(
+            io::stderr(),
+            "warning: an interrupted restore or rollback of {} awaits recovery; run `projectrestore recover {}` (the list below may be out of date)",
+            escape(&h.destination),
+            escape(&h.destination)
+        )?;
+    }
     match &h.current {
         Some(c) => writeln!(
             out,
