@@ -4,11 +4,12 @@
 #   build: pkg-config, libssl-dev (sequoia's openssl backend), libclang-dev (its bindgen)
 #   tests: gnupg, age, minisign, signify-openbsd, openssh-client, zstd, tar, python3,
 #          openssl (the independent check of the log's signed checkpoints),
-#          and kill, flock, setpriv, script, mount (procps, util-linux, bsdutils, mount)
+#          and kill, flock, setpriv, script, mount (procps, util-linux, bsdutils, mount),
+#          exfat-fuse and exfatprogs (a real case-insensitive file system for the tests)
 set -euo pipefail
 packages=(pkg-config libssl-dev libclang-dev gcc
           gnupg age minisign signify-openbsd openssh-client zstd tar python3 openssl
-          procps util-linux bsdutils mount)
+          procps util-linux bsdutils mount exfat-fuse exfatprogs)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(hyperfine time)
 fi

@@ -24,11 +24,11 @@
 //! With `dest: Some(dir)` the same call restores into `dir` atomically.
 
 pub mod archive;
-pub mod commit;
+/// The file-system layer, staging writer and commit (from `projectrestore-core`).
+pub use projectrestore_core::{commit, fs, stage};
 pub mod config;
 pub mod decrypt;
 pub mod discover;
-pub mod fs;
 pub mod history;
 pub mod log;
 pub mod pipe;
@@ -36,7 +36,6 @@ pub mod preview;
 pub mod report;
 pub mod restore;
 pub mod source;
-pub mod stage;
 pub mod verify;
 
 /// Every way a run can fail, by stage.

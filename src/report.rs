@@ -41,6 +41,9 @@ pub struct Report {
     pub replaced_generation: Option<String>,
     /// Generations removed beyond `--keep`.
     pub pruned: usize,
+    /// What the destination's file system folds and keeps (found by a probe).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filesystem: Option<crate::stage::FsTraits>,
     /// What a restore would change (`preview`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<crate::preview::Preview>,
@@ -75,6 +78,7 @@ impl Report {
             pruned: 0,
             log: None,
             preview: None,
+            filesystem: None,
             duration_ms: 0,
             warnings: Vec::new(),
         }
@@ -102,41 +106,5 @@ impl Report {
     }
 }
 
-/// Escape text that came from outside (file names, trusted comments, signer
-/// identities) so that it can be shown on a terminal: control characters and
-/// terminal escapes become visible escapes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
-            out.extend(c.escape_default());
-        } else if c == '\\' {
-            out.push_str("\\\\");
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Escape raw bytes (possibly not UTF-8) for display.
-pub fn escape_bytes(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => escape(s),
-        Err(_) => b.escape_ascii().to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(escape("a\rb\x1b[31m"), "a\\rb\\u{1b}[31m");
-        assert_eq!(escape("plain é"), "plain é");
-        assert_eq!(escape_bytes(b"\xff\x1b"), "\\xff\\x1b");
-    }
-}
+/// Escaping of outside text for display (shared with the core crate).
+pub use projectrestore_core::{escape, escape_bytes};

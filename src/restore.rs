@@ -14,9 +14,10 @@ use crate::log::gate::{LogGate, LogOptions};
 use crate::preview::PreviewSink;
 use crate::report::{ChecksumReport, Report};
 use crate::source::{self, Cancel, HashingReader, Input};
-use crate::stage::{StageError, StageOptions, StagingWriter};
+use crate::stage::{self, StageError, StageOptions, StagingWriter};
 use crate::verify::{self, checksum, Outcome, SigPolicy, Signatures, TrustStore};
 use crate::{Error, Progress};
+use std::os::fd::AsFd;
 
 /// How many passes over a seekable archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -343,17 +344,30 @@ pub fn run(
             .fd
             .try_clone()
             .map_err(|e| stage_io("open", &staging.name, e))?;
+        // What the destination's file system does to names and modes decides
+        // which paths collide there (case-insensitive file systems).
+        let traits = match stage::probe(staging.fd.as_fd()) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = state.discard(&lock, staging);
+                return Err(stage_io("probe", "the staging file system", e));
+            }
+        };
+        report.filesystem = Some(traits);
         let mut writer = StagingWriter::new(
             staging_fd,
             StageOptions {
                 same_owner: opts.same_owner,
             },
-        );
+        )
+        .with_traits(traits);
+        let mut here = opts.clone();
+        here.policy.fold_case = traits.folds_case;
         let result = stream(
             &mut hashing,
             &identities,
             &checks,
-            opts,
+            &here,
             &mut writer,
             &mut report,
         );

@@ -51,9 +51,7 @@ impl Cancel {
 }
 
 /// The error a cancelled read returns (found again by [`is_cancelled`]).
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted")]
-pub struct Cancelled;
+pub use projectrestore_core::Cancelled;
 
 /// Where the stored bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,19 +10,10 @@ use std::io::{self, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::{ArchiveError, Format, Limits};
+use super::{ArchiveError, Format, Limits, RatioExceeded};
 
 /// Output allowed before the ratio is enforced (small archives of zeros are fine).
 pub const RATIO_GRACE: u64 = 16 << 20;
-
-/// The typed error the guard raises inside `io::Error` (found again by [`ratio_error`]).
-#[derive(Debug, thiserror::Error)]
-#[error("compression ratio over {limit}:1 ({output} bytes out of {input})")]
-pub struct RatioExceeded {
-    pub input: u64,
-    pub output: u64,
-    pub limit: u64,
-}
 
 /// Counts the bytes the decompressor takes from its input.
 struct Counted<R> {
@@ -107,31 +98,10 @@ pub fn decompressor<'a, R: Read + Send + 'a>(
     }))
 }
 
-/// The ratio error inside an I/O error (possibly wrapped by the tar parser).
-pub fn ratio_error(err: &(dyn std::error::Error + 'static)) -> Option<ArchiveError> {
-    let mut cur = Some(err);
-    while let Some(e) = cur {
-        let found = e.downcast_ref::<RatioExceeded>().or_else(|| {
-            e.downcast_ref::<io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|i| i.downcast_ref::<RatioExceeded>())
-        });
-        if let Some(r) = found {
-            return Some(ArchiveError::Limit {
-                what: "compression ratio",
-                value: r.output / r.input.max(1),
-                limit: r.limit,
-                flag: "--max-ratio",
-            });
-        }
-        cur = e.source();
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::ratio_error;
     use std::io::Write;
 
     fn read_all(format: Format, data: &[u8], limits: &Limits) -> io::Result<Vec<u8>> {

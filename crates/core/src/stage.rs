@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, Timespec, Timestamps};
 
@@ -61,6 +61,69 @@ pub struct StagingWriter {
     dirs: Vec<(String, u32, i64)>,
     buf: Vec<u8>,
     as_root: bool,
+    /// One syncfs at the end covers every file (Linux); else fsync each.
+    syncfs: bool,
+    traits: FsTraits,
+}
+
+/// What the staging (and so the destination's) file system does to names and modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct FsTraits {
+    /// `README` and `readme` are one name (APFS and HFS+ by default, exFAT, vfat, ext4 casefold).
+    pub folds_case: bool,
+    /// NFC and NFD spellings are one name (APFS, HFS+).
+    pub folds_normalization: bool,
+    /// `chmod` is kept (not on exFAT or vfat).
+    pub keeps_modes: bool,
+}
+
+impl Default for FsTraits {
+    fn default() -> Self {
+        FsTraits {
+            folds_case: false,
+            folds_normalization: false,
+            keeps_modes: true,
+        }
+    }
+}
+
+/// Find out, with a probe file in `dir` (removed again), whether the file system
+/// folds case or Unicode normalization and whether it keeps modes.
+pub fn probe(dir: BorrowedFd<'_>) -> io::Result<FsTraits> {
+    const NAME: &str = ".projectrestore-probe-Ab\u{e9}";
+    const OTHER_CASE: &str = ".projectrestore-probe-aB\u{e9}";
+    const NFD: &str = ".projectrestore-probe-Abe\u{301}";
+    let fd = rfs::openat(
+        dir,
+        NAME,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )
+    .map_err(io::Error::from)?;
+    let result = (|| {
+        rfs::fchmod(&fd, Mode::from_raw_mode(0o640)).map_err(io::Error::from)?;
+        let st = rfs::fstat(&fd).map_err(io::Error::from)?;
+        let same = |name: &str| -> io::Result<bool> {
+            match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+                // Staging is new and private: the probe is the only file there, so
+                // any hit is the probe under another spelling. (Inode numbers are
+                // not compared: FUSE file systems number each spelling apart.)
+                Ok(_) => Ok(true),
+                Err(rustix::io::Errno::NOENT) => Ok(false),
+                // A name the file system cannot even spell (EILSEQ) is not a fold.
+                Err(rustix::io::Errno::ILSEQ | rustix::io::Errno::INVAL) => Ok(false),
+                Err(e) => Err(e.into()),
+            }
+        };
+        Ok(FsTraits {
+            folds_case: same(OTHER_CASE)?,
+            folds_normalization: same(NFD)?,
+            keeps_modes: st.st_mode & 0o777 == 0o640,
+        })
+    })();
+    drop(fd);
+    let _ = rfs::unlinkat(dir, NAME, AtFlags::empty());
+    result
 }
 
 fn times(mtime: i64) -> Timestamps {
@@ -84,7 +147,15 @@ impl StagingWriter {
             dirs: Vec::new(),
             buf: vec![0; COPY_BUFFER],
             as_root: rustix::process::geteuid().is_root(),
+            syncfs: crate::fs::syncfs_covers_files(),
+            traits: FsTraits::default(),
         }
+    }
+
+    /// What [`probe`] found for the staging file system (for the report).
+    pub fn with_traits(mut self, traits: FsTraits) -> Self {
+        self.traits = traits;
+        self
     }
 
     /// Apply directory modes and times (deepest first, so that a read-only
@@ -104,12 +175,20 @@ impl StagingWriter {
                 Mode::empty(),
             )
             .map_err(|e| io_err("open", path, e))?;
-            rfs::fchmod(&fd, Mode::from_raw_mode(*mode))
+            rfs::fchmod(&fd, crate::fs::mode(*mode))
                 .map_err(|e| io_err("chmod", path, e.into()))?;
             let _ = rfs::futimens(&fd, &times(*mtime));
+            if !self.syncfs {
+                rfs::fsync(&fd).map_err(|e| io_err("fsync", path, e.into()))?;
+            }
+        }
+        if !self.traits.keeps_modes {
+            self.stats.warnings.push(
+                "this file system does not keep permission bits (exFAT, vfat and the like: every mode reads back as 0777), so the archive's modes were not kept".into(),
+            );
         }
         let (mode, mtime) = root.unwrap_or((0o755, -1));
-        rfs::fchmod(&self.root, Mode::from_raw_mode(mode))
+        rfs::fchmod(&self.root, crate::fs::mode(mode))
             .map_err(|e| io_err("chmod", ".", e.into()))?;
         if mtime >= 0 {
             let _ = rfs::futimens(&self.root, &times(mtime));
@@ -165,10 +244,15 @@ impl StagingWriter {
             let gid = u32::try_from(entry.gid).ok().map(rustix::fs::Gid::from_raw);
             rfs::fchown(&file, uid, gid).map_err(|e| io_err("chown", path, e.into()))?;
         }
-        rfs::fchmod(&file, Mode::from_raw_mode(entry.mode))
+        rfs::fchmod(&file, crate::fs::mode(entry.mode))
             .map_err(|e| io_err("chmod", path, e.into()))?;
         rfs::futimens(&file, &times(entry.mtime))
             .map_err(|e| io_err("set the time of", path, e.into()))?;
+        if !self.syncfs {
+            // No syncfs here: each file reaches the drive itself; `finish` then
+            // flushes the drive's cache once (F_FULLFSYNC on macOS).
+            rfs::fsync(&file).map_err(|e| io_err("fsync", path, e.into()))?;
+        }
         Ok(())
     }
 
@@ -237,7 +321,7 @@ fn create_err(path: &str, e: io::Error) -> StageError {
                 || code == rustix::io::Errno::ILSEQ.raw_os_error() =>
         {
             StageError::Unsupported {
-                path: crate::report::escape(path),
+                path: crate::escape(path),
                 why: e.to_string(),
             }
         }
@@ -260,6 +344,31 @@ impl Sink for StagingWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probe_on_a_case_sensitive_file_system() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fd = rfs::open(
+            tmp.path(),
+            OFlags::RDONLY | OFlags::DIRECTORY,
+            Mode::empty(),
+        )
+        .unwrap();
+        let t = probe(fd.as_fd()).unwrap();
+        assert_eq!(
+            t,
+            FsTraits {
+                folds_case: false,
+                folds_normalization: false,
+                keeps_modes: true
+            }
+        );
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "probe removed"
+        );
+    }
     use crate::archive::{Limits, SafeRelPath};
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 

@@ -13,10 +13,10 @@ use std::rc::Rc;
 
 use tar::EntryType;
 
-use super::decompress::ratio_error;
 use super::path::{fold_key, PathError, SafeRelPath};
+use super::ratio_error;
 use super::{ArchiveError, EntryKind, EntryPolicy, ExtractError, Limits, SafeEntry, Sink, Summary};
-use crate::report::escape_bytes;
+use crate::escape_bytes;
 
 /// How many symlinks one target may pass through before it is called a loop.
 const MAX_SYMLINK_HOPS: usize = 40;
@@ -107,9 +107,7 @@ fn classify(e: io::Error) -> ArchiveError {
     while let Some(err) = cur {
         if let Some(io) = err.downcast_ref::<io::Error>() {
             if io.raw_os_error().is_some()
-                || io
-                    .get_ref()
-                    .is_some_and(|i| i.is::<crate::source::Cancelled>())
+                || io.get_ref().is_some_and(|i| i.is::<crate::Cancelled>())
             {
                 return ArchiveError::Io(e);
             }
@@ -158,6 +156,8 @@ struct Validator<'a> {
     policy: &'a EntryPolicy,
     seen: HashMap<String, Seen>,
     symlinks: HashMap<String, (SafeRelPath, String)>,
+    /// With `fold_case`: the case-folded key of every path → its first spelling.
+    folded: HashMap<String, String>,
     pending: Pending,
     entries: u64,
     bytes: u64,
@@ -206,6 +206,7 @@ impl<'a> Validator<'a> {
             policy,
             seen: HashMap::new(),
             symlinks: HashMap::new(),
+            folded: HashMap::new(),
             pending: Pending::default(),
             entries: 0,
             bytes: 0,
@@ -520,6 +521,31 @@ impl<'a> Validator<'a> {
                 None => missing.push(ancestor.to_string()),
             }
         }
+        // On a case-insensitive destination, `README` and `readme` (or a directory
+        // `A/` and a symlink `a`) would be one file: refuse before either is written.
+        if self.policy.fold_case {
+            for p in missing.iter().map(String::as_str).chain([path.as_str()]) {
+                let nfc = fold_key(p);
+                let folded = nfc.to_lowercase();
+                match self.folded.get(&folded) {
+                    Some(other) if *other != nfc => {
+                        return Err(rejected(
+                            &raw_name,
+                            format!(
+                                "{} and {} are one name on this case-insensitive file system",
+                                crate::escape(p),
+                                crate::escape(other)
+                            ),
+                        )
+                        .into())
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.folded.insert(folded, nfc);
+                    }
+                }
+            }
+        }
         let key = path.fold_key();
         match self.seen.get(&key) {
             None => {}
@@ -649,7 +675,7 @@ impl<'a> Validator<'a> {
         if t.starts_with('/') {
             return Err(rejected(
                 name,
-                format!("absolute symlink target {}", crate::report::escape(t)),
+                format!("absolute symlink target {}", crate::escape(t)),
             ));
         }
         if t.len() > self.limits.max_path_bytes {
@@ -675,10 +701,7 @@ impl<'a> Validator<'a> {
                     if depth < 0 {
                         return Err(rejected(
                             name,
-                            format!(
-                                "the symlink target {} leaves the tree",
-                                crate::report::escape(t)
-                            ),
+                            format!("the symlink target {} leaves the tree", crate::escape(t)),
                         ));
                     }
                 }
@@ -703,7 +726,7 @@ impl<'a> Validator<'a> {
                     path.as_str().as_bytes(),
                     format!(
                         "the symlink target {} leaves the tree through other symlinks",
-                        crate::report::escape(target)
+                        crate::escape(target)
                     ),
                 )
             };

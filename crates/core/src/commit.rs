@@ -277,7 +277,17 @@ impl StateDir {
             )),
             e => io_err("open the state directory", &path, e.into()),
         })?;
-        let st = rfs::fstat(&dir).map_err(|e| io_err("stat", &path, e.into()))?;
+        let mut st = rfs::fstat(&dir).map_err(|e| io_err("stat", &path, e.into()))?;
+        if st.st_uid == rustix::process::geteuid().as_raw()
+            && st.st_mode & 0o022 != 0
+            && !keeps_modes(&dir)
+        {
+            // A file system that keeps no modes (exFAT, vfat: everything reads
+            // 0777): access is what the mount options say, and the mode means
+            // nothing. Where modes are kept, an open state directory is refused:
+            // others may have planted things in it.
+            st.st_mode &= !0o022;
+        }
         if st.st_uid != rustix::process::geteuid().as_raw() || st.st_mode & 0o022 != 0 {
             return Err(CommitError::Refused(format!(
                 "the state directory {} belongs to another user or is writable by others; refusing to use it",
@@ -379,7 +389,7 @@ impl StateDir {
                     pid: if pid.is_empty() {
                         "unknown".into()
                     } else {
-                        crate::report::escape(pid)
+                        crate::escape(pid)
                     },
                 });
             }
@@ -798,6 +808,11 @@ impl StateDir {
         out.sort_by(|a, b| b.id.cmp(&a.id));
         Ok(out)
     }
+}
+
+/// Does the file system under `dir` keep permission bits? (A probe file.)
+fn keeps_modes(dir: &OwnedFd) -> bool {
+    crate::stage::probe(dir.as_fd()).map_or(true, |t| t.keeps_modes)
 }
 
 fn names_in(dir: BorrowedFd<'_>, shown: &Path) -> Result<Vec<String>, CommitError> {

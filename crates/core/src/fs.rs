@@ -5,7 +5,17 @@
 //! (invariant 3). On Linux that is one `openat2(RESOLVE_BENEATH |
 //! RESOLVE_NO_SYMLINKS)`; elsewhere, on kernels without openat2, or when
 //! `PROJECTRESTORE_PORTABLE_FS=1` (so the fallback is tested on Linux too), it is a
-//! walk from the handle, one `O_NOFOLLOW` component at a time.
+//! walk from the handle, one `O_NOFOLLOW` component at a time; on macOS one
+//! `openat` with `O_NOFOLLOW_ANY` (macOS 11+) after the components are checked,
+//! else the same walk.
+//!
+//! | operation | Linux | macOS | other Unix, or `PROJECTRESTORE_PORTABLE_FS=1` |
+//! |---|---|---|---|
+//! | beneath-only open | `openat2(BENEATH \| NO_SYMLINKS)` | `O_NOFOLLOW_ANY` | `O_NOFOLLOW` walk |
+//! | atomic swap | `renameat2(RENAME_EXCHANGE)` | `renamex_np(RENAME_SWAP)` | two renames under the journal |
+//! | first restore | `renameat2(RENAME_NOREPLACE)` | `renamex_np(RENAME_EXCL)` | check, then rename, under the lock |
+//! | durability | one `syncfs` | `fsync` per file, then `F_FULLFSYNC` | `fsync` per file and directory |
+//! | lock | `flock` | `flock` | `flock` |
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -18,6 +28,12 @@ pub fn portable() -> bool {
     static PORTABLE: OnceLock<bool> = OnceLock::new();
     *PORTABLE
         .get_or_init(|| std::env::var_os("PROJECTRESTORE_PORTABLE_FS").is_some_and(|v| v == "1"))
+}
+
+/// Permission bits as rustix takes them (`mode_t` is 16 bits on macOS, 32 on Linux).
+#[allow(clippy::unnecessary_cast)]
+pub fn mode(bits: u32) -> Mode {
+    Mode::from_raw_mode((bits & 0o7777) as rfs::RawMode)
 }
 
 fn errno(e: rustix::io::Errno) -> io::Error {
@@ -57,22 +73,39 @@ pub fn open_beneath_with(
             other => return other.map_err(errno),
         }
     }
-    let _ = walk; // only Linux has openat2 to skip
+    #[cfg(target_vendor = "apple")]
+    if !walk {
+        check_components(rel)?;
+        match rfs::openat(root, rel, flags | OFlags::NOFOLLOW_ANY, mode) {
+            // Before macOS 11 the flag is unknown: walk instead.
+            Err(rustix::io::Errno::INVAL) => {}
+            other => return other.map_err(errno),
+        }
+    }
+    let _ = walk; // only Linux and macOS have a one-call resolution to skip
     walk_open(root, rel, flags, mode)
 }
 
-/// The portable walk: every intermediate component is opened as a directory with
-/// `O_NOFOLLOW` from the previous handle; `..`, `.` and empty components are refused.
-fn walk_open(root: BorrowedFd<'_>, rel: &str, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
-    let mut parts = rel.split('/').peekable();
-    let mut cur: Option<OwnedFd> = None;
-    while let Some(part) = parts.next() {
+/// `..`, `.` and empty components are never resolved (and `/` never leads).
+fn check_components(rel: &str) -> io::Result<()> {
+    for part in rel.split('/') {
         if part.is_empty() || part == "." || part == ".." {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("refusing path component {part:?}"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// The portable walk: every intermediate component is opened as a directory with
+/// `O_NOFOLLOW` from the previous handle; `..`, `.` and empty components are refused.
+fn walk_open(root: BorrowedFd<'_>, rel: &str, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
+    check_components(rel)?;
+    let mut parts = rel.split('/').peekable();
+    let mut cur: Option<OwnedFd> = None;
+    while let Some(part) = parts.next() {
         let dir = cur.as_ref().map_or(root, |fd| fd.as_fd());
         if parts.peek().is_none() {
             return rfs::openat(dir, part, flags, mode).map_err(errno);
@@ -192,6 +225,7 @@ fn remove_tree_c(parent: BorrowedFd<'_>, name: &std::ffi::CStr) -> io::Result<()
 }
 
 /// Is this error "the file system cannot do that" (so a fallback applies)?
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
 fn unsupported(e: rustix::io::Errno) -> bool {
     matches!(
         e,
@@ -207,7 +241,8 @@ pub fn rename_exchange(
     b_dir: BorrowedFd<'_>,
     b: &str,
 ) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
+    // renameat2(RENAME_EXCHANGE) on Linux, renamex_np(RENAME_SWAP) on macOS.
+    #[cfg(any(target_os = "linux", target_vendor = "apple"))]
     {
         if portable() {
             return Err(io::Error::new(
@@ -223,7 +258,7 @@ pub fn rename_exchange(
             other => other.map_err(errno),
         }
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
     {
         let _ = (a_dir, a, b_dir, b);
         Err(io::Error::new(
@@ -240,7 +275,8 @@ pub fn rename_noreplace(
     b_dir: BorrowedFd<'_>,
     b: &str,
 ) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
+    // renameat2(RENAME_NOREPLACE) on Linux, renamex_np(RENAME_EXCL) on macOS.
+    #[cfg(any(target_os = "linux", target_vendor = "apple"))]
     if !portable() {
         match rfs::renameat_with(a_dir, a, b_dir, b, rfs::RenameFlags::NOREPLACE) {
             Err(e) if unsupported(e) => {}
@@ -264,22 +300,43 @@ pub fn rename(a_dir: BorrowedFd<'_>, a: &str, b_dir: BorrowedFd<'_>, b: &str) ->
     rfs::renameat(a_dir, a, b_dir, b).map_err(errno)
 }
 
-/// Make a directory's entries durable.
-pub fn fsync_dir(dir: BorrowedFd<'_>) -> io::Result<()> {
-    rfs::fsync(dir).map_err(errno)
+/// Make a file's or directory's contents durable. On macOS `fsync` only reaches
+/// the drive's cache; `F_FULLFSYNC` reaches the medium.
+pub fn fsync(fd: BorrowedFd<'_>) -> io::Result<()> {
+    #[cfg(target_vendor = "apple")]
+    {
+        match rfs::fcntl_fullfsync(fd) {
+            // File systems without F_FULLFSYNC (some network and FUSE ones).
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOTSUP) => {}
+            other => return other.map_err(errno),
+        }
+    }
+    rfs::fsync(fd).map_err(errno)
 }
 
-/// Flush the whole file system that holds `fd` (one call instead of one fsync per
-/// file). Since Linux 5.8 it reports write-back errors.
+/// Make a directory's entries durable.
+pub fn fsync_dir(dir: BorrowedFd<'_>) -> io::Result<()> {
+    fsync(dir)
+}
+
+/// Whether one [`sync_filesystem`] makes every file written beneath a directory
+/// durable (Linux `syncfs`). Elsewhere, and with `PROJECTRESTORE_PORTABLE_FS=1`,
+/// the staging writer fsyncs each file and directory itself.
+pub fn syncfs_covers_files() -> bool {
+    cfg!(target_os = "linux") && !portable()
+}
+
+/// Flush the file system that holds `fd`: `syncfs` on Linux (since 5.8 it reports
+/// write-back errors); elsewhere a full fsync of `fd`, after the caller synced
+/// each file (see [`syncfs_covers_files`]).
 pub fn sync_filesystem(fd: BorrowedFd<'_>) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
-        rfs::syncfs(fd).map_err(errno)
+        if syncfs_covers_files() {
+            return rfs::syncfs(fd).map_err(errno);
+        }
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        rfs::fsync(fd).map_err(errno)
-    }
+    fsync(fd)
 }
 
 #[cfg(test)]
