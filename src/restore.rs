@@ -236,11 +236,15 @@ pub fn run(
 
     // Pass 1: digests only, no parser sees unauthenticated bytes.
     let mut first_sha = None;
+    let mut first_check = None;
     let mut deferred = None;
+    let pass_check =
+        source::PassCheck::random().map_err(|e| read_error(&input, e, &opts.cancel))?;
     if verify_first {
         let (reader, size) = input.open()?;
         progress.phase("verifying", size);
-        let mut hashing = HashingReader::new(reader, None, opts.cancel.clone(), progress);
+        let mut hashing = HashingReader::new(reader, None, opts.cancel.clone(), progress)
+            .with_check(pass_check.again());
         // SHA-256 on the reading thread, the signature digests on this one.
         let mut digester = checks.signatures.digester(&checks.store);
         let head = std::thread::scope(|scope| {
@@ -262,6 +266,7 @@ pub fn run(
         })
         .map_err(|e| read_error(&input, e, &opts.cancel))?;
         let (sha, count, _) = hashing.take_digests();
+        first_check = hashing.take_check().map(|tag| (tag, count));
         let digester = Some(digester);
         report.size = count;
         report.sha256 = sha.clone();
@@ -307,6 +312,10 @@ pub fn run(
     progress.phase(if write { "restoring" } else { "checking" }, size);
     let digester = (!verify_first).then(|| checks.signatures.digester(&checks.store));
     let mut hashing = HashingReader::new(reader, digester, opts.cancel.clone(), progress);
+    if verify_first {
+        // Pass 1 computed the SHA-256; this pass only proves it reads the same bytes.
+        hashing = hashing.with_check(pass_check.again()).without_sha256();
+    }
 
     let (summary, status, staged) = if write {
         let mut dest = opts.dest.clone().unwrap_or_default();
@@ -386,7 +395,7 @@ pub fn run(
                     e,
                     &mut hashing,
                     &checks,
-                    first_sha.as_deref(),
+                    first_sha.as_deref().map(|f| (f, first_check)),
                     opts,
                     &mut report,
                 );
@@ -424,7 +433,7 @@ pub fn run(
                     e,
                     &mut hashing,
                     &checks,
-                    first_sha.as_deref(),
+                    first_sha.as_deref().map(|f| (f, first_check)),
                     opts,
                     &mut report,
                 ))
@@ -434,13 +443,19 @@ pub fn run(
 
     // The gate: every check has passed, or nothing is committed.
     let (sha, count, digester) = hashing.take_digests();
+    let second_check = hashing.take_check().map(|tag| (tag, count));
+    let sha = first_sha.clone().unwrap_or(sha);
     report.size = count;
     report.sha256 = sha.clone();
     report.summary = summary;
     let gate = match &first_sha {
-        Some(first) if *first != sha => Err(verify::VerifyError::Changed {
+        Some(first) if first_check != second_check => Err(verify::VerifyError::Changed {
             first: first.clone(),
-            second: sha.clone(),
+            second: format!(
+                "different bytes ({} bytes read, {} in the verification pass)",
+                count,
+                first_check.map_or(0, |(_, n)| n)
+            ),
         }
         .into()),
         Some(_) if deferred.is_none() => Ok(()),
@@ -589,17 +604,16 @@ where
 {
     let cancel = &opts.cancel;
     // Three stages on their own threads, each a bounded number of chunks ahead:
-    // read + hash, then decrypt + decompress, then (here) parse + validate + write.
+    // read + hash + decrypt, then decompress, then (here) parse + validate + write.
+    // Decryption sits with reading so that the two cores carry about the same load
+    // (ChaCha20 beside SHA-256 on one, zstd on the other, writing on both).
     std::thread::scope(|scope| {
-        let (read_pump, stored) = crate::pipe::pipe();
-        let source = &mut *hashing;
-        scope.spawn(move || read_pump.run(source));
-        let (head, stored) =
-            source::peek(stored, archive::sniff::SNIFF_LEN).map_err(|e| io_error(e, cancel))?;
+        let (head, stored) = source::peek(&mut *hashing, archive::sniff::SNIFF_LEN)
+            .map_err(|e| io_error(e, cancel))?;
         let outer = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
         report.layers.push(outer);
         let mut status_cell = None;
-        let plain: Box<dyn Read + Send> = if outer.is_encrypted() {
+        let stored: Box<dyn Read + Send> = if outer.is_encrypted() {
             let decrypted = decrypt::open(outer, stored, identities, checks.store.openpgp_certs())?;
             report.encryption = Some(decrypted.method.clone());
             status_cell = Some(decrypted.status);
@@ -607,6 +621,8 @@ where
         } else {
             Box::new(stored)
         };
+        let (read_pump, plain) = crate::pipe::pipe();
+        scope.spawn(move || read_pump.run(stored));
         let (head, plain) = source::peek(plain, archive::sniff::SNIFF_LEN)
             .map_err(|e| decrypt_failure(&status_cell).unwrap_or_else(|| io_error(e, cancel)))?;
         let inner = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
@@ -671,15 +687,11 @@ fn gate_failure<R: Read>(
     err: Error,
     hashing: &mut HashingReader<'_, R>,
     checks: &Checks,
-    first_sha: Option<&str>,
+    first: Option<(&str, Option<([u8; 16], u64)>)>,
     opts: &Options,
     report: &mut Report,
 ) -> Error {
-    if matches!(err, Error::Interrupted)
-        || opts.cancel.is_set()
-        || !checks.any()
-        || first_sha.is_some()
-    {
+    if matches!(err, Error::Interrupted) || opts.cancel.is_set() || !checks.any() {
         return if opts.cancel.is_set() {
             Error::Interrupted
         } else {
@@ -687,6 +699,20 @@ fn gate_failure<R: Read>(
         };
     }
     if hashing.drain().is_err() {
+        return err;
+    }
+    if let Some((first_sha, first_check)) = first {
+        // Verify-first: a failure in pass 2 may be the file changing under us;
+        // if the bytes differ from what pass 1 verified, that is the finding.
+        let (_, count, _) = hashing.take_digests();
+        let second = hashing.take_check().map(|tag| (tag, count));
+        if second != first_check {
+            return verify::VerifyError::Changed {
+                first: first_sha.to_string(),
+                second: format!("different bytes ({count} bytes read)"),
+            }
+            .into();
+        }
         return err;
     }
     let (sha, count, digester) = hashing.take_digests();

@@ -120,11 +120,81 @@ impl Input {
     }
 }
 
+/// A keyed universal hash (Poly1305 with a fresh random key, kept in this process)
+/// of everything fed to it, for telling whether a second read returned the same
+/// bytes as the first. It is not a signature: it proves nothing to anyone else,
+/// only that nobody changed the file between our two reads. Poly1305 is
+/// evaluated over fixed 16-byte blocks whatever the read sizes, so both passes
+/// agree; the byte counts are compared as well.
+pub struct PassCheck {
+    key: zeroize::Zeroizing<[u8; 32]>,
+    mac: poly1305::Poly1305,
+    partial: [u8; 16],
+    filled: usize,
+}
+
+impl PassCheck {
+    /// A new check with a random key.
+    pub fn random() -> io::Result<Self> {
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::getrandom(key.as_mut()).map_err(io::Error::other)?;
+        Ok(Self::with_key(key))
+    }
+
+    fn with_key(key: zeroize::Zeroizing<[u8; 32]>) -> Self {
+        use poly1305::universal_hash::KeyInit;
+        let mac = poly1305::Poly1305::new(poly1305::Key::from_slice(key.as_ref()));
+        PassCheck {
+            key,
+            mac,
+            partial: [0; 16],
+            filled: 0,
+        }
+    }
+
+    /// The same key, fresh state: for the second pass.
+    pub fn again(&self) -> Self {
+        Self::with_key(self.key.clone())
+    }
+
+    fn update(&mut self, mut data: &[u8]) {
+        use poly1305::universal_hash::UniversalHash;
+        if self.filled > 0 {
+            let take = (16 - self.filled).min(data.len());
+            self.partial[self.filled..self.filled + take].copy_from_slice(&data[..take]);
+            self.filled += take;
+            data = &data[take..];
+            if self.filled < 16 {
+                return;
+            }
+            self.mac.update_padded(&self.partial);
+            self.filled = 0;
+        }
+        let whole = data.len() / 16 * 16;
+        let (blocks, rest) = data.split_at(whole);
+        // Whole blocks only, so nothing is padded here (and nothing is copied).
+        self.mac.update_padded(blocks);
+        self.partial[..rest.len()].copy_from_slice(rest);
+        self.filled = rest.len();
+    }
+
+    /// The tag.
+    pub fn finish(self) -> [u8; 16] {
+        use poly1305::universal_hash::UniversalHash;
+        let mut mac = self.mac;
+        if self.filled > 0 {
+            mac.update_padded(&self.partial[..self.filled]);
+        }
+        mac.finalize().into()
+    }
+}
+
 /// Reads the stored bytes once, feeding the SHA-256, the signature digests and the
 /// progress, and stopping with [`Cancelled`] when the cancel flag is set.
 pub struct HashingReader<'p, R> {
     inner: R,
-    sha256: Sha256,
+    sha256: Option<Sha256>,
+    check: Option<PassCheck>,
     digester: Option<Digester>,
     count: u64,
     cancel: Cancel,
@@ -141,12 +211,31 @@ impl<'p, R: Read> HashingReader<'p, R> {
     ) -> Self {
         HashingReader {
             inner,
-            sha256: Sha256::new(),
+            sha256: Some(Sha256::new()),
+            check: None,
             digester,
             count: 0,
             cancel,
             progress,
         }
+    }
+
+    /// Also feed a [`PassCheck`] (pass 1 and pass 2 of verify-first).
+    pub fn with_check(mut self, check: PassCheck) -> Self {
+        self.check = Some(check);
+        self
+    }
+
+    /// Skip the SHA-256 (pass 2 of verify-first: pass 1 computed it, and the
+    /// [`PassCheck`] proves these are the same bytes, at a third of the cost).
+    pub fn without_sha256(mut self) -> Self {
+        self.sha256 = None;
+        self
+    }
+
+    /// The pass check's tag, if one was fed. Call once, at the end.
+    pub fn take_check(&mut self) -> Option<[u8; 16]> {
+        self.check.take().map(PassCheck::finish)
     }
 
     /// Read everything that is left (to hash the whole input after a failure, or
@@ -169,11 +258,14 @@ impl<'p, R: Read> HashingReader<'p, R> {
         self.count
     }
 
-    /// The SHA-256 (hex) of everything read, the byte count and the signature
-    /// digests. Call once, at the end.
+    /// The SHA-256 (hex; empty after [`Self::without_sha256`]) of everything read,
+    /// the byte count and the signature digests. Call once, at the end.
     pub fn take_digests(&mut self) -> (String, u64, Option<Digester>) {
         (
-            hex::encode(self.sha256.finalize_reset()),
+            self.sha256
+                .as_mut()
+                .map(|h| hex::encode(h.finalize_reset()))
+                .unwrap_or_default(),
             self.count,
             self.digester.take(),
         )
@@ -187,7 +279,12 @@ impl<R: Read> Read for HashingReader<'_, R> {
         }
         let n = self.inner.read(buf)?;
         let data = &buf[..n];
-        self.sha256.update(data);
+        if let Some(h) = self.sha256.as_mut() {
+            h.update(data);
+        }
+        if let Some(c) = self.check.as_mut() {
+            c.update(data);
+        }
         if let Some(d) = self.digester.as_mut() {
             d.update(data);
         }
@@ -242,6 +339,29 @@ mod tests {
             sha,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn pass_check_ignores_read_sizes_and_sees_changes() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let first = PassCheck::random().unwrap();
+        let (mut a, mut b, mut c) = (first.again(), first.again(), first.again());
+        a.update(&data);
+        for chunk in data.chunks(37) {
+            b.update(chunk);
+        }
+        let mut changed = data.clone();
+        changed[54_321] ^= 1;
+        for chunk in changed.chunks(4096) {
+            c.update(chunk);
+        }
+        let t = a.finish();
+        assert_eq!(t, b.finish());
+        assert_ne!(t, c.finish());
+        // Another key, another tag.
+        let mut d = PassCheck::random().unwrap();
+        d.update(&data);
+        assert_ne!(t, d.finish());
     }
 
     #[test]
