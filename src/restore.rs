@@ -579,6 +579,9 @@ pub fn run(
     Ok(report)
 }
 
+/// A pass check's tag and the number of bytes it covered.
+type PassTag = ([u8; 16], u64);
+
 /// The archive's file name, as the log records it.
 fn input_name(input: &Input) -> String {
     match input {
@@ -687,7 +690,7 @@ fn gate_failure<R: Read>(
     err: Error,
     hashing: &mut HashingReader<'_, R>,
     checks: &Checks,
-    first: Option<(&str, Option<([u8; 16], u64)>)>,
+    first: Option<(&str, Option<PassTag>)>,
     opts: &Options,
     report: &mut Report,
 ) -> Error {
