@@ -177,8 +177,19 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
                 opts.expect_sha256 = Some(previewed.sha256.clone());
                 opts.yes = true;
             }
+            // Old generations are removed after the report is out (off the
+            // critical path); a crash meanwhile leaves trash that recovery removes.
+            opts.defer_prune = true;
             let report = restore::run(&opts, &bar, &mut TerminalConfirm)?;
             cli::output::report(&report, args.output.json, args.output.quiet)?;
+            if let (Some(dest), false) = (&report.destination, report.dry_run) {
+                if let Err(e) = restore::prune(std::path::Path::new(dest), opts.keep) {
+                    eprintln!(
+                        "warning: restored, but removing generations beyond --keep {} failed: {e}; the next restore retries",
+                        opts.keep
+                    );
+                }
+            }
         }
         Command::Preview(args) => {
             let mut opts = args.check.options();

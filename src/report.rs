@@ -39,7 +39,8 @@ pub struct Report {
     pub destination: Option<String>,
     /// The generation holding the replaced tree.
     pub replaced_generation: Option<String>,
-    /// Generations removed beyond `--keep`.
+    /// Generations removed beyond `--keep` (0 when removal happens after the
+    /// report: the command-line tool does that, see `restore::prune`).
     pub pruned: usize,
     /// What the destination's file system folds and keeps (found by a probe).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -2,7 +2,7 @@
 //! validator → sink → gate → commit.
 
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use crate::archive::{
@@ -79,6 +79,9 @@ pub struct Options {
     pub preview: Option<bool>,
     /// The archive must have this SHA-256 (`restore --interactive`: the one previewed).
     pub expect_sha256: Option<String>,
+    /// Leave removing generations beyond `keep` to the caller ([`prune`]), so that
+    /// it happens after the report instead of before it.
+    pub defer_prune: bool,
 }
 
 /// Asks the user a yes/no question; the library never prints, the caller does.
@@ -243,10 +246,16 @@ pub fn run(
     if verify_first {
         let (reader, size) = input.open()?;
         progress.phase("verifying", size);
-        let mut hashing = HashingReader::new(reader, None, opts.cancel.clone(), progress)
-            .with_check(pass_check.again());
-        // SHA-256 on the reading thread, the signature digests on this one.
+        let mut hashing = HashingReader::new(reader, None, opts.cancel.clone(), progress);
+        // SHA-256 on the reading thread, the signature digests on this one; the
+        // pass check goes with whichever has less to do.
         let mut digester = checks.signatures.digester(&checks.store);
+        let mut main_check = None;
+        if digester.is_idle() {
+            main_check = Some(pass_check.again());
+        } else {
+            hashing = hashing.with_check(pass_check.again());
+        }
         let head = std::thread::scope(|scope| {
             let (pump, mut piped) = crate::pipe::pipe();
             let source = &mut hashing;
@@ -262,11 +271,17 @@ pub fn run(
                 let want = archive::sniff::SNIFF_LEN.saturating_sub(head.len()).min(n);
                 head.extend_from_slice(&buf[..want]);
                 digester.update(&buf[..n]);
+                if let Some(c) = main_check.as_mut() {
+                    c.update(&buf[..n]);
+                }
             }
         })
         .map_err(|e| read_error(&input, e, &opts.cancel))?;
         let (sha, count, _) = hashing.take_digests();
-        first_check = hashing.take_check().map(|tag| (tag, count));
+        let tag = hashing
+            .take_check()
+            .or_else(|| main_check.take().map(source::PassCheck::finish));
+        first_check = tag.map(|tag| (tag, count));
         let digester = Some(digester);
         report.size = count;
         report.sha256 = sha.clone();
@@ -384,6 +399,7 @@ pub fn run(
             if opts.cancel.is_set() {
                 return Err(Error::Interrupted);
             }
+            progress.phase("syncing", None);
             let stats = writer.finish(summary.root)?;
             report.warnings.extend(stats.warnings);
             Ok((summary, status))
@@ -532,6 +548,7 @@ pub fn run(
             how: "restore".into(),
             replaced: String::new(),
         };
+        progress.phase("swapping", None);
         let committed = match state.commit(&lock, staging, &meta) {
             Ok(c) => c,
             Err(e) => {
@@ -542,7 +559,9 @@ pub fn run(
         };
         report.replaced_generation = committed.replaced;
         report.destination = Some(state.dest().display().to_string());
-        report.pruned = state.prune(&lock, opts.keep)?;
+        if !opts.defer_prune {
+            report.pruned = state.prune(&lock, opts.keep)?;
+        }
         drop(lock);
         if let (Some(g), Some(found)) = (&log_gate, report.log.as_mut()) {
             g.anchor(
@@ -577,6 +596,14 @@ pub fn run(
     report.duration_ms = started.elapsed().as_millis() as u64;
     progress.done();
     Ok(report)
+}
+
+/// Remove generations of `dest` beyond the newest `keep`, under its lock (waiting
+/// for it). Crash-safe: each goes to `trash-*` first, which recovery removes.
+pub fn prune(dest: &Path, keep: usize) -> Result<usize, Error> {
+    let state = StateDir::open(dest)?;
+    let lock = state.lock(true)?;
+    Ok(state.prune(&lock, keep)?)
 }
 
 /// A pass check's tag and the number of bytes it covered.

@@ -157,7 +157,8 @@ impl PassCheck {
         Self::with_key(self.key.clone())
     }
 
-    fn update(&mut self, mut data: &[u8]) {
+    /// Feed bytes (any split gives the same tag).
+    pub fn update(&mut self, mut data: &[u8]) {
         use poly1305::universal_hash::UniversalHash;
         if self.filled > 0 {
             let take = (16 - self.filled).min(data.len());

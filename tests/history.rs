@@ -546,3 +546,50 @@ fn completions_and_man() {
     let r = w.run(&["completions", "tcsh"]);
     assert_eq!(r.code, 64);
 }
+
+#[test]
+fn old_generations_are_removed_after_the_report() {
+    // A crash while removing the old generation (after the swap) comes after the
+    // report was printed; the new tree is in place and recovery removes the trash.
+    let w = Work::new();
+    let dest = w.root().join("app");
+    let a = w.archive("A.tar.gz", &[("f.txt", b"A", 0o644)]);
+    let b = w.archive("B.tar.gz", &[("f.txt", b"B", 0o644)]);
+    assert_eq!(restore(&w, &a, &dest, &[]).code, 0);
+    let args = [
+        "restore",
+        s(&b),
+        "--to",
+        s(&dest),
+        "--yes",
+        "--strip-components",
+        "1",
+        "--keep",
+        "0",
+    ];
+    let r = run_in(
+        w.root(),
+        &args,
+        &[("PROJECTRESTORE_CRASH_AT", "after-trash")],
+        "",
+    );
+    assert_ne!(r.code, 0, "the prune was to be interrupted");
+    assert!(
+        r.out.contains("restored into"),
+        "the report comes first: {}",
+        r.out
+    );
+    assert_eq!(content(&dest), "B");
+    let state = w.root().join(".app.projectrestore");
+    assert!(common::names(&state)
+        .iter()
+        .any(|n| n.starts_with("trash-")));
+    assert_eq!(w.run(&["recover", s(&dest)]).code, 0);
+    assert!(common::names(&state)
+        .iter()
+        .all(|n| !n.starts_with("trash-")));
+    assert!(history(&w, &dest)["generations"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

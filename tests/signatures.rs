@@ -277,7 +277,7 @@ fn hand_made_trusted_comment_with_carriage_return_is_escaped() {
     )
     .unwrap();
     let data = std::fs::read(crypto().join("data.tar.gz")).unwrap();
-    let sig = key.sign(blake2b_simd::blake2b(&data).as_bytes());
+    let sig = key.sign(&<blake2::Blake2b512 as blake2::Digest>::digest(&data));
     let comment = "line1\rOVERWRITTEN \x1b[2Jcleared";
     let mut global_msg = sig.to_bytes().to_vec();
     global_msg.extend_from_slice(comment.as_bytes());

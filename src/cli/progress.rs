@@ -6,6 +6,8 @@ use projectrestore::Progress;
 /// A progress bar over the stored bytes.
 pub struct Bar {
     bar: ProgressBar,
+    /// `PROJECTRESTORE_TIMING=1`: print when each phase starts and ends (profiling).
+    timing: Option<std::time::Instant>,
 }
 
 impl Bar {
@@ -17,12 +19,21 @@ impl Bar {
             ProgressDrawTarget::hidden()
         };
         let bar = ProgressBar::with_draw_target(None, target);
-        Bar { bar }
+        let timing = std::env::var_os("PROJECTRESTORE_TIMING")
+            .is_some_and(|v| v == "1")
+            .then(std::time::Instant::now);
+        Bar { bar, timing }
     }
 }
 
 impl Progress for Bar {
     fn phase(&self, name: &str, total: Option<u64>) {
+        if let Some(t) = self.timing {
+            eprintln!(
+                "timing: {:>8.3} s  {name} starts",
+                t.elapsed().as_secs_f64()
+            );
+        }
         let template = if total.is_some() {
             "{prefix:>10} [{bar:24}] {bytes}/{total_bytes} {bytes_per_sec}"
         } else {
@@ -42,6 +53,9 @@ impl Progress for Bar {
         self.bar.inc(bytes);
     }
     fn done(&self) {
+        if let Some(t) = self.timing {
+            eprintln!("timing: {:>8.3} s  done", t.elapsed().as_secs_f64());
+        }
         self.bar.finish_and_clear();
     }
 }
