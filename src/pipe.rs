@@ -2,7 +2,7 @@
 //! other parses, validates and writes. Memory stays bounded (`DEPTH` chunks in flight)
 //! and buffers are recycled, so the hot path does not allocate.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 /// Bytes per chunk.
@@ -80,11 +80,12 @@ impl Pump {
     }
 }
 
-impl Read for PipeReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+impl BufRead for PipeReader {
+    /// The current chunk as it is, without a copy (for hashing and decompression).
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos == self.cur.len() {
             if self.done {
-                return Ok(0);
+                return Ok(&[]);
             }
             match self.rx.recv() {
                 Ok(Ok(next)) => {
@@ -98,13 +99,24 @@ impl Read for PipeReader {
                 }
                 Err(_) => {
                     self.done = true;
-                    return Ok(0);
+                    return Ok(&[]);
                 }
             }
         }
-        let n = out.len().min(self.cur.len() - self.pos);
-        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
-        self.pos += n;
+        Ok(&self.cur[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.cur.len());
+    }
+}
+
+impl Read for PipeReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let chunk = self.fill_buf()?;
+        let n = out.len().min(chunk.len());
+        out[..n].copy_from_slice(&chunk[..n]);
+        self.consume(n);
         Ok(n)
     }
 }

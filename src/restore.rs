@@ -1,7 +1,7 @@
 //! The pipeline, composed in one place: source → digests → decrypt → decompress →
 //! validator → sink → gate → commit.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
@@ -261,19 +261,20 @@ pub fn run(
             let source = &mut hashing;
             scope.spawn(move || pump.run(source));
             let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
-            let mut buf = vec![0u8; crate::pipe::CHUNK];
             loop {
-                let n = match piped.read(&mut buf) {
-                    Ok(0) => return Ok(head),
-                    Ok(n) => n,
-                    Err(e) => return Err(e),
-                };
-                let want = archive::sniff::SNIFF_LEN.saturating_sub(head.len()).min(n);
-                head.extend_from_slice(&buf[..want]);
-                digester.update(&buf[..n]);
-                if let Some(c) = main_check.as_mut() {
-                    c.update(&buf[..n]);
+                // Hash each chunk where it lies (no copy).
+                let chunk = piped.fill_buf()?;
+                let n = chunk.len();
+                if n == 0 {
+                    return Ok(head);
                 }
+                let want = archive::sniff::SNIFF_LEN.saturating_sub(head.len()).min(n);
+                head.extend_from_slice(&chunk[..want]);
+                digester.update(chunk);
+                if let Some(c) = main_check.as_mut() {
+                    c.update(chunk);
+                }
+                piped.consume(n);
             }
         })
         .map_err(|e| read_error(&input, e, &opts.cancel))?;
@@ -653,7 +654,7 @@ where
         };
         let (read_pump, plain) = crate::pipe::pipe();
         scope.spawn(move || read_pump.run(stored));
-        let (head, plain) = source::peek(plain, archive::sniff::SNIFF_LEN)
+        let (head, plain) = source::peek_buffered(plain, archive::sniff::SNIFF_LEN)
             .map_err(|e| decrypt_failure(&status_cell).unwrap_or_else(|| io_error(e, cancel)))?;
         let inner = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
         if inner.is_encrypted() {

@@ -3,7 +3,7 @@
 //! digest in the same read, checks for cancellation and reports progress.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -301,6 +301,17 @@ pub fn peek<'a, R: Read + Send + 'a>(
     mut reader: R,
     n: usize,
 ) -> io::Result<(Vec<u8>, impl Read + Send + 'a)> {
+    let mut head = Vec::with_capacity(n);
+    (&mut reader).take(n as u64).read_to_end(&mut head)?;
+    let again = io::Cursor::new(head.clone()).chain(reader);
+    Ok((head, again))
+}
+
+/// [`peek`] for a buffered reader: the rest stays buffered (no copies later).
+pub fn peek_buffered<'a, R: BufRead + Send + 'a>(
+    mut reader: R,
+    n: usize,
+) -> io::Result<(Vec<u8>, impl BufRead + Send + 'a)> {
     let mut head = Vec::with_capacity(n);
     (&mut reader).take(n as u64).read_to_end(&mut head)?;
     let again = io::Cursor::new(head.clone()).chain(reader);

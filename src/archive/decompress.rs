@@ -6,7 +6,7 @@
 //! early: once more than [`RATIO_GRACE`] bytes came out, output may not exceed
 //! `max_ratio` times the input.
 
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -26,6 +26,16 @@ impl<R: Read> Read for Counted<R> {
         let n = self.inner.read(buf)?;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        self.inner.consume(n);
     }
 }
 
@@ -56,7 +66,7 @@ impl<D: Read> Read for RatioGuard<D> {
 }
 
 /// A reader of the decompressed tar stream.
-pub fn decompressor<'a, R: Read + Send + 'a>(
+pub fn decompressor<'a, R: BufRead + Send + 'a>(
     format: Format,
     input: R,
     limits: &Limits,
@@ -68,16 +78,11 @@ pub fn decompressor<'a, R: Read + Send + 'a>(
     };
     let inner: Box<dyn Read + Send + 'a> = match format {
         Format::Tar => return Ok(Box::new(counted.inner)),
-        Format::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
-            256 << 10,
-            counted,
-        ))),
+        // The input is read in place (BufRead): no copy into a decoder's buffer.
+        Format::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
         Format::Zstd => {
-            let mut d = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(
-                256 << 10,
-                counted,
-            ))
-            .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
+            let mut d = zstd::stream::read::Decoder::with_buffer(counted)
+                .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
             // Frames may declare windows up to 2 GiB (--long=31); refuse more.
             d.window_log_max(31)
                 .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
