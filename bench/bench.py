@@ -145,7 +145,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--disk", action="store_true", help="extract to the disk instead of tmpfs")
     ap.add_argument("--quick", action="store_true", help="small datasets (a smoke test)")
-    ap.add_argument("--only", choices=["project", "memory"], help="run one part")
+    ap.add_argument("--only", choices=["project", "verify", "memory"], help="run one part")
     ap.add_argument("--json", help="also write the rows here")
     a = ap.parse_args()
 
@@ -199,12 +199,21 @@ def main():
                 b.pair("verify-first vs single-pass (ours, archive not cached)", None,
                        drop + ours + " --single-pass", drop + ours, base_mkdir=False)
                 sh(f"cat '{work}'/a.tar* > /dev/null")
-            # verify: bound by the slowest kernel (zstd decoding, one core)?
-            zstd_one, _ = b.single("zstd -d (one thread) to /dev/null", f"zstd -q -d -T1 -c '{work}/a.tar.zst' > /dev/null")
-            ver, ver_mem = b.single("verify", f"{pr} verify '{work}/a.tar.zst.age' {trust} {ident} --quiet")
-            row = {"case": "verify vs zstd -d on one core (speed share of the slowest kernel)",
-                   "baseline_s": round(zstd_one, 3), "ours_s": round(ver, 3),
-                   "ratio": round(zstd_one / ver, 3), "goal": ">= 0.80", "ok": zstd_one / ver >= 0.80,
+    if a.only in (None, "verify") and not a.disk:
+        # verify (no writes): bound by kernels, not by copies or syscalls? Single
+        # pass: by zstd decoding on one core. Verify-first (the default) runs the
+        # signature's BLAKE2b pass and then the zstd pass, back to back by design:
+        # its floor is those two kernels run back to back.
+        print("verify: against the kernels it runs", file=sys.stderr)
+        zstd_one, _ = b.single("zstd", f"zstd -q -d -T1 -c '{work}/a.tar.zst' > /dev/null")
+        floor, _ = b.single("b2sum+zstd", f"b2sum '{work}/a.tar.zst.age' > /dev/null && zstd -q -d -T1 -c '{work}/a.tar.zst' > /dev/null")
+        for label, base_s, flags in (
+            ("verify --single-pass vs zstd -d on one core", zstd_one, " --single-pass"),
+            ("verify (verify-first) vs b2sum then zstd -d on one core", floor, ""),
+        ):
+            ver, ver_mem = b.single(label, f"{pr} verify '{work}/a.tar.zst.age' {trust} {ident} --quiet{flags}")
+            row = {"case": label + " (kernel share)", "baseline_s": round(base_s, 3), "ours_s": round(ver, 3),
+                   "ratio": round(base_s / ver, 3), "goal": ">= 0.80", "ok": base_s / ver >= 0.80,
                    "baseline_mib": None, "ours_mib": round(ver_mem, 1)}
             b.rows.append(row)
             print(f"  {row['case']}: {row['ratio']:.2f}", file=sys.stderr)
