@@ -11,7 +11,7 @@ packages=(pkg-config libssl-dev libclang-dev gcc
           gnupg age minisign signify-openbsd openssh-client zstd tar python3 openssl
           procps util-linux bsdutils mount exfat-fuse exfatprogs)
 if [ "${1:-}" = "--bench" ]; then
-    packages+=(hyperfine time)
+    packages+=(time python3-venv)
 fi
 missing=()
 for p in "${packages[@]}"; do
