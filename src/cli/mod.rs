@@ -354,7 +354,7 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Show the preview of what would change and ask y/N before the swap.
-    #[arg(long, conflicts_with = "dry_run")]
+    #[arg(long, conflicts_with_all = ["dry_run", "json"])]
     pub interactive: bool,
     #[command(flatten)]
     pub output: OutputArgs,
