@@ -322,6 +322,12 @@ pub fn run(
         return Err(Error::Interrupted);
     }
 
+    // Every stored byte was verified by a trusted signature in pass 1 (and pass 2
+    // proves it reads the same bytes): integrity checks inside the formats add
+    // nothing then.
+    let authenticated = verify_first
+        && deferred.is_none()
+        && matches!(report.signature_outcome(), Some(Outcome::Verified { .. }));
     let identities = Identities::load(&opts.identities, opts.passphrase.clone())?;
     let write = !opts.dry_run && opts.dest.is_some();
     let (reader, size) = input.open()?;
@@ -389,6 +395,7 @@ pub fn run(
         let mut here = opts.clone();
         here.policy.fold_case = traits.folds_case;
         let result = stream(
+            authenticated,
             &mut hashing,
             &identities,
             &checks,
@@ -430,8 +437,17 @@ pub fn run(
             _ => None,
         };
         let result = match preview.as_mut() {
-            Some(sink) => stream(&mut hashing, &identities, &checks, opts, sink, &mut report),
+            Some(sink) => stream(
+                authenticated,
+                &mut hashing,
+                &identities,
+                &checks,
+                opts,
+                sink,
+                &mut report,
+            ),
             None => stream(
+                authenticated,
                 &mut hashing,
                 &identities,
                 &checks,
@@ -623,6 +639,7 @@ fn input_name(input: &Input) -> String {
 
 /// One pass through decrypt → decompress → validate → sink.
 fn stream<R: Read + Send, S: Sink>(
+    authenticated: bool,
     hashing: &mut HashingReader<'_, R>,
     identities: &Identities,
     checks: &Checks,
@@ -668,7 +685,8 @@ where
         if inner != outer {
             report.layers.push(inner);
         }
-        let tar = archive::decompress::decompressor(inner, plain, &opts.limits)?;
+        let tar =
+            archive::decompress::decompressor_with(inner, plain, &opts.limits, authenticated)?;
         if inner != Format::Tar {
             report.layers.push(Format::Tar);
         }

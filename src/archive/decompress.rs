@@ -71,6 +71,19 @@ pub fn decompressor<'a, R: BufRead + Send + 'a>(
     input: R,
     limits: &Limits,
 ) -> Result<Box<dyn Read + Send + 'a>, ArchiveError> {
+    decompressor_with(format, input, limits, false)
+}
+
+/// [`decompressor`]; `authenticated`: a trusted signature has verified every
+/// stored byte (verify-first), so zstd's frame checksums (XXH64 of the output,
+/// about a tenth of decoding time) are skipped — they could only catch
+/// corruption the signature already excludes.
+pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
+    format: Format,
+    input: R,
+    limits: &Limits,
+    authenticated: bool,
+) -> Result<Box<dyn Read + Send + 'a>, ArchiveError> {
     let count = Arc::new(AtomicU64::new(0));
     let counted = Counted {
         inner: input,
@@ -86,6 +99,10 @@ pub fn decompressor<'a, R: BufRead + Send + 'a>(
             // Frames may declare windows up to 2 GiB (--long=31); refuse more.
             d.window_log_max(31)
                 .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
+            if authenticated {
+                d.set_parameter(zstd::zstd_safe::DParameter::ForceIgnoreChecksum(true))
+                    .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
+            }
             Box::new(d)
         }
         other => {
@@ -157,6 +174,24 @@ mod tests {
         let mut data = zstd::encode_all(&b"hello"[..], 1).unwrap();
         data.extend_from_slice(b"garbage!");
         assert!(read_all(Format::Zstd, &data, &Limits::default()).is_err());
+    }
+
+    /// The frame checksum is checked unless a signature authenticated the input.
+    #[test]
+    fn zstd_frame_checksum_is_checked_unless_authenticated() {
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        enc.include_checksum(true).unwrap();
+        enc.write_all(b"hello, checksummed world").unwrap();
+        let mut data = enc.finish().unwrap();
+        let n = data.len();
+        data[n - 1] ^= 0xff; // the last byte of the XXH64 checksum
+        assert!(read_all(Format::Zstd, &data, &Limits::default()).is_err());
+        let mut out = Vec::new();
+        decompressor_with(Format::Zstd, &data[..], &Limits::default(), true)
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, b"hello, checksummed world");
     }
 
     /// A small frame that expands to a gigabyte of zeros is refused once the grace
