@@ -46,6 +46,9 @@ pub struct LogReport {
     pub appended: Option<u64>,
     /// Already in the anchor log at this index (nothing appended).
     pub already_logged: Option<u64>,
+    /// The anchor log was already searched for this digest before the restore.
+    #[serde(skip)]
+    pub anchor_scanned: bool,
 }
 
 /// Keys and logs loaded before the archive is read, so a bad key fails fast.
@@ -83,15 +86,7 @@ impl LogGate {
     }
 
     fn project(&self, archive: &str, dest: Option<&Path>) -> Result<String, LogError> {
-        if let Some(p) = &self.opts.project {
-            return Ok(p.clone());
-        }
-        if let Some((p, _)) = super::parse_name(archive) {
-            return Ok(p);
-        }
-        dest.and_then(|d| d.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
+        super::project_of(self.opts.project.as_deref(), archive, dest).ok_or_else(|| {
                 LogError::Invalid(format!(
                     "cannot tell which project {archive} belongs to (not a projectclone name): pass --project NAME"
                 ))
@@ -124,7 +119,7 @@ impl LogGate {
             ..LogReport::default()
         };
         // The log the rollback check reads: the required one, else the anchor log.
-        let mut history: Option<Log> = None;
+        let mut history: Option<&Path> = self.opts.anchor.as_deref();
         if let Some(req) = &self.opts.require {
             if req.is_file() {
                 let key = self.pinned.as_ref().ok_or_else(|| {
@@ -138,45 +133,54 @@ impl LogGate {
                     "a proof file shows this archive was logged, not that it is the newest: rollback protection needs the log directory".into(),
                 );
             } else {
-                let log = self.open(req, warnings)?;
-                report.anchored = Some(super::check_included(&log, sha256, size)?);
-                history = Some(log);
+                history = Some(req);
             }
         }
-        if history.is_none() {
-            if let Some(dir) = &self.opts.anchor {
-                history = Some(self.open(dir, warnings)?);
-            }
+        let Some(dir) = history else {
+            return Ok(report);
+        };
+        let log = self.open(dir, warnings)?;
+        let cp = log.checkpoint()?;
+        // One scan: the archive's entry (inclusion) and the project's newest (rollback).
+        let found = log.lookup(cp.checkpoint.size, sha256, &project)?;
+        if self.opts.anchor.as_deref() == Some(dir) {
+            report.already_logged = found.found.as_ref().map(|(e, _)| e.seq);
+            report.anchor_scanned = true;
         }
-        if let Some(log) = history {
-            let cp = log.checkpoint()?;
-            let n = cp.checkpoint.size;
-            let this = match &report.anchored {
-                Some(a) => Some(a.entry.clone()),
-                None => log.find(n, sha256)?.map(|(e, _)| e),
-            };
-            if let Some(newest) = log.newest_of(n, &project)? {
-                if newest.sha256 != sha256 {
-                    let older = match &this {
-                        Some(e) => newest.newer_than(e),
-                        // Not logged: compare backup times from the names, if both have one.
-                        None => match (super::parse_name(archive), &newest.archive_time) {
-                            (Some((_, t)), Some(nt)) => *nt > t,
-                            _ => false,
-                        },
-                    };
-                    if older {
-                        let msg = format!(
-                            "{archive} is older than the newest logged backup of project {project:?}: {} (entry {}, sha256 {}). Restoring it would roll the project back; pass --allow-older if that is what you want",
-                            newest.archive, newest.seq, newest.sha256
-                        );
-                        if !self.opts.allow_older {
-                            return Err(LogError::Older(msg));
-                        }
-                        warnings.push(format!("--allow-older: {msg}"));
+        if self.opts.require.as_deref() == Some(dir) {
+            report.anchored = Some(super::prove_included(
+                &log,
+                &cp,
+                found.found.clone(),
+                sha256,
+                size,
+            )?);
+        }
+        let this = match &report.anchored {
+            Some(a) => Some(a.entry.clone()),
+            None => found.found.map(|(e, _)| e),
+        };
+        if let Some(newest) = found.newest {
+            if newest.sha256 != sha256 {
+                let older = match &this {
+                    Some(e) => newest.newer_than(e),
+                    // Not logged: compare backup times from the names, if both have one.
+                    None => match (super::parse_name(archive), &newest.archive_time) {
+                        (Some((_, t)), Some(nt)) => *nt > t,
+                        _ => false,
+                    },
+                };
+                if older {
+                    let msg = format!(
+                        "{archive} is older than the newest logged backup of project {project:?}: {} (entry {}, sha256 {}). Restoring it would roll the project back; pass --allow-older if that is what you want",
+                        newest.archive, newest.seq, newest.sha256
+                    );
+                    if !self.opts.allow_older {
+                        return Err(LogError::Older(msg));
                     }
-                    report.newest = Some(newest);
+                    warnings.push(format!("--allow-older: {msg}"));
                 }
+                report.newest = Some(newest);
             }
         }
         Ok(report)
@@ -194,11 +198,16 @@ impl LogGate {
         let (Some(dir), Some(signer)) = (&self.opts.anchor, &self.signer) else {
             return Ok(());
         };
-        let log = Log::open(dir, Some(signer.verifier()))?;
-        let cp = log.checkpoint()?;
-        if let Some((e, _)) = log.find(cp.checkpoint.size, &new.sha256)? {
-            report.already_logged = Some(e.seq);
+        if report.already_logged.is_some() {
             return Ok(());
+        }
+        let log = Log::open(dir, Some(signer.verifier()))?;
+        if !report.anchor_scanned {
+            let cp = log.checkpoint()?;
+            if let Some((e, _)) = log.find(cp.checkpoint.size, &new.sha256)? {
+                report.already_logged = Some(e.seq);
+                return Ok(());
+            }
         }
         new.project = report.project.clone();
         let (idx, _, w) = log.append(signer, &[new], time)?;

@@ -161,6 +161,18 @@ pub fn parse_name(name: &str) -> Option<(String, String)> {
     (!project.is_empty()).then(|| (project.to_string(), time))
 }
 
+/// The project an archive belongs to: `explicit` (`--project`), else from
+/// projectclone's name, else the destination directory's name.
+pub fn project_of(explicit: Option<&str>, archive: &str, dest: Option<&Path>) -> Option<String> {
+    explicit
+        .map(str::to_string)
+        .or_else(|| parse_name(archive).map(|(p, _)| p))
+        .or_else(|| {
+            dest.and_then(|d| d.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+}
+
 /// Where the log's verifier key came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -198,6 +210,15 @@ pub struct Proof {
     pub checkpoint: String,
     /// The entry line the leaf hash is computed from.
     pub entry: String,
+}
+
+/// What [`Log::lookup`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Lookup {
+    /// The first entry of the digest, with its line (the leaf).
+    pub found: Option<(Entry, String)>,
+    /// The newest entry of the project.
+    pub newest: Option<Entry>,
 }
 
 /// What `log verify` found.
@@ -258,15 +279,22 @@ pub fn load_vkey(arg: &str) -> Result<VerifierKey, LogError> {
     })
 }
 
+/// Replace `dir/rel` with `data`: temporary file beside it, fsync, rename (the
+/// parent is created if needed; its own fsync is the caller's, see [`write_atomic`]).
+fn write_synced(dir: &Path, rel: &str, data: &[u8]) -> io::Result<PathBuf> {
+    let path = dir.join(rel);
+    let parent = path.parent().unwrap_or(dir);
+    fs::create_dir_all(parent)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(&path).map_err(|e| e.error)?;
+    Ok(path)
+}
+
+/// [`write_synced`] and an fsync of the directory: durable once this returns.
 fn write_atomic(dir: &Path, name: &str, data: &[u8]) -> Result<(), LogError> {
-    let path = dir.join(name);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err("create", dir))?;
-    tmp.write_all(data)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(io_err("write", &path))?;
-    tmp.persist(&path)
-        .map_err(|e| e.error)
-        .map_err(io_err("replace", &path))?;
+    write_synced(dir, name, data).map_err(io_err("replace", &dir.join(name)))?;
     sync_dir(dir)
 }
 
@@ -673,24 +701,33 @@ impl Log {
         Ok(found)
     }
 
-    /// The newest entry of `project` (by backup time, then position).
-    pub fn newest_of(&self, size: u64, project: &str) -> Result<Option<Entry>, LogError> {
-        let needle = format!(
+    /// One scan for what a restore needs to know: the first entry of `sha256` (with
+    /// its line) and the newest entry of `project` (by backup time, then position).
+    pub fn lookup(&self, size: u64, sha256: &str, project: &str) -> Result<Lookup, LogError> {
+        let digest = format!("\"sha256\":\"{sha256}\"");
+        let proj = format!(
             "\"project\":{}",
             serde_json::to_string(project).unwrap_or_default()
         );
-        let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        let mut newest: Option<Entry> = None;
+        let (by_digest, by_project) = (
+            memchr::memmem::Finder::new(digest.as_bytes()),
+            memchr::memmem::Finder::new(proj.as_bytes()),
+        );
+        let mut out = Lookup::default();
         self.scan(size, |i, line| {
-            if finder.find(line).is_some() {
+            let digest_hit = out.found.is_none() && by_digest.find(line).is_some();
+            if digest_hit || by_project.find(line).is_some() {
                 let e = parse_entry(i, line)?;
-                if e.project == project && newest.as_ref().is_none_or(|n| e.newer_than(n)) {
-                    newest = Some(e);
+                if digest_hit && e.sha256 == sha256 {
+                    out.found = Some((e.clone(), String::from_utf8_lossy(line).into_owned()));
+                }
+                if e.project == project && out.newest.as_ref().is_none_or(|n| e.newer_than(n)) {
+                    out.newest = Some(e);
                 }
             }
             Ok(ControlFlow::Continue(()))
         })?;
-        Ok(newest)
+        Ok(out)
     }
 
     /// An inclusion proof for entry `index` under the current checkpoint.
@@ -989,8 +1026,22 @@ pub fn check_proof_file(
 /// checkpoint, by recomputing its inclusion proof from the tiles.
 pub fn check_included(log: &Log, sha256: &str, size: u64) -> Result<Anchored, LogError> {
     let cp = log.checkpoint()?;
+    let found = log.find(cp.checkpoint.size, sha256)?;
+    prove_included(log, &cp, found, sha256, size)
+}
+
+/// The second half of [`check_included`], for a caller that already looked the
+/// digest up under `cp`: the entry must exist, name this size, and its own line
+/// must lead to the signed root through the proof recomputed from the tiles.
+pub fn prove_included(
+    log: &Log,
+    cp: &SignedCheckpoint,
+    found: Option<(Entry, String)>,
+    sha256: &str,
+    size: u64,
+) -> Result<Anchored, LogError> {
     let n = cp.checkpoint.size;
-    let Some((entry, line)) = log.find(n, sha256)? else {
+    let Some((entry, line)) = found else {
         return Err(LogError::NotIncluded {
             sha256: sha256.to_string(),
             log: log.dir().display().to_string(),
@@ -1019,7 +1070,7 @@ pub fn check_included(log: &Log, sha256: &str, size: u64) -> Result<Anchored, Lo
         ))
     })?;
     Ok(Anchored {
-        origin: cp.checkpoint.origin,
+        origin: cp.checkpoint.origin.clone(),
         leaf_index: entry.seq,
         tree_size: n,
         entry,

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 use super::merkle::{self, Hash, NodeSource, ProofError};
 
@@ -134,17 +134,6 @@ impl NodeSource for TileReader<'_> {
     }
 }
 
-fn write_file(root: &Path, rel: &str, data: &[u8]) -> io::Result<PathBuf> {
-    let path = root.join(rel);
-    let parent = path.parent().unwrap_or(root);
-    fs::create_dir_all(parent)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
-    tmp.write_all(data)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(&path).map_err(|e| e.error)?;
-    Ok(path)
-}
-
 /// Write the tiles that change when the tree of `old` leaves grows by `new_leaves`
 /// (leaf hashes). Every file is fsynced before this returns (the checkpoint that
 /// covers them is written after). Returns the superseded partial tiles, to remove
@@ -183,7 +172,7 @@ pub fn extend(root: &Path, old: u64, new_leaves: &[Hash]) -> Result<Vec<String>,
                 content.extend_from_slice(h);
             }
             let rel = tile_path(level, t, new_w);
-            let path = write_file(root, &rel, &content).map_err(|e| io_err(&rel, e))?;
+            let path = super::write_synced(root, &rel, &content).map_err(|e| io_err(&rel, e))?;
             if let Some(p) = path.parent() {
                 if !dirs.contains(&p.to_path_buf()) {
                     dirs.push(p.to_path_buf());
