@@ -38,12 +38,17 @@ impl Size {
     pub fn bytes(&self) -> Result<u64, String> {
         match self {
             Size::Bytes(b) => Ok(*b),
-            Size::Text(t) => parse_size::Config::new()
-                .with_binary()
-                .parse_size(t)
-                .map_err(|e| format!("{t:?}: {e} (use e.g. 500M or 2G)")),
+            Size::Text(t) => parse_size(t).map_err(|e| format!("{t:?}: {e}")),
         }
     }
+}
+
+/// `500M`, `2G`, `1048576`: sizes as flags, files and variables write them.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    parse_size::Config::new()
+        .with_binary()
+        .parse_size(s)
+        .map_err(|e| format!("{e} (use e.g. 500M or 2G)"))
 }
 
 /// Every key a file may set.

@@ -2,7 +2,7 @@
 //! them atomically under the lock (the tree it replaces is kept in turn).
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::Serialize;
 
@@ -213,11 +213,4 @@ pub fn rollback(
         replaced_generation: committed.replaced,
         pruned,
     })
-}
-
-/// `Duration` since an RFC 3339 time, for "2 hours ago" in listings.
-pub fn age(time: &str) -> Option<Duration> {
-    humantime::parse_rfc3339_weak(time)
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
 }

@@ -129,22 +129,13 @@ impl From<io::Error> for Failure {
 fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Result<(), Failure> {
     match cli.command {
         Command::Restore(args) => {
-            let mut opts = args.check.options();
-            opts.input = Some(cli::restore_input(
-                &args.archive,
-                &args.backup_dir,
-                &args.pattern,
-            )?);
-            opts.dest = Some(cli::destination(&args.to, "restore")?);
+            let mut opts = args.target.options("restore")?;
             opts.dry_run = args.dry_run;
-            opts.policy.strip_components = args.strip_components;
-            opts.policy.keep_permissions = args.keep_permissions;
             opts.same_owner = args.same_owner;
             opts.keep = args.keep;
             opts.wait = args.wait;
             opts.yes = args.yes;
             opts.follow_dest_symlink = args.follow_dest_symlink;
-            opts.log = args.log.options();
             opts.log.anchor = args.anchor.clone();
             opts.log.signer = args.log_key.clone();
             opts.cancel = cancel;
@@ -192,18 +183,9 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
             }
         }
         Command::Preview(args) => {
-            let mut opts = args.check.options();
-            opts.input = Some(cli::restore_input(
-                &args.archive,
-                &args.backup_dir,
-                &args.pattern,
-            )?);
-            opts.dest = Some(cli::destination(&args.to, "preview")?);
+            let mut opts = args.target.options("preview")?;
             opts.dry_run = true;
             opts.preview = Some(args.diff);
-            opts.policy.strip_components = args.strip_components;
-            opts.policy.keep_permissions = args.keep_permissions;
-            opts.log = args.log.options();
             opts.cancel = cancel;
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),

@@ -217,7 +217,8 @@ pub fn run(
         .ok_or_else(|| Error::Usage("no archive given".into()))?;
     let checks = Checks::load(opts, &input)?;
     let log_gate = LogGate::load(&opts.log)?;
-    let archive_name = input_name(&input);
+    // The archive's file name, as the log records it.
+    let archive_name = input.file_name().unwrap_or_else(|| input.display());
     let seekable = input.is_seekable();
     let verify_first = match opts.mode {
         PassMode::SinglePass => false,
@@ -241,9 +242,12 @@ pub fn run(
     let mut first_sha = None;
     let mut first_check = None;
     let mut deferred = None;
-    let pass_check =
-        source::PassCheck::random().map_err(|e| read_error(&input, e, &opts.cancel))?;
-    if verify_first {
+    // The key that lets pass 2 prove it reads pass 1's bytes (verify-first only).
+    let pass_check = verify_first
+        .then(source::PassCheck::random)
+        .transpose()
+        .map_err(|e| read_error(&input, e, &opts.cancel))?;
+    if let Some(pass_check) = &pass_check {
         let (reader, size) = input.open()?;
         progress.phase("verifying", size);
         let mut hashing = HashingReader::new(reader, None, opts.cancel.clone(), progress);
@@ -334,7 +338,7 @@ pub fn run(
     progress.phase(if write { "restoring" } else { "checking" }, size);
     let digester = (!verify_first).then(|| checks.signatures.digester(&checks.store));
     let mut hashing = HashingReader::new(reader, digester, opts.cancel.clone(), progress);
-    if verify_first {
+    if let Some(pass_check) = &pass_check {
         // Pass 1 computed the SHA-256; this pass only proves it reads the same bytes.
         hashing = hashing.with_check(pass_check.again()).without_sha256();
     }
@@ -626,17 +630,6 @@ pub fn prune(dest: &Path, keep: usize) -> Result<usize, Error> {
 /// A pass check's tag and the number of bytes it covered.
 type PassTag = ([u8; 16], u64);
 
-/// The archive's file name, as the log records it.
-fn input_name(input: &Input) -> String {
-    match input {
-        Input::File(p) => p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| p.display().to_string()),
-        Input::Stdin => "-".into(),
-    }
-}
-
 /// One pass through decrypt → decompress → validate → sink.
 fn stream<R: Read + Send, S: Sink>(
     authenticated: bool,
@@ -671,7 +664,7 @@ where
         };
         let (read_pump, plain) = crate::pipe::pipe();
         scope.spawn(move || read_pump.run(stored));
-        let (head, plain) = source::peek_buffered(plain, archive::sniff::SNIFF_LEN)
+        let (head, plain) = source::peek(plain, archive::sniff::SNIFF_LEN)
             .map_err(|e| decrypt_failure(&status_cell).unwrap_or_else(|| io_error(e, cancel)))?;
         let inner = archive::sniff(&head).ok_or_else(|| unknown_format(&head))?;
         if inner.is_encrypted() {

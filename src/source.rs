@@ -3,7 +3,7 @@
 //! digest in the same read, checks for cancellation and reports progress.
 
 use std::fs::File;
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -295,23 +295,13 @@ impl<R: Read> Read for HashingReader<'_, R> {
     }
 }
 
+/// The peeked bytes followed by the rest of the reader.
+pub type Peeked<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
 /// Read up to `n` bytes from the front of `reader` (fewer only at end of input) and
 /// return them with a reader that yields the same bytes again followed by the rest.
-pub fn peek<'a, R: Read + Send + 'a>(
-    mut reader: R,
-    n: usize,
-) -> io::Result<(Vec<u8>, impl Read + Send + 'a)> {
-    let mut head = Vec::with_capacity(n);
-    (&mut reader).take(n as u64).read_to_end(&mut head)?;
-    let again = io::Cursor::new(head.clone()).chain(reader);
-    Ok((head, again))
-}
-
-/// [`peek`] for a buffered reader: the rest stays buffered (no copies later).
-pub fn peek_buffered<'a, R: BufRead + Send + 'a>(
-    mut reader: R,
-    n: usize,
-) -> io::Result<(Vec<u8>, impl BufRead + Send + 'a)> {
+/// The returned reader is buffered (`BufRead`) whenever `reader` is.
+pub fn peek<R: Read>(mut reader: R, n: usize) -> io::Result<(Vec<u8>, Peeked<R>)> {
     let mut head = Vec::with_capacity(n);
     (&mut reader).take(n as u64).read_to_end(&mut head)?;
     let again = io::Cursor::new(head.clone()).chain(reader);

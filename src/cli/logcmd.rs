@@ -212,10 +212,11 @@ fn digest_arg(arg: &str, cancel: &Cancel) -> Result<String, Error> {
     }
     let (reader, _) = Input::File(path.to_path_buf()).open()?;
     let mut h = HashingReader::new(reader, None, cancel.clone(), &NoProgress);
-    io::copy(&mut h, &mut io::sink()).map_err(|e| projectrestore::source::SourceError::Io {
-        path: arg.to_string(),
-        source: e,
-    })?;
+    h.drain()
+        .map_err(|e| projectrestore::source::SourceError::Io {
+            path: arg.to_string(),
+            source: e,
+        })?;
     Ok(h.take_digests().0)
 }
 
@@ -232,16 +233,12 @@ fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let project = match (&args.project, log::parse_name(&name)) {
-        (Some(p), _) => p.clone(),
-        (None, Some((p, _))) => p,
-        (None, None) => {
-            return Err(Error::Usage(format!(
-                "{} does not follow projectclone's naming: pass --project NAME",
-                escape(&name)
-            ))
-            .into())
-        }
+    let Some(project) = log::project_of(args.project.as_deref(), &name, None) else {
+        return Err(Error::Usage(format!(
+            "{} does not follow projectclone's naming: pass --project NAME",
+            escape(&name)
+        ))
+        .into());
     };
     let cp = log.checkpoint()?;
     #[derive(Serialize)]

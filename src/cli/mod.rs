@@ -308,33 +308,14 @@ pub struct LogCheckArgs {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// The archive file, or `-` for standard input. Default: the newest in --backup-dir.
-    pub archive: Option<PathBuf>,
-    /// The destination directory (or `to` in .projectrestore.rc).
-    #[arg(long, value_name = "DIR")]
-    pub to: Option<PathBuf>,
-    /// Where to look for the newest archive when ARCHIVE is not given.
-    #[arg(long, value_name = "DIR")]
-    pub backup_dir: Option<PathBuf>,
-    /// Glob for archive names in --backup-dir.
-    #[arg(long, value_name = "GLOB", default_value = projectrestore::discover::DEFAULT_PATTERN)]
-    pub pattern: String,
     #[command(flatten)]
-    pub check: CheckArgs,
-    #[command(flatten)]
-    pub log: LogCheckArgs,
+    pub target: TargetArgs,
     /// After the restore, append the archive's digest to this log (see `log --help`).
     #[arg(long, value_name = "LOG", requires = "log_key")]
     pub anchor: Option<PathBuf>,
     /// The log's signing key, for --anchor.
     #[arg(long, value_name = "KEYFILE")]
     pub log_key: Option<PathBuf>,
-    /// Drop this many leading path components (as tar); 1 turns a projectclone archive into the project itself.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub strip_components: usize,
-    /// Keep setuid/setgid/sticky and group/world-write bits (stripped by default).
-    #[arg(long)]
-    pub keep_permissions: bool,
     /// Apply the archive's owners and groups (root only).
     #[arg(long)]
     pub same_owner: bool,
@@ -362,9 +343,21 @@ pub struct RestoreArgs {
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Add unified diffs of modified text files (binary files are named; long diffs are cut).
+    #[arg(long)]
+    pub diff: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What `restore` and `preview` share: which archive, where to, checked how.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
     /// The archive file, or `-` for standard input. Default: the newest in --backup-dir.
     pub archive: Option<PathBuf>,
-    /// The destination to compare with (or `to` in .projectrestore.rc).
+    /// The destination directory (or `to` in .projectrestore.rc).
     #[arg(long, value_name = "DIR")]
     pub to: Option<PathBuf>,
     /// Where to look for the newest archive when ARCHIVE is not given.
@@ -377,17 +370,29 @@ pub struct PreviewArgs {
     pub check: CheckArgs,
     #[command(flatten)]
     pub log: LogCheckArgs,
-    /// Drop this many leading path components, as the restore would.
+    /// Drop this many leading path components (as tar); 1 turns a projectclone archive into the project itself.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub strip_components: usize,
-    /// Compare modes as --keep-permissions would restore them.
+    /// Keep setuid/setgid/sticky and group/world-write bits (stripped by default).
     #[arg(long)]
     pub keep_permissions: bool,
-    /// Add unified diffs of modified text files (binary files are named; long diffs are cut).
-    #[arg(long)]
-    pub diff: bool,
-    #[command(flatten)]
-    pub output: OutputArgs,
+}
+
+impl TargetArgs {
+    /// Library options for these flags; `what` names the command in errors.
+    pub fn options(&self, what: &str) -> Result<Options, projectrestore::Error> {
+        let mut opts = self.check.options();
+        opts.input = Some(restore_input(
+            &self.archive,
+            &self.backup_dir,
+            &self.pattern,
+        )?);
+        opts.dest = Some(destination(&self.to, what)?);
+        opts.policy.strip_components = self.strip_components;
+        opts.policy.keep_permissions = self.keep_permissions;
+        opts.log = self.log.options();
+        Ok(opts)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -561,12 +566,7 @@ pub struct RecoverArgs {
     pub json: bool,
 }
 
-fn parse_size(s: &str) -> Result<u64, String> {
-    parse_size::Config::new()
-        .with_binary()
-        .parse_size(s)
-        .map_err(|e| format!("{e} (use e.g. 500M or 2G)"))
-}
+use projectrestore::config::parse_size;
 
 impl LimitArgs {
     fn apply(&self) -> Limits {

@@ -7,7 +7,7 @@ use clap::ArgMatches;
 use projectrestore::config::{Config, Settings};
 use projectrestore::Error;
 
-use super::{CheckArgs, Cli, Command, LogCheckArgs};
+use super::{CheckArgs, Cli, Command, LogCheckArgs, TargetArgs};
 
 fn given(m: &ArgMatches, id: &str) -> bool {
     matches!(m.value_source(id), Some(ValueSource::CommandLine))
@@ -66,6 +66,13 @@ macro_rules! fill {
     };
 }
 
+fn target(t: &mut TargetArgs, m: &ArgMatches, s: &Settings) -> Result<(), Error> {
+    fill!(m, s, t, opt: [to, backup_dir], val: [pattern, strip_components]);
+    check(&mut t.check, m, s)?;
+    log(&mut t.log, m, s);
+    Ok(())
+}
+
 /// Apply `cfg` to whatever the command line left unset.
 pub fn apply(cli: &mut Cli, matches: &ArgMatches, cfg: &Config) -> Result<(), Error> {
     let s = cfg.merged();
@@ -74,15 +81,10 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, cfg: &Config) -> Result<(), Er
     };
     match &mut cli.command {
         Command::Restore(a) => {
-            fill!(m, s, a, opt: [to, backup_dir, anchor, log_key], val: [pattern, strip_components, keep]);
-            check(&mut a.check, m, &s)?;
-            log(&mut a.log, m, &s);
+            target(&mut a.target, m, &s)?;
+            fill!(m, s, a, opt: [anchor, log_key], val: [keep]);
         }
-        Command::Preview(a) => {
-            fill!(m, s, a, opt: [to, backup_dir], val: [pattern, strip_components]);
-            check(&mut a.check, m, &s)?;
-            log(&mut a.log, m, &s);
-        }
+        Command::Preview(a) => target(&mut a.target, m, &s)?,
         Command::Verify(a) => {
             check(&mut a.check, m, &s)?;
             log(&mut a.log, m, &s);
