@@ -115,3 +115,37 @@ fn a_change_in_a_header_is_still_reported_as_a_change() {
     // The second entry's header: pass 2 sees a bad checksum or a different entry.
     case("data.tar", tar(), |_| 512 + 100_352 + 10);
 }
+
+/// zstd's frame checksum is skipped only when a trusted signature verified the
+/// bytes: an unsigned archive (alone, or with a matching SHA-256 sidecar, which
+/// anyone can write) whose frame checksum is wrong is still refused.
+#[test]
+fn zstd_frame_checksums_are_checked_without_a_signature() {
+    use std::io::Write as _;
+    let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    enc.include_checksum(true).unwrap();
+    enc.write_all(&tar()).unwrap();
+    let mut bytes = enc.finish().unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 0xff; // the XXH64 at the end of the frame
+    for with_sidecar in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let archive = tmp.path().join("data.tar.zst");
+        std::fs::write(&archive, &bytes).unwrap();
+        if with_sidecar {
+            use sha2::Digest;
+            std::fs::write(
+                tmp.path().join("data.tar.zst.sha256"),
+                format!(
+                    "{}  data.tar.zst\n",
+                    hex::encode(sha2::Sha256::digest(&bytes))
+                ),
+            )
+            .unwrap();
+        }
+        let dest = tmp.path().join("dest");
+        let r = common::restore(&archive, &dest, &[]);
+        assert_eq!(r.code, 5, "sidecar={with_sidecar}: {}", r.err);
+        assert!(!dest.exists());
+    }
+}
