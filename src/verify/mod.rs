@@ -239,7 +239,7 @@ fn parse_openpgp_detached(data: &[u8]) -> Result<Detached, String> {
 /// Incremental hashers for every signature, fed with the stored bytes.
 #[derive(Default)]
 pub struct Digester {
-    blake2: Option<blake2::Blake2b512>,
+    blake2: Option<blake2b_simd::State>,
     sha256: Option<Sha256>,
     sha512: Option<Sha512>,
     streams: Vec<(usize, ed25519_dalek::StreamVerifier)>,
@@ -276,7 +276,7 @@ impl Digester {
     /// Feed stored bytes.
     pub fn update(&mut self, data: &[u8]) {
         if let Some(h) = self.blake2.as_mut() {
-            blake2::Digest::update(h, data);
+            h.update(data);
         }
         if let Some(h) = self.sha256.as_mut() {
             sha2::Digest::update(h, data);
@@ -295,7 +295,7 @@ impl Digester {
     /// Finish every hash.
     pub fn finish(self) -> Digests {
         Digests {
-            blake2: self.blake2.map(|h| blake2::Digest::finalize(h).to_vec()),
+            blake2: self.blake2.map(|h| h.finalize().as_bytes().to_vec()),
             sha256: self.sha256.map(|h| sha2::Digest::finalize(h).to_vec()),
             sha512: self.sha512.map(|h| sha2::Digest::finalize(h).to_vec()),
             streams: self
