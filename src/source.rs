@@ -129,9 +129,12 @@ impl Input {
 pub struct PassCheck {
     key: zeroize::Zeroizing<[u8; 32]>,
     mac: poly1305::Poly1305,
-    partial: [u8; 16],
+    partial: [u8; PAR_BYTES],
     filled: usize,
 }
+
+/// Four Poly1305 blocks: what its AVX2 code processes in one step.
+const PAR_BYTES: usize = 64;
 
 impl PassCheck {
     /// A new check with a random key.
@@ -147,7 +150,7 @@ impl PassCheck {
         PassCheck {
             key,
             mac,
-            partial: [0; 16],
+            partial: [0; PAR_BYTES],
             filled: 0,
         }
     }
@@ -160,18 +163,21 @@ impl PassCheck {
     /// Feed bytes (any split gives the same tag).
     pub fn update(&mut self, mut data: &[u8]) {
         use poly1305::universal_hash::UniversalHash;
+        // Poly1305's vector code takes four blocks at a time, and falls back to one
+        // block at a time for the rest of an update once a call leaves it holding a
+        // part of four: so it is only ever given whole multiples of 64 bytes.
         if self.filled > 0 {
-            let take = (16 - self.filled).min(data.len());
+            let take = (PAR_BYTES - self.filled).min(data.len());
             self.partial[self.filled..self.filled + take].copy_from_slice(&data[..take]);
             self.filled += take;
             data = &data[take..];
-            if self.filled < 16 {
+            if self.filled < PAR_BYTES {
                 return;
             }
             self.mac.update_padded(&self.partial);
             self.filled = 0;
         }
-        let whole = data.len() / 16 * 16;
+        let whole = data.len() / PAR_BYTES * PAR_BYTES;
         let (blocks, rest) = data.split_at(whole);
         // Whole blocks only, so nothing is padded here (and nothing is copied).
         self.mac.update_padded(blocks);
@@ -360,6 +366,23 @@ mod tests {
         let t = a.finish();
         assert_eq!(t, b.finish());
         assert_ne!(t, c.finish());
+        // Any split gives Poly1305 of the whole, padded once at the end.
+        let whole = {
+            use poly1305::universal_hash::{KeyInit, UniversalHash};
+            let mut mac = poly1305::Poly1305::new(poly1305::Key::from_slice(first.key.as_ref()));
+            mac.update_padded(&data);
+            <[u8; 16]>::from(mac.finalize())
+        };
+        assert_eq!(t, whole);
+        for size in [1, 15, 16, 63, 64, 65, 65_552] {
+            let mut e = first.again();
+            for chunk in data[..99_999].chunks(size) {
+                e.update(chunk);
+            }
+            let mut f = first.again();
+            f.update(&data[..99_999]);
+            assert_eq!(e.finish(), f.finish(), "split into {size}-byte pieces");
+        }
         // Another key, another tag.
         let mut d = PassCheck::random().unwrap();
         d.update(&data);

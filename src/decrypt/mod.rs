@@ -142,7 +142,9 @@ pub fn open<'a, R: Read + Send + 'a>(
 ) -> Result<Decrypted<'a>, DecryptError> {
     let status = Arc::new(Mutex::new(DecryptStatus::default()));
     let (reader, method) = match format {
-        Format::Age | Format::AgeArmored => age_stream::open(input, identities)?,
+        Format::Age | Format::AgeArmored => {
+            age_stream::open(input, format == Format::AgeArmored, identities)?
+        }
         Format::OpenPgp | Format::OpenPgpArmored => {
             openpgp_stream::open(input, identities, certs, Arc::clone(&status))?
         }
