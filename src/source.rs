@@ -179,7 +179,7 @@ impl PassCheck {
         }
         let whole = data.len() / PAR_BYTES * PAR_BYTES;
         let (blocks, rest) = data.split_at(whole);
-        // Whole blocks only, so nothing is padded here (and nothing is copied).
+        // Whole groups of blocks only: nothing is padded here (and nothing copied).
         self.mac.update_padded(blocks);
         self.partial[..rest.len()].copy_from_slice(rest);
         self.filled = rest.len();
