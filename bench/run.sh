@@ -8,8 +8,9 @@
 # Default: the 1 GiB / 20,000-file project extracted to tmpfs, 7 paired runs (the
 # machine's speed drifts by more than the margins, so each ratio is the median of
 # the ratios of back-to-back pairs), and the memory cases (a 2 GiB single file,
-# 100,000 small files). --disk extracts to BENCH_DIR's file system instead (compare only paired runs there). Datasets and
-# archives live in BENCH_DIR (default /tmp/projectrestore-bench) and are reused.
+# 100,000 small files). --disk extracts to BENCH_DIR's file system instead (compare
+# only paired runs there). Datasets and archives live in BENCH_DIR (default
+# /tmp/projectrestore-bench) and are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --bench
