@@ -212,8 +212,32 @@ fn gnu_sparse_refused_by_default() {
         Tar::new()
             .header(b"sparse", GNU_SPARSE, 0, b"", 0o644)
             .finish(),
-        &["sparse"],
+        &["sparse", "not supported", "without --sparse"],
     );
+}
+
+/// `--allow-sparse` is in the command-line contract but sparse extraction is not
+/// implemented: the flag must not turn a refusal into a half-restored file, and the
+/// message must not send the user round in a circle.
+#[test]
+fn gnu_sparse_refused_even_when_allowed() {
+    let sparse = Tar::new()
+        .header(b"sparse", GNU_SPARSE, 0, b"", 0o644)
+        .finish();
+    refused_with(
+        sparse,
+        &["--allow-sparse"],
+        5,
+        &["sparse", "even with --allow-sparse"],
+    );
+    let pax = Tar::new()
+        .pax(
+            PAX,
+            &[("GNU.sparse.major", b"1"), ("GNU.sparse.minor", b"0")],
+        )
+        .file("GNUSparseFile.0/f", b"x")
+        .finish();
+    refused_with(pax, &["--allow-sparse"], 5, &["even with --allow-sparse"]);
 }
 
 /// A PAX size that disagrees with the header lets two parsers see different files.

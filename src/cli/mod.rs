@@ -483,7 +483,8 @@ pub struct CheckArgs {
     /// Read the archive once; the staging gate protects the destination.
     #[arg(long)]
     pub single_pass: bool,
-    /// Accept GNU sparse entries.
+    /// Reserved for GNU sparse entries: extracting them is not implemented yet, so
+    /// they are refused with or without this flag.
     #[arg(long)]
     pub allow_sparse: bool,
     #[command(flatten)]

@@ -57,7 +57,8 @@ impl Default for Limits {
 pub struct EntryPolicy {
     /// Drop this many leading path components (as `tar --strip-components`).
     pub strip_components: usize,
-    /// Accept GNU sparse entries.
+    /// Reserved for GNU sparse entries: extracting them is not implemented yet, so
+    /// they are refused with or without this flag.
     pub allow_sparse: bool,
     /// Keep setuid/setgid/sticky and group/world write bits.
     pub keep_permissions: bool,

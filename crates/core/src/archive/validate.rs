@@ -370,9 +370,9 @@ impl<'a> Validator<'a> {
             return Err(rejected(
                 &raw_name,
                 if self.policy.allow_sparse {
-                    "GNU sparse entries are not supported yet, even with --allow-sparse"
+                    "GNU sparse entry: sparse files are not supported yet, even with --allow-sparse (re-create the archive without --sparse/-S)"
                 } else {
-                    "GNU sparse entry (pass --allow-sparse to accept sparse files)"
+                    "GNU sparse entry: sparse files are not supported yet (re-create the archive without --sparse/-S)"
                 },
             )
             .into());
