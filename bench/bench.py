@@ -7,7 +7,8 @@ Pairs are measured interleaved (A B A B ...), each run after the same preparatio
 (the output removed; on disk also `sync`), so that drift and file-system state hit
 both sides alike. Wall time: median of N runs; a pair's ratio: the median of the N
 back-to-back pairs' ratios (the machine's speed drifts within a run). Peak memory:
-the largest process of the command (wait4's ru_maxrss). Each ratio is printed with its goal from issue 9.
+the largest process of the command (wait4's ru_maxrss). Each ratio is printed with
+its goal from issue 9.
 """
 import argparse
 import json

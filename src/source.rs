@@ -374,14 +374,16 @@ mod tests {
             <[u8; 16]>::from(mac.finalize())
         };
         assert_eq!(t, whole);
+        let odd = &data[..99_999];
+        let mut one = first.again();
+        one.update(odd);
+        let one = one.finish();
         for size in [1, 15, 16, 63, 64, 65, 65_552] {
             let mut e = first.again();
-            for chunk in data[..99_999].chunks(size) {
+            for chunk in odd.chunks(size) {
                 e.update(chunk);
             }
-            let mut f = first.again();
-            f.update(&data[..99_999]);
-            assert_eq!(e.finish(), f.finish(), "split into {size}-byte pieces");
+            assert_eq!(e.finish(), one, "split into {size}-byte pieces");
         }
         // Another key, another tag.
         let mut d = PassCheck::random().unwrap();

@@ -367,13 +367,16 @@ impl<'a> Validator<'a> {
             .is_some_and(|p| p.iter().any(|(k, _)| k.starts_with("GNU.sparse")))
             || kind == EntryType::GNUSparse
         {
+            let even = if self.policy.allow_sparse {
+                ", even with --allow-sparse"
+            } else {
+                ""
+            };
             return Err(rejected(
                 &raw_name,
-                if self.policy.allow_sparse {
-                    "GNU sparse entry: sparse files are not supported yet, even with --allow-sparse (re-create the archive without --sparse/-S)"
-                } else {
-                    "GNU sparse entry: sparse files are not supported yet (re-create the archive without --sparse/-S)"
-                },
+                format!(
+                    "GNU sparse entry: sparse files are not supported yet{even} (re-create the archive without --sparse/-S)"
+                ),
             )
             .into());
         }
