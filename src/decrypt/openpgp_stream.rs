@@ -161,6 +161,7 @@ impl VerificationHelper for Helper {
                     valid: false,
                     reason: None,
                     trusted_comment: None,
+                    identities: Vec::new(),
                 };
                 match result {
                     Ok(good) => {
@@ -171,7 +172,17 @@ impl VerificationHelper for Helper {
                             .next()
                             .map(|u| escape(&String::from_utf8_lossy(u.userid().value())));
                         r.trusted = true;
-                        r.valid = true;
+                        r.identities = crate::verify::identity::openpgp_cert(cert);
+                        // The same policy as for detached signatures (type, hash,
+                        // critical subpackets, expiry now), beyond sequoia's own.
+                        match crate::verify::openpgp_data_policy(
+                            good.sig,
+                            std::time::SystemTime::now(),
+                            true,
+                        ) {
+                            Ok(()) => r.valid = true,
+                            Err(why) => r.reason = Some(why),
+                        }
                     }
                     Err(VerificationError::MissingKey { sig }) => {
                         let issuer = sig

@@ -10,6 +10,7 @@
 //! keys in one place (STYLE.md 8).
 
 pub mod checksum;
+pub(crate) mod identity;
 mod keys;
 
 use std::path::{Path, PathBuf};
@@ -356,6 +357,10 @@ pub struct SignatureReport {
     pub reason: Option<String>,
     /// minisign's trusted comment, present only when its signature verified.
     pub trusted_comment: Option<String>,
+    /// The public key material of the trusted key (see [`identity`]): what
+    /// `--threshold` counts, so one key under several schemes counts once.
+    #[serde(skip)]
+    pub identities: Vec<String>,
 }
 
 impl SignatureReport {
@@ -369,6 +374,7 @@ impl SignatureReport {
             valid: false,
             reason: None,
             trusted_comment: None,
+            identities: Vec::new(),
         }
     }
 
@@ -450,6 +456,7 @@ pub fn evaluate(
                     Some(k) => {
                         r.trusted = true;
                         r.signer = Some(escape(&k.file));
+                        r.identities = vec![identity::ed25519(k.key.as_bytes())];
                         if streamed == Some(true) {
                             r.valid = true;
                             r
@@ -490,13 +497,12 @@ pub fn decide(
     policy: &SigPolicy,
     any_signatures: bool,
 ) -> SignatureVerdict {
-    let mut signers: Vec<String> = reports
+    let sets: Vec<(String, Vec<String>)> = reports
         .iter()
         .filter(|r| r.valid && r.trusted)
-        .map(|r| r.key.clone())
+        .map(|r| (r.key.clone(), r.identities.clone()))
         .collect();
-    signers.sort();
-    signers.dedup();
+    let signers = identity::distinct(&sets);
     let threshold = policy.threshold.max(1);
     let bad_trusted: Vec<&SignatureReport> =
         reports.iter().filter(|r| r.trusted && !r.valid).collect();
@@ -509,11 +515,11 @@ pub fn decide(
             "the archive has no signature, and a trust store is configured".to_string()
         } else if !bad_trusted.is_empty() {
             format!(
-                "a signature by trusted key {} does not verify",
+                "a signature by trusted key {} was refused",
                 bad_trusted[0].key
             )
         } else if signers.is_empty() && store.is_empty() {
-            "no trust store was given, so no signature can be trusted (use --trust)".to_string()
+            "the archive has signatures, but there is no trust store to check them: pass --trust with the signers' public keys (or put them in ~/.config/projectrestore/keys), or --allow-unsigned to restore without checking".to_string()
         } else {
             format!(
                 "{} distinct trusted signer(s), {threshold} required",
@@ -567,6 +573,7 @@ fn check_minisign(
     let mut r = SignatureReport {
         trusted: true,
         signer: Some(escape(&k.file)),
+        identities: vec![identity::ed25519(k.key.as_bytes())],
         ..r
     };
     let valid = if prehashed {
@@ -618,6 +625,7 @@ fn check_ssh(
     let mut r = SignatureReport {
         trusted: true,
         signer: Some(escape(&signer.principals)),
+        identities: vec![identity::ssh(sig.public_key())],
         ..r
     };
     if sig.namespace() != policy.ssh_namespace {
@@ -680,6 +688,62 @@ fn pad_time(t: &str) -> String {
     format!("{digits:0<14}")
 }
 
+/// The policy for an OpenPGP data signature, apart from its maths (invariant 7):
+/// its type, its hash algorithm, its critical subpackets and its own expiry.
+///
+/// `Signature::verify_hash` checks only the cryptography, so everything a
+/// signature says about itself is judged here. `inline` allows the canonical-text
+/// type, which is meaningful only inside a message (sequoia hashes the text as
+/// such there); a detached signature over an archive must be a binary one.
+pub(crate) fn openpgp_data_policy(
+    sig: &openpgp::packet::Signature,
+    now: SystemTime,
+    inline: bool,
+) -> Result<(), String> {
+    use openpgp::policy::{HashAlgoSecurity, Policy, StandardPolicy};
+    use openpgp::types::{HashAlgorithm, SignatureType};
+    match sig.typ() {
+        SignatureType::Binary => {}
+        SignatureType::Text if inline => {}
+        SignatureType::Text => {
+            return Err("a text-mode signature (made with --textmode or --clearsign): it is over canonicalised text, not the archive's bytes; refused — sign the archive with `gpg --detach-sign` (binary)".into())
+        }
+        other => {
+            return Err(format!(
+                "a {other} signature, not a signature over a document; refused"
+            ))
+        }
+    }
+    // An allow-list, whatever time the policy would consider: a signature can
+    // claim any creation time, and MD5 and SHA-1 have known collisions.
+    match sig.hash_algo() {
+        HashAlgorithm::SHA256
+        | HashAlgorithm::SHA384
+        | HashAlgorithm::SHA512
+        | HashAlgorithm::SHA224
+        | HashAlgorithm::SHA3_256
+        | HashAlgorithm::SHA3_512 => {}
+        other => {
+            return Err(format!(
+                "hash algorithm {other} is not collision resistant; refused (re-sign with SHA-256 or SHA-512)"
+            ))
+        }
+    }
+    StandardPolicy::at(now)
+        .signature(sig, HashAlgoSecurity::CollisionResistance)
+        .map_err(|e| format!("refused by the OpenPGP signature policy: {e:#}"))?;
+    // The signature's own lifetime, at the time of the check (not at its
+    // creation, where it is always alive).
+    sig.signature_alive(now, None)
+        .map_err(|e| match sig.signature_expiration_time() {
+            Some(t) if t <= now => format!(
+                "the signature itself expired at {}",
+                humantime::format_rfc3339_seconds(t)
+            ),
+            _ => format!("the signature is not valid now: {e}"),
+        })
+}
+
 fn check_openpgp(
     store: &TrustStore,
     file: &str,
@@ -689,16 +753,14 @@ fn check_openpgp(
     use openpgp::cert::amalgamation::ValidAmalgamation;
     use openpgp::policy::StandardPolicy;
     use openpgp::types::RevocationStatus;
-    let policy = StandardPolicy::new();
+    let now = SystemTime::now();
+    let policy = StandardPolicy::at(now);
     let issuers = sig.get_issuers();
     let shown = issuers
         .first()
         .map(|h| h.to_string())
         .unwrap_or_else(|| "unknown".into());
     let r = SignatureReport::new(file, "openpgp", format!("openpgp:{shown}"));
-    let Some(ctx) = ctx else {
-        return r.fail(format!("unsupported hash algorithm {}", sig.hash_algo()));
-    };
     let Some(cert) = store.openpgp.iter().find(|c| {
         c.keys()
             .any(|k| issuers.iter().any(|h| h.aliases(k.key().key_handle())))
@@ -712,9 +774,15 @@ fn check_openpgp(
             .userids()
             .next()
             .map(|u| escape(&String::from_utf8_lossy(u.userid().value()))),
+        identities: identity::openpgp_cert(cert),
         ..r
     };
-    let now = SystemTime::now();
+    if let Err(why) = openpgp_data_policy(sig, now, false) {
+        return r.fail(why);
+    }
+    let Some(ctx) = ctx else {
+        return r.fail(format!("unsupported hash algorithm {}", sig.hash_algo()));
+    };
     let vc = match cert.with_policy(&policy, now) {
         Ok(vc) => vc,
         Err(e) => {
@@ -733,7 +801,6 @@ fn check_openpgp(
             cert.fingerprint()
         ));
     }
-    let t = sig.signature_creation_time().unwrap_or(now);
     let mut last = String::from("no signing-capable key of the certificate made this signature");
     for ka in vc.keys().for_signing().key_handles(issuers.iter()) {
         if let RevocationStatus::Revoked(_) = ka.revocation_status() {
@@ -742,10 +809,6 @@ fn check_openpgp(
         }
         if let Err(e) = ka.alive() {
             last = format!("signing key {} is expired: {e}", ka.key().fingerprint());
-            continue;
-        }
-        if let Err(e) = sig.signature_alive(t, std::time::Duration::from_secs(0)) {
-            last = format!("the signature is not alive: {e}");
             continue;
         }
         match sig.verify_hash(ka.key(), ctx.clone()) {
