@@ -50,6 +50,11 @@ pub struct TrustStore {
 
 impl TrustStore {
     /// Load every key file in each path (a directory or a file), recognised by content.
+    ///
+    /// A path that yields no key is an error naming it (a typo or an emptied
+    /// directory must never read as "no trust store"). OpenPGP certificates are
+    /// merged by fingerprint, so a revocation in any copy wins whatever the file
+    /// names and their order.
     pub fn load(paths: &[PathBuf]) -> Result<Self, VerifyError> {
         let mut store = TrustStore::default();
         for path in paths {
@@ -57,6 +62,7 @@ impl TrustStore {
                 path: path.display().to_string(),
                 why,
             };
+            let before = store.len();
             let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
             if meta.is_dir() {
                 let mut files: Vec<PathBuf> = std::fs::read_dir(path)
@@ -77,8 +83,41 @@ impl TrustStore {
             } else {
                 store.load_file(path)?;
             }
+            if store.len() == before {
+                return Err(err(
+                    "holds no public key (hidden files and *.md are skipped); give a directory or file with the keys you trust".into(),
+                ));
+            }
         }
+        store.merge_openpgp()?;
         Ok(store)
+    }
+
+    /// One certificate per fingerprint: copies are merged (revocations,
+    /// expiry updates and subkeys of every copy count).
+    fn merge_openpgp(&mut self) -> Result<(), VerifyError> {
+        let mut merged: Vec<openpgp::Cert> = Vec::new();
+        for cert in std::mem::take(&mut self.openpgp) {
+            match merged
+                .iter()
+                .position(|m| m.fingerprint() == cert.fingerprint())
+            {
+                Some(i) => {
+                    let first = merged.swap_remove(i);
+                    let fpr = first.fingerprint();
+                    let both = first
+                        .merge_public(cert)
+                        .map_err(|e| VerifyError::TrustStore {
+                            path: format!("certificate {fpr}"),
+                            why: format!("two copies cannot be merged: {e}"),
+                        })?;
+                    merged.push(both);
+                }
+                None => merged.push(cert),
+            }
+        }
+        self.openpgp = merged;
+        Ok(())
     }
 
     /// No key at all?
