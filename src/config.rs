@@ -6,6 +6,13 @@
 //! `~/.projectrestore.rc`. `--config FILE` replaces both. Files are TOML; an unknown
 //! key or a wrong type is an error naming the file, line and column. Relative paths
 //! in a file are relative to the file's directory.
+//!
+//! The project file lies in the current directory, which anyone who can write
+//! files where the user works may control (invariant 8). So it may set only
+//! what cannot weaken a restore — `strip_components`, limits lowered below the
+//! defaults, `keep` raised — unless the user file lists that directory in
+//! `allow_project_dirs` (as git's `safe.directory` and direnv's `allow` do).
+//! Everything else it sets is dropped, and [`Config::ignored`] says what.
 
 use std::path::{Path, PathBuf};
 
@@ -69,10 +76,13 @@ pub struct Settings {
     pub log_key: Option<PathBuf>,
     pub log_vkey: Option<String>,
     pub strip_components: Option<usize>,
+    /// Directories whose `.projectrestore.rc` may set every key (read from the
+    /// user file or `--config` only; a project file cannot allow itself).
+    pub allow_project_dirs: Option<Vec<PathBuf>>,
 }
 
 /// The keys, in the order `config` prints them.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 15] = [
     "backup_dir",
     "pattern",
     "to",
@@ -87,6 +97,7 @@ pub const KEYS: [&str; 14] = [
     "log_key",
     "log_vkey",
     "strip_components",
+    "allow_project_dirs",
 ];
 
 /// Where a layer of settings came from.
@@ -105,6 +116,9 @@ pub struct Layer {
     pub source: Source,
     pub settings: Settings,
     text: Option<String>,
+    /// Keys this layer set that were dropped (a project file in a directory the
+    /// user file does not allow).
+    pub ignored: Vec<&'static str>,
 }
 
 /// All layers, highest precedence first (the command line is applied by the caller).
@@ -149,7 +163,61 @@ fn from_env() -> Result<Settings, ConfigError> {
         log_key: get("log_key").map(PathBuf::from),
         log_vkey: get("log_vkey").map(|v| v.to_string_lossy().into_owned()),
         strip_components: num("strip_components")?.map(|n| n as usize),
+        allow_project_dirs: list("allow_project_dirs"),
     })
+}
+
+/// Drop from a project file's settings everything that could weaken a restore
+/// (trust, thresholds, identities, destinations, logs, raised limits, fewer
+/// kept generations, which archive is picked); returns the keys dropped.
+fn restrict(s: &mut Settings) -> Vec<&'static str> {
+    let mut dropped = Vec::new();
+    macro_rules! drop_keys {
+        ($($f:ident),*) => { $( if s.$f.take().is_some() { dropped.push(stringify!($f)); } )* };
+    }
+    drop_keys!(
+        backup_dir,
+        pattern,
+        to,
+        trust,
+        threshold,
+        identities,
+        passphrase_file,
+        anchor,
+        log_key,
+        log_vkey,
+        allow_project_dirs
+    );
+    let limits = crate::archive::Limits::default();
+    if s.max_files.is_some_and(|n| n > limits.max_files) {
+        s.max_files = None;
+        dropped.push("max_files");
+    }
+    if s.max_bytes
+        .as_ref()
+        .is_some_and(|b| b.bytes().map_or(true, |n| n > limits.max_bytes))
+    {
+        s.max_bytes = None;
+        dropped.push("max_bytes");
+    }
+    if s.keep.is_some_and(|k| k < DEFAULT_KEEP) {
+        s.keep = None;
+        dropped.push("keep");
+    }
+    dropped
+}
+
+/// Generations kept by default (`--keep`).
+pub const DEFAULT_KEEP: usize = 5;
+
+/// Is `dir` one of `allowed` (compared after resolving symlinks)?
+fn allowed(dir: &Path, allowed: &[PathBuf]) -> bool {
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return false;
+    };
+    allowed
+        .iter()
+        .any(|a| std::fs::canonicalize(a).is_ok_and(|a| a == dir))
 }
 
 fn resolve(base: &Path, p: &mut Option<PathBuf>) {
@@ -178,6 +246,13 @@ pub fn read_file(path: &Path) -> Result<(Settings, String), ConfigError> {
         });
     }
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    for list in [&mut s.allow_project_dirs].into_iter().flatten() {
+        for p in list.iter_mut() {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
     for p in [
         &mut s.backup_dir,
         &mut s.to,
@@ -207,18 +282,30 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// `$XDG_CONFIG_HOME` (when absolute), else `~/.config`.
+fn config_home() -> Option<PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+}
+
 /// The user file: `$XDG_CONFIG_HOME/projectrestore/config.toml`, else `~/.projectrestore.rc`.
 pub fn user_file() -> Option<PathBuf> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let xdg = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| home.as_ref().map(|h| h.join(".config")));
     let candidates = [
-        xdg.map(|x| x.join("projectrestore/config.toml")),
+        config_home().map(|x| x.join("projectrestore/config.toml")),
         home.map(|h| h.join(".projectrestore.rc")),
     ];
     candidates.into_iter().flatten().find(|p| p.is_file())
+}
+
+/// The default trust store, `$XDG_CONFIG_HOME/projectrestore/keys` (else
+/// `~/.config/projectrestore/keys`), when that directory exists.
+pub fn default_trust_store() -> Option<PathBuf> {
+    config_home()
+        .map(|c| c.join("projectrestore/keys"))
+        .filter(|p| p.is_dir())
 }
 
 impl Config {
@@ -228,37 +315,61 @@ impl Config {
             source: Source::Environment,
             settings: from_env()?,
             text: None,
+            ignored: Vec::new(),
         }];
-        let mut file = |path: PathBuf, source: Source| -> Result<(), ConfigError> {
+        let file = |path: PathBuf, source: Source| -> Result<Layer, ConfigError> {
             let (settings, text) = read_file(&path)?;
-            layers.push(Layer {
+            Ok(Layer {
                 source,
                 settings,
                 text: Some(text),
-            });
-            Ok(())
+                ignored: Vec::new(),
+            })
         };
         match explicit {
-            Some(p) => file(
+            Some(p) => layers.push(file(
                 p.to_path_buf(),
                 Source::ConfigFile {
                     path: p.to_path_buf(),
                 },
-            )?,
+            )?),
             None => {
+                let user = user_file()
+                    .map(|u| file(u.clone(), Source::UserFile { path: u }))
+                    .transpose()?;
                 let project = PathBuf::from(".projectrestore.rc");
                 if project.is_file() {
-                    let abs = std::env::current_dir()
-                        .map(|d| d.join(&project))
-                        .unwrap_or(project);
-                    file(abs.clone(), Source::ProjectFile { path: abs })?;
+                    let cwd = std::env::current_dir().unwrap_or_default();
+                    let abs = cwd.join(&project);
+                    let mut layer = file(abs.clone(), Source::ProjectFile { path: abs })?;
+                    let allows = user
+                        .as_ref()
+                        .and_then(|u| u.settings.allow_project_dirs.as_deref())
+                        .is_some_and(|dirs| allowed(&cwd, dirs));
+                    if !allows {
+                        layer.ignored = restrict(&mut layer.settings);
+                    } else {
+                        // Never from a project file, even an allowed one.
+                        if layer.settings.allow_project_dirs.take().is_some() {
+                            layer.ignored.push("allow_project_dirs");
+                        }
+                    }
+                    layers.push(layer);
                 }
-                if let Some(u) = user_file() {
-                    file(u.clone(), Source::UserFile { path: u })?;
-                }
+                layers.extend(user);
             }
         }
         Ok(Config { layers })
+    }
+
+    /// Keys a project file set that were not taken, with the file: for a warning.
+    pub fn ignored(&self) -> Option<(PathBuf, Vec<&'static str>)> {
+        self.layers.iter().find_map(|l| match &l.source {
+            Source::ProjectFile { path } if !l.ignored.is_empty() => {
+                Some((path.clone(), l.ignored.clone()))
+            }
+            _ => None,
+        })
     }
 
     /// The value of `key` with the source that set it, highest precedence first.
@@ -309,7 +420,8 @@ impl Config {
                 anchor,
                 log_key,
                 log_vkey,
-                strip_components
+                strip_components,
+                allow_project_dirs
             );
         }
         out

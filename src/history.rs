@@ -132,7 +132,10 @@ fn choose(gens: &[Numbered], target: &Target, dest: &Path) -> Result<Numbered, E
             .find(|g| parse_time(&g.generation.meta.time) < *t),
     };
     found.cloned().ok_or_else(|| match target {
-        Target::Generation(n) => none(format!("there is no generation {n}")),
+        Target::Generation(n) => none(format!(
+            "there is no generation {}",
+            crate::report::escape(n)
+        )),
         Target::Before(t) => none(format!(
             "no kept generation was put in place before {}",
             humantime::format_rfc3339_seconds(*t)
@@ -141,19 +144,22 @@ fn choose(gens: &[Numbered], target: &Target, dest: &Path) -> Result<Numbered, E
     })
 }
 
+/// A generation for a prompt or message. Every field comes from a metadata file
+/// in the state directory, so every field is escaped (invariant 8).
 fn describe(m: &GenerationMeta) -> String {
+    use crate::report::escape;
     if m.how.is_empty() {
-        m.archive.clone()
+        escape(&m.archive)
     } else {
         format!(
             "{} ({} {})",
-            crate::report::escape(&m.archive),
+            escape(&m.archive),
             if m.how == "rollback" {
                 "rolled back to on"
             } else {
                 "restored"
             },
-            m.time
+            escape(&m.time)
         )
     }
 }
@@ -186,7 +192,7 @@ pub fn rollback(
             .unwrap_or_else(|| "the current tree".into());
         let question = format!(
             "Replace {} ({now}) with generation {} ({})? The current tree is kept as a generation.",
-            dest.display(),
+            crate::report::escape(&dest.display().to_string()),
             chosen.number,
             describe(&chosen.generation.meta)
         );

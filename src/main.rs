@@ -68,7 +68,16 @@ fn main() -> ExitCode {
             .map_err(Error::from)
             .and_then(|c| cli::settings::apply(&mut cli, &matches, &c).map(|()| c));
         match loaded {
-            Ok(c) => c,
+            Ok(c) => {
+                if let Some((file, keys)) = c.ignored() {
+                    eprintln!(
+                        "warning: {} sets {}, which a project file may not set unless your user file allows this directory (allow_project_dirs); ignored",
+                        projectrestore::report::escape(&file.display().to_string()),
+                        keys.join(", ")
+                    );
+                }
+                c
+            }
             Err(e) => {
                 let code = exit_code(e.category());
                 print_error(&e, code, json);

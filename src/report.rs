@@ -12,6 +12,18 @@ pub struct ChecksumReport {
     pub matched: bool,
 }
 
+/// Where the trust store came from, and what it held (issue 14, item 7).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TrustStoreReport {
+    /// "command line", a settings file with its line, "environment …", "default
+    /// store", or "none".
+    pub origin: String,
+    /// The paths read.
+    pub paths: Vec<String>,
+    /// Keys loaded (OpenPGP certificates merged by fingerprint).
+    pub keys: usize,
+}
+
 /// The result of a restore, a verification or a dry run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
@@ -33,6 +45,12 @@ pub struct Report {
     pub checksum: Option<ChecksumReport>,
     /// Every signature and the policy decision.
     pub signatures: Option<SignatureVerdict>,
+    /// Where the trust store came from.
+    pub trust_store: TrustStoreReport,
+    /// When the signatures were checked: before any byte was decrypted or parsed
+    /// (verify-first), while extracting (single pass), or after decryption (an
+    /// inline OpenPGP signature).
+    pub signatures_checked: Option<String>,
     /// What the archive held.
     pub summary: Summary,
     /// Where the tree was restored.
@@ -73,6 +91,8 @@ impl Report {
             encryption: None,
             checksum: None,
             signatures: None,
+            trust_store: TrustStoreReport::default(),
+            signatures_checked: None,
             summary: Summary::default(),
             destination: None,
             replaced_generation: None,

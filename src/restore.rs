@@ -44,6 +44,9 @@ pub struct Options {
     pub signatures: Vec<PathBuf>,
     /// Trust-store paths.
     pub trust: Vec<PathBuf>,
+    /// Where `trust` came from (a flag, a settings file, the default store), for
+    /// the report; empty when the caller does not say.
+    pub trust_origin: String,
     /// Signature policy.
     pub sig_policy: SigPolicy,
     /// `--checksum FILE`; when `None`, an `ARCHIVE.sha256` sidecar is used.
@@ -111,21 +114,12 @@ struct Checks {
 impl Checks {
     fn load(opts: &Options, input: &Input) -> Result<Self, Error> {
         let store = TrustStore::load(&opts.trust)?;
-        let mut notes = Vec::new();
+        let notes = Vec::new();
+        // Signatures beside the archive are checked even without a trust store:
+        // then nothing can vouch for them, and the gate refuses (fail closed)
+        // unless unsigned archives are explicitly allowed.
         let files = match (&opts.signatures[..], input) {
-            ([], Input::File(path)) => {
-                let found = Signatures::sidecars(path);
-                if store.is_empty() && !found.is_empty() {
-                    // Without trusted keys a signature proves nothing; say so instead of failing.
-                    notes.push(format!(
-                        "signature file(s) {} not checked: no trust store (pass --trust to verify who made the archive)",
-                        found.iter().map(|p| crate::report::escape(&p.display().to_string())).collect::<Vec<_>>().join(", ")
-                    ));
-                    Vec::new()
-                } else {
-                    found
-                }
-            }
+            ([], Input::File(path)) => Signatures::sidecars(path),
             _ => opts.signatures.clone(),
         };
         let signatures = Signatures::load(&files)?;
@@ -143,6 +137,65 @@ impl Checks {
             checksum,
             notes,
         })
+    }
+
+    /// Can the signature decision only come from inside the encryption? (An
+    /// OpenPGP message, and no detached signature to check before decrypting.)
+    fn inline_only(&self, head: &[u8]) -> bool {
+        self.signatures.is_empty()
+            && matches!(
+                archive::sniff(head),
+                Some(Format::OpenPgp | Format::OpenPgpArmored)
+            )
+    }
+
+    /// `audit` (nothing is decrypted) of an archive whose only possible signature
+    /// is inside its OpenPGP encryption: a failure when signatures are required.
+    fn inline_unchecked(&self, opts: &Options, report: &mut Report) -> Result<(), Error> {
+        const WHY: &str = "cannot check without decrypting: the archive has no detached signature, and a signature inside its OpenPGP encryption can only be checked by decrypting it";
+        if self.store.is_empty() {
+            report
+                .warnings
+                .push(format!("{WHY} (no trust store, so none was required)"));
+            return Ok(());
+        }
+        if opts.sig_policy.allow_unsigned {
+            report
+                .warnings
+                .push(format!("UNSIGNED: {WHY} (--allow-unsigned)"));
+            return Ok(());
+        }
+        Err(verify::VerifyError::Policy(format!(
+            "{WHY}; verify it with `projectrestore verify -i KEY`, or sign the encrypted file with a detached signature"
+        ))
+        .into())
+    }
+
+    /// Pass 2 of a verify-first run that found inline signatures inside the
+    /// encryption as well as the detached ones pass 1 decided on: decide again
+    /// over both (a bad inline signature by a trusted key closes the gate too).
+    fn with_inline(
+        &self,
+        inline: &DecryptStatus,
+        opts: &Options,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        if inline.inline_signatures.is_empty() {
+            return Ok(());
+        }
+        let mut reports = report
+            .signatures
+            .take()
+            .map(|v| v.signatures)
+            .unwrap_or_default();
+        reports.extend(inline.inline_signatures.iter().cloned());
+        let verdict = verify::decide(&self.store, reports, &opts.sig_policy, true);
+        let outcome = verdict.outcome.clone();
+        report.signatures = Some(verdict);
+        match outcome {
+            Outcome::Failed { reason } => Err(verify::VerifyError::Policy(reason).into()),
+            _ => Ok(()),
+        }
     }
 
     /// Is anything to be verified?
@@ -237,6 +290,21 @@ pub fn run(
     }
     let mut report = Report::new(&input, verify_first, opts.dry_run || opts.dest.is_none());
     report.warnings.extend(checks.notes.iter().cloned());
+    report.trust_store = crate::report::TrustStoreReport {
+        origin: if opts.trust.is_empty() {
+            "none".into()
+        } else if opts.trust_origin.is_empty() {
+            "given by the caller".into()
+        } else {
+            crate::report::escape(&opts.trust_origin)
+        },
+        paths: opts
+            .trust
+            .iter()
+            .map(|p| crate::report::escape(&p.display().to_string()))
+            .collect(),
+        keys: checks.store.len(),
+    };
 
     // Pass 1: digests only, no parser sees unauthenticated bytes.
     let mut first_sha = None;
@@ -290,15 +358,16 @@ pub fn run(
         let digester = Some(digester);
         report.size = count;
         report.sha256 = sha.clone();
-        // A signed-and-encrypted OpenPGP message carries its signature inside: the
-        // signature decision waits for pass 2 (the gate still comes before commit).
-        if matches!(
-            archive::sniff(&head),
-            Some(Format::OpenPgp | Format::OpenPgpArmored)
-        ) {
+        // A signed-and-encrypted OpenPGP message without a detached signature
+        // carries its signature inside: that decision waits for pass 2 (the gate
+        // still comes before commit). Detached signatures are checked here, before
+        // any byte is decrypted, as for every other format.
+        if checks.inline_only(&head) {
             checks.decide_checksum(&sha, &mut report)?;
             deferred = digester;
+            report.signatures_checked = Some(INLINE_AFTER_DECRYPTION.into());
         } else {
+            report.signatures_checked = Some("before any byte was decrypted or parsed".into());
             checks.decide(&sha, digester, &DecryptStatus::default(), opts, &mut report)?;
         }
         if let Some(g) = &log_gate {
@@ -313,9 +382,7 @@ pub fn run(
         first_sha = Some(sha);
         if opts.digests_only {
             if deferred.is_some() {
-                report.warnings.push(
-                    "the OpenPGP message's own signature (if any) is inside the encryption and was not checked: nothing was decrypted".into(),
-                );
+                checks.inline_unchecked(opts, &mut report)?;
             }
             report.duration_ms = started.elapsed().as_millis() as u64;
             progress.done();
@@ -343,6 +410,7 @@ pub fn run(
         hashing = hashing.with_check(pass_check.again()).without_sha256();
     }
 
+    let mut recover_later = false;
     let (summary, status, staged) = if write {
         let mut dest = opts.dest.clone().unwrap_or_default();
         if opts.follow_dest_symlink && dest.is_symlink() {
@@ -352,27 +420,12 @@ pub fn run(
         }
         let state = StateDir::open(&dest)?;
         let lock = state.lock(opts.wait)?;
-        let recovery = state.recover(&lock)?;
-        if recovery.swap != "none" || recovery.removed_staging > 0 {
-            report.warnings.push(format!(
-                "recovered an interrupted restore first: swap {}, {} stale staging director{} removed",
-                recovery.swap,
-                recovery.removed_staging,
-                if recovery.removed_staging == 1 { "y" } else { "ies" }
-            ));
-        }
-        if state.dest_state()? == DestState::Foreign && !opts.yes {
-            let question = format!(
-                "{} is not empty and was not restored by projectrestore. Replace it? The current tree is kept in {}/generations.",
-                dest.display(),
-                state.path().display()
-            );
-            if !confirm.confirm(&question) {
-                return Err(Error::NotConfirmed(format!(
-                    "{} is not empty and was not created by projectrestore; pass --yes to replace it (the current tree is kept as a generation)",
-                    dest.display()
-                )));
-            }
+        // Recovery changes the destination (it finishes or undoes a swap). In
+        // one pass nothing is verified yet, so it waits until the gate has
+        // opened; verify-first has verified everything by now.
+        recover_later = !verify_first && state.needs_recovery()?;
+        if !recover_later {
+            recover_and_confirm(&state, &lock, None, opts, confirm, &mut report)?;
         }
         let staging = state.create_staging(&lock)?;
         let staging_fd = staging
@@ -485,6 +538,20 @@ pub fn run(
     report.size = count;
     report.sha256 = sha.clone();
     report.summary = summary;
+    if report.signatures_checked.is_none() && checks.any() {
+        report.signatures_checked = Some(
+            if report
+                .layers
+                .first()
+                .is_some_and(|f| matches!(f, Format::OpenPgp | Format::OpenPgpArmored))
+                && checks.signatures.is_empty()
+            {
+                INLINE_AFTER_DECRYPTION.into()
+            } else {
+                "while extracting, in one pass (the staging gate protects the destination)".into()
+            },
+        );
+    }
     let gate = match &first_sha {
         Some(first) if first_check != second_check => Err(verify::VerifyError::Changed {
             first: first.clone(),
@@ -495,7 +562,7 @@ pub fn run(
             ),
         }
         .into()),
-        Some(_) if deferred.is_none() => Ok(()),
+        Some(_) if deferred.is_none() => checks.with_inline(&status, opts, &mut report),
         _ => checks.decide(
             &sha,
             deferred.take().or(digester),
@@ -559,6 +626,19 @@ pub fn run(
     }
 
     if let Some((state, lock, staging)) = staged {
+        if recover_later {
+            if let Err(e) = recover_and_confirm(
+                &state,
+                &lock,
+                Some(&staging.name),
+                opts,
+                confirm,
+                &mut report,
+            ) {
+                let _ = state.discard(&lock, staging);
+                return Err(e);
+            }
+        }
         let meta = GenerationMeta {
             archive: input.display(),
             sha256: sha.clone(),
@@ -619,6 +699,44 @@ pub fn run(
     Ok(report)
 }
 
+/// Finish or undo an interrupted swap (leaving `keep`, this run's staging,
+/// alone), then ask before replacing a tree projectrestore did not put there.
+fn recover_and_confirm(
+    state: &StateDir,
+    lock: &crate::commit::Lock,
+    keep: Option<&str>,
+    opts: &Options,
+    confirm: &mut dyn Confirm,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let recovery = state.recover_keeping(lock, keep)?;
+    if recovery.swap != "none" || recovery.removed_staging > 0 {
+        report.warnings.push(format!(
+            "recovered an interrupted restore first: swap {}, {} stale staging director{} removed",
+            recovery.swap,
+            recovery.removed_staging,
+            if recovery.removed_staging == 1 {
+                "y"
+            } else {
+                "ies"
+            }
+        ));
+    }
+    if state.dest_state()? == DestState::Foreign && !opts.yes {
+        let dest = crate::report::escape(&state.dest().display().to_string());
+        let question = format!(
+            "{dest} is not empty and was not restored by projectrestore. Replace it? The current tree is kept in {}/generations.",
+            crate::report::escape(&state.path().display().to_string())
+        );
+        if !confirm.confirm(&question) {
+            return Err(Error::NotConfirmed(format!(
+                "{dest} is not empty and was not created by projectrestore; pass --yes to replace it (the current tree is kept as a generation)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Remove generations of `dest` beyond the newest `keep`, under its lock (waiting
 /// for it). Crash-safe: each goes to `trash-*` first, which recovery removes.
 pub fn prune(dest: &Path, keep: usize) -> Result<usize, Error> {
@@ -629,6 +747,9 @@ pub fn prune(dest: &Path, keep: usize) -> Result<usize, Error> {
 
 /// A pass check's tag and the number of bytes it covered.
 type PassTag = ([u8; 16], u64);
+
+/// What the report says when the signature decision waited for decryption.
+const INLINE_AFTER_DECRYPTION: &str = "inline signature, checked after decryption";
 
 /// One pass through decrypt → decompress → validate → sink.
 fn stream<R: Read + Send, S: Sink>(
@@ -655,10 +776,15 @@ where
         report.layers.push(outer);
         let mut status_cell = None;
         let stored: Box<dyn Read + Send> = if outer.is_encrypted() {
-            let decrypted = decrypt::open(outer, stored, identities, checks.store.openpgp_certs())?;
+            // OpenPGP may compress inside the encryption (sequoia inflates it):
+            // the plaintext is held to the same ratio as gzip and zstd, against
+            // the stored bytes (invariant 9).
+            let (counted, stored_count) = archive::decompress::counting(stored);
+            let decrypted =
+                decrypt::open(outer, counted, identities, checks.store.openpgp_certs())?;
             report.encryption = Some(decrypted.method.clone());
             status_cell = Some(decrypted.status);
-            decrypted.reader
+            archive::decompress::ratio_guarded(decrypted.reader, stored_count, &opts.limits)
         } else {
             Box::new(stored)
         };
@@ -760,6 +886,19 @@ fn gate_failure<R: Read>(
     let (sha, count, digester) = hashing.take_digests();
     report.sha256 = sha.clone();
     report.size = count;
+    let inline_only = checks.signatures.is_empty()
+        && matches!(
+            report.layers.first(),
+            Some(Format::OpenPgp | Format::OpenPgpArmored)
+        );
+    if inline_only {
+        // The only signature could be inside what failed to decrypt: the
+        // checksum may still be the cause; "unsigned" would not be.
+        return match checks.decide_checksum(&sha, report) {
+            Err(verification) => verification,
+            Ok(()) => err,
+        };
+    }
     match checks.decide(&sha, digester, &DecryptStatus::default(), opts, report) {
         Err(verification) => verification,
         Ok(()) => err,

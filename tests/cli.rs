@@ -306,6 +306,8 @@ fn held_lock_is_exit_3() {
         std::os::unix::fs::PermissionsExt::from_mode(0o700),
     )
     .unwrap();
+    // What the tool writes when it creates a state directory (else it is refused).
+    std::fs::write(scene.state().join("projectrestore-state"), b"").unwrap();
     let lock = scene.state().join("lock");
     std::fs::write(&lock, b"").unwrap();
     let mut holder = Std::new("flock")
@@ -534,6 +536,7 @@ fn hostile_surroundings_are_refused() {
     let state = tmp.path().join(".d.projectrestore");
     std::fs::create_dir(&state).unwrap();
     std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    std::fs::write(state.join("projectrestore-state"), b"").unwrap();
     symlink(&file, state.join("lock")).unwrap();
     let (code, _, err) = run(args![OsStr::new("restore"), a, "--to", d]);
     assert_eq!(code, 1, "{err}");

@@ -62,7 +62,13 @@ fn every_identity_kind_decrypts() {
                 }
             })
             .collect();
-        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let mut flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        // A signature beside the archive needs a trust store to check it, or the
+        // restore is refused (issue 14, item 6).
+        let trust = s(repo().join("fixtures/crypto/trust"));
+        if crypto(&format!("{archive}.minisig")).exists() {
+            flags.extend(["--trust", &trust]);
+        }
         let scene = Scene::new();
         let r = restore(&crypto(archive), &scene.dest, &flags);
         assert_eq!(r.code, 0, "{archive} {flags:?}: {}", r.err);
@@ -140,7 +146,12 @@ fn wrong_key_names_what_was_tried_and_no_secret() {
     let r = restore(
         &crypto("data.tar.gz.x25519.age"),
         &scene.dest,
-        &["-i", &s(crypto("secret/age-other.txt"))],
+        &[
+            "-i",
+            &s(crypto("secret/age-other.txt")),
+            "--trust",
+            &s(repo().join("fixtures/crypto/trust")),
+        ],
     );
     assert_eq!(r.code, 6, "{}", r.err);
     let public = std::fs::read_to_string(crypto("secret/age-other.txt")).unwrap();

@@ -491,7 +491,13 @@ fn rc_files_environment_and_flags_in_order() {
     let r = run_in(dir, &["config"], &[], "");
     assert!(r.out.contains("strip_components = 0"), "{}", r.out);
     assert!(r.out.contains(".projectrestore.rc:1"), "{}", r.out);
-    // `to` from the rc file: --to may be left out.
+    // `to` from the rc file: --to may be left out, once the user file allows
+    // this directory's project file to name destinations (issue 14, item 7).
+    std::fs::write(
+        dir.join(".config/projectrestore/config.toml"),
+        format!("allow_project_dirs = [\"{}\"]\n", s(dir)),
+    )
+    .unwrap();
     std::fs::write(
         dir.join(".projectrestore.rc"),
         format!("to = \"{}\"\nstrip_components = 1\nkeep = 1\n", s(&dest)),

@@ -94,10 +94,25 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
         // The input is read in place (BufRead): no copy into a decoder's buffer.
         Format::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
         Format::Zstd => {
+            let mut counted = counted;
+            // The first frame's window, checked before the decoder allocates it,
+            // for a message that names the limit; window_log_max holds every
+            // later frame to the same bound.
+            let head = counted.inner.fill_buf().map_err(ArchiveError::Io)?;
+            let max = limits.max_zstd_window.clamp(1 << 10, 1 << 31);
+            if let Some(window) = zstd_window(head) {
+                if window > max {
+                    return Err(ArchiveError::Limit {
+                        what: "zstd window (decoder memory)",
+                        value: window,
+                        limit: max,
+                        flag: "--max-zstd-window",
+                    });
+                }
+            }
             let mut d = zstd::stream::read::Decoder::with_buffer(counted)
                 .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
-            // Frames may declare windows up to 2 GiB (--long=31); refuse more.
-            d.window_log_max(31)
+            d.window_log_max(63 - max.leading_zeros())
                 .map_err(|e| ArchiveError::Malformed(format!("zstd: {e}")))?;
             if authenticated {
                 d.set_parameter(zstd::zstd_safe::DParameter::ForceIgnoreChecksum(true))
@@ -118,6 +133,63 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
         output: 0,
         limit: limits.max_ratio.max(1),
     }))
+}
+
+/// The window a zstd frame header declares (RFC 8878, 3.1.1.1), when `head`
+/// starts with a zstd frame.
+pub fn zstd_window(head: &[u8]) -> Option<u64> {
+    let (magic, rest) = head.split_first_chunk::<4>()?;
+    if *magic != [0x28, 0xb5, 0x2f, 0xfd] {
+        return None;
+    }
+    let (&fhd, rest) = rest.split_first()?;
+    if fhd & 0x20 == 0 {
+        // Window_Descriptor: exponent and mantissa.
+        let wd = *rest.first()?;
+        let base = 1u64 << (10 + u64::from(wd >> 3));
+        return Some(base + (base / 8) * u64::from(wd & 7));
+    }
+    // Single segment: the window is the frame content size.
+    let dict = [0usize, 1, 2, 4][usize::from(fhd & 3)];
+    let fcs = [1usize, 2, 4, 8][usize::from(fhd >> 6)];
+    let bytes = rest.get(dict..dict + fcs)?;
+    let mut v = bytes
+        .iter()
+        .rev()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    if fcs == 2 {
+        v += 256;
+    }
+    Some(v)
+}
+
+/// Counts the bytes read through it (the stored bytes a decryptor takes), for
+/// a [`ratio_guarded`] reader further down.
+pub fn counting<R: Read + Send>(inner: R) -> (impl Read + Send, Arc<AtomicU64>) {
+    let count = Arc::new(AtomicU64::new(0));
+    (
+        Counted {
+            inner,
+            count: Arc::clone(&count),
+        },
+        count,
+    )
+}
+
+/// `inner`'s output may not exceed `max_ratio` times the bytes `input` counted
+/// (after [`RATIO_GRACE`]): the guard for decompression inside OpenPGP
+/// encryption, which sequoia performs (invariant 9).
+pub fn ratio_guarded<'a, R: Read + Send + 'a>(
+    inner: R,
+    input: Arc<AtomicU64>,
+    limits: &Limits,
+) -> Box<dyn Read + Send + 'a> {
+    Box::new(RatioGuard {
+        inner,
+        input,
+        output: 0,
+        limit: limits.max_ratio.max(1),
+    })
 }
 
 #[cfg(test)]

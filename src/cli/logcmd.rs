@@ -338,6 +338,7 @@ pub fn audit(args: AuditArgs, cancel: Cancel) -> Result<bool, Failure> {
         let opts = Options {
             input: Some(Input::File(b.path.clone())),
             trust: args.trust.clone(),
+            trust_origin: args.trust_origin.clone(),
             sig_policy: SigPolicy {
                 threshold: args.threshold,
                 allow_unsigned: args.allow_unsigned,

@@ -287,6 +287,9 @@ pub struct AuditArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Where `trust` came from (filled in from the settings).
+    #[arg(skip)]
+    pub trust_origin: String,
 }
 
 /// Append-only log checks shared by `restore` and `verify`.
@@ -453,9 +456,12 @@ pub struct CheckArgs {
     /// A detached signature (OpenPGP, minisign, SSH or signify; repeatable). Default: ARCHIVE.sig/.asc/.minisig.
     #[arg(long, value_name = "FILE")]
     pub signature: Vec<PathBuf>,
-    /// Trusted public keys: a directory or a file (repeatable). With a trust store, unsigned archives are refused.
+    /// Trusted public keys: a directory or a file (repeatable). Default: ~/.config/projectrestore/keys if it exists. With a trust store, unsigned archives are refused.
     #[arg(long, value_name = "PATH")]
     pub trust: Vec<PathBuf>,
+    /// Where `trust` came from (filled in from the settings).
+    #[arg(skip)]
+    pub trust_origin: String,
     /// Require signatures by this many distinct trusted keys.
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub threshold: usize,
@@ -518,6 +524,9 @@ pub struct LimitArgs {
     /// Maximum decompressed/compressed ratio.
     #[arg(long, value_name = "N")]
     pub max_ratio: Option<u64>,
+    /// Largest zstd window (decoder memory) a frame may need, default 128M; archives made with `zstd --long=31` need 2G.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_zstd_window: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -577,7 +586,8 @@ impl LimitArgs {
         }
         set!(max_files <- max_files, max_bytes <- max_bytes, max_entry_bytes <- max_entry_size,
              max_depth <- max_depth, max_path_bytes <- max_path_length, max_name_bytes <- max_name_length,
-             max_pax_bytes <- max_pax_size, max_ratio <- max_ratio);
+             max_pax_bytes <- max_pax_size, max_ratio <- max_ratio,
+             max_zstd_window <- max_zstd_window);
         l
     }
 }
@@ -588,6 +598,7 @@ impl CheckArgs {
         Options {
             signatures: self.signature.clone(),
             trust: self.trust.clone(),
+            trust_origin: self.trust_origin.clone(),
             sig_policy: SigPolicy {
                 threshold: self.threshold,
                 allow_unsigned: self.allow_unsigned,

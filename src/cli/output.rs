@@ -50,6 +50,21 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
     if let Some(e) = &r.encryption {
         writeln!(out, "  decrypted: {e}")?;
     }
+    let t = &r.trust_store;
+    if t.paths.is_empty() {
+        writeln!(out, "  trust store: none")?;
+    } else {
+        writeln!(
+            out,
+            "  trust store: {} key(s) from {} ({})",
+            t.keys,
+            t.paths.join(", "),
+            t.origin
+        )?;
+    }
+    if let Some(when) = &r.signatures_checked {
+        writeln!(out, "  signatures checked: {when}")?;
+    }
     if let Some(c) = &r.checksum {
         writeln!(
             out,
@@ -298,8 +313,12 @@ pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<(
             "{} now: {} ({} {}), {} files, {}",
             escape(&h.destination),
             escape(&c.archive),
-            if c.how.is_empty() { "in place" } else { &c.how },
-            c.time,
+            if c.how.is_empty() {
+                "in place".to_string()
+            } else {
+                escape(&c.how)
+            },
+            escape(&c.time),
             c.files,
             human_bytes(c.bytes)
         )?,
@@ -319,17 +338,17 @@ pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<(
     )?;
     for g in &h.generations {
         let m = &g.generation.meta;
+        // Every field comes from a file in the state directory: escaped, and
+        // cut by characters (a byte slice could split one).
+        let (time, replaced) = (escape(&m.time), escape(&m.replaced));
+        let sha: String = escape(&m.sha256).chars().take(16).collect();
         writeln!(
             out,
             "{:>3}  {:<20}  {:<20}  {:<20}  {:>6}  {:>9}  {}{}",
             g.number,
-            if m.time.is_empty() { "-" } else { &m.time },
-            m.replaced,
-            if m.sha256.is_empty() {
-                "-"
-            } else {
-                &m.sha256[..m.sha256.len().min(16)]
-            },
+            if time.is_empty() { "-" } else { &time },
+            replaced,
+            if sha.is_empty() { "-" } else { &sha },
             m.files,
             human_bytes(m.bytes),
             escape(&m.archive),
@@ -355,7 +374,7 @@ pub fn rollback(r: &projectrestore::history::RollbackReport, json: bool) -> io::
         "{} rolled back to {} (restored {})",
         escape(&r.destination),
         escape(&r.restored.archive),
-        r.restored.time
+        escape(&r.restored.time)
     )?;
     if let Some(g) = &r.replaced_generation {
         writeln!(

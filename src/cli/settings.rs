@@ -23,12 +23,31 @@ fn max_bytes(s: &Settings) -> Result<Option<u64>, Error> {
         .transpose()
 }
 
-fn check(c: &mut CheckArgs, m: &ArgMatches, s: &Settings) -> Result<(), Error> {
-    if !given(m, "trust") {
-        if let Some(t) = &s.trust {
-            c.trust = t.clone();
-        }
+/// The trust paths and where they came from: the command line, a settings
+/// layer, or the default store (`~/.config/projectrestore/keys`) when it exists.
+fn trust(
+    trust: &mut Vec<std::path::PathBuf>,
+    origin: &mut String,
+    m: &ArgMatches,
+    s: &Settings,
+    cfg: &Config,
+) {
+    if given(m, "trust") {
+        *origin = "command line (--trust)".into();
+    } else if let Some(t) = &s.trust {
+        *trust = t.clone();
+        *origin = cfg
+            .get("trust")
+            .map(|(_, from)| from)
+            .unwrap_or_else(|| "settings".into());
+    } else if let Some(d) = projectrestore::config::default_trust_store() {
+        *origin = format!("default store {}", d.display());
+        *trust = vec![d];
     }
+}
+
+fn check(c: &mut CheckArgs, m: &ArgMatches, s: &Settings, cfg: &Config) -> Result<(), Error> {
+    trust(&mut c.trust, &mut c.trust_origin, m, s, cfg);
     if !given(m, "threshold") {
         if let Some(t) = s.threshold {
             c.threshold = t;
@@ -66,9 +85,9 @@ macro_rules! fill {
     };
 }
 
-fn target(t: &mut TargetArgs, m: &ArgMatches, s: &Settings) -> Result<(), Error> {
+fn target(t: &mut TargetArgs, m: &ArgMatches, s: &Settings, cfg: &Config) -> Result<(), Error> {
     fill!(m, s, t, opt: [to, backup_dir], val: [pattern, strip_components]);
-    check(&mut t.check, m, s)?;
+    check(&mut t.check, m, s, cfg)?;
     log(&mut t.log, m, s);
     Ok(())
 }
@@ -81,19 +100,20 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, cfg: &Config) -> Result<(), Er
     };
     match &mut cli.command {
         Command::Restore(a) => {
-            target(&mut a.target, m, &s)?;
+            target(&mut a.target, m, &s, cfg)?;
             fill!(m, s, a, opt: [anchor, log_key], val: [keep]);
         }
-        Command::Preview(a) => target(&mut a.target, m, &s)?,
+        Command::Preview(a) => target(&mut a.target, m, &s, cfg)?,
         Command::Verify(a) => {
-            check(&mut a.check, m, &s)?;
+            check(&mut a.check, m, &s, cfg)?;
             log(&mut a.log, m, &s);
         }
         Command::List(a) => {
             fill!(m, s, a, opt: [backup_dir], val: [pattern]);
         }
         Command::Audit(a) => {
-            fill!(m, s, a, opt: [backup_dir, log_vkey], val: [pattern, trust, threshold]);
+            fill!(m, s, a, opt: [backup_dir, log_vkey], val: [pattern, threshold]);
+            trust(&mut a.trust, &mut a.trust_origin, m, &s, cfg);
         }
         Command::History(a) if a.dir.is_none() => a.dir = s.to.clone(),
         Command::Rollback(a) => {

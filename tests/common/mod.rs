@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 pub fn bin() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("projectrestore").expect("binary");
     cmd.env_remove("PROJECTRESTORE_PASSPHRASE")
-        .env_remove("PROJECTRESTORE_CRASH_AT");
+        .env_remove("PROJECTRESTORE_CRASH_AT")
+        // No settings or default trust store of the machine running the tests.
+        .env("XDG_CONFIG_HOME", repo().join("target/no-such-config-home"));
     cmd
 }
 

@@ -140,6 +140,12 @@ struct Journal {
 }
 
 const GENERATIONS: &str = "generations";
+/// Written when this tool creates a state directory; a directory without it was
+/// not made here (planted, or unpacked from somewhere) and is refused before any
+/// recovery reads it.
+const MARKER: &str = "projectrestore-state";
+const MARKER_TEXT: &[u8] =
+    b"a state directory created by projectrestore; see `projectrestore history`\n";
 const JOURNAL: &str = "journal";
 const MANAGED: &str = "managed";
 const CURRENT: &str = "current.json";
@@ -224,6 +230,110 @@ fn errno(e: rustix::io::Errno) -> io::Error {
     e.into()
 }
 
+/// Create the state directory with its marker in it, atomically: made under a
+/// private name, marked, then renamed into place without replacing, so no
+/// concurrent run ever sees it unmarked. Losing the race to another run is fine.
+fn create_state_dir(parent: &OwnedFd, name: &str, path: &Path) -> Result<(), CommitError> {
+    if kind_at(parent.as_fd(), name)
+        .map_err(|e| io_err("stat", path, e))?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let tmp = format!("{name}.new-{}-{nanos}", std::process::id());
+    rfs::mkdirat(parent, tmp.as_str(), Mode::from_raw_mode(0o700))
+        .map_err(|e| io_err("create the state directory", path, e.into()))?;
+    let made = (|| -> io::Result<()> {
+        let dir = rfs::openat(
+            parent,
+            tmp.as_str(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let fd = rfs::openat(
+            &dir,
+            MARKER,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )?;
+        let mut f = std::fs::File::from(fd);
+        f.write_all(MARKER_TEXT)?;
+        f.sync_all()?;
+        fs::fsync_dir(dir.as_fd())
+    })();
+    let moved =
+        made.and_then(|()| fs::rename_noreplace(parent.as_fd(), &tmp, parent.as_fd(), name));
+    match moved {
+        Ok(()) => fs::fsync_dir(parent.as_fd()).map_err(|e| io_err("fsync", path, e)),
+        Err(e) => {
+            let _ = remove_tree(parent.as_fd(), &tmp);
+            if matches!(
+                e.kind(),
+                io::ErrorKind::AlreadyExists | io::ErrorKind::DirectoryNotEmpty
+            ) {
+                Ok(())
+            } else {
+                Err(io_err("create the state directory", path, e))
+            }
+        }
+    }
+}
+
+/// Is `s` `prefix` followed by `groups` runs of ASCII digits joined by `-`?
+/// The exact shapes this tool writes for names in the state directory.
+fn digits_form(s: &str, prefix: &str, groups: usize) -> bool {
+    let Some(rest) = s.strip_prefix(prefix) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('-').collect();
+    parts.len() == groups
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 40 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A generation id as [`StateDir::swap_in`] writes it: 20 digits.
+pub fn is_generation_id(s: &str) -> bool {
+    s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Journal {
+    /// Every name the journal gives is a single path component of the exact form
+    /// this tool writes (invariant 8): no `/`, no `..`, no absolute path. A
+    /// journal that names anything else was not written here and is refused.
+    fn validate(&self) -> Result<(), String> {
+        let staging_ok = digits_form(&self.staging, "staging-", 2)
+            || self
+                .staging
+                .strip_prefix("generations/")
+                .and_then(|r| r.strip_suffix("/tree"))
+                .is_some_and(is_generation_id);
+        if !staging_ok {
+            return Err(format!("staging {:?}", crate::escape(&self.staging)));
+        }
+        if !is_generation_id(&self.generation) {
+            return Err(format!("generation {:?}", crate::escape(&self.generation)));
+        }
+        if let Some(p) = &self.parked {
+            if p.strip_prefix("parked-")
+                .is_none_or(|g| !is_generation_id(g))
+            {
+                return Err(format!("parked {:?}", crate::escape(p)));
+            }
+        }
+        if let Some(r) = &self.rollback_of {
+            if !is_generation_id(r) {
+                return Err(format!("rollback_of {:?}", crate::escape(r)));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl StateDir {
     /// Open (creating if needed, mode 0700) the state directory of `dest`.
     pub fn open(dest: &Path) -> Result<Self, CommitError> {
@@ -260,10 +370,7 @@ impl StateDir {
         }
         let state_name = format!(".{name}.projectrestore");
         let path = parent_path.join(&state_name);
-        match rfs::mkdirat(&parent, state_name.as_str(), Mode::from_raw_mode(0o700)) {
-            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-            Err(e) => return Err(io_err("create the state directory", &path, e.into())),
-        }
+        create_state_dir(&parent, &state_name, &path)?;
         let dir = rfs::openat(
             &parent,
             state_name.as_str(),
@@ -294,13 +401,27 @@ impl StateDir {
                 path.display()
             )));
         }
-        Ok(StateDir {
+        let state = StateDir {
             dest: dest_abs,
             name,
             parent,
             dir,
             path,
-        })
+        };
+        state.check_marker()?;
+        Ok(state)
+    }
+
+    /// Refuse a state directory without the marker this tool writes when it
+    /// creates one: it was planted or unpacked, and nothing in it is read.
+    fn check_marker(&self) -> Result<(), CommitError> {
+        match kind_at(self.dir(), MARKER).map_err(|e| io_err("stat", &self.at(MARKER), e))? {
+            Some(FileType::RegularFile) => Ok(()),
+            _ => Err(CommitError::Refused(format!(
+                "the state directory {} was not created by projectrestore (it has no {MARKER} file); refusing to read or recover it. If you did not make it, remove it; nothing was changed",
+                self.path.display()
+            ))),
+        }
     }
 
     /// The state directory's path.
@@ -418,12 +539,19 @@ impl StateDir {
             .take(1 << 20)
             .read_to_string(&mut text)
             .map_err(|e| io_err("read", &path, e))?;
-        serde_json::from_str(&text).map(Some).map_err(|e| {
+        let journal: Journal = serde_json::from_str(&text).map_err(|e| {
             CommitError::Refused(format!(
                 "the journal {} is damaged ({e}); inspect the state directory by hand",
                 path.display()
             ))
-        })
+        })?;
+        journal.validate().map_err(|field| {
+            CommitError::Refused(format!(
+                "the journal {} names {field}, which projectrestore never writes; refusing to recover (nothing was touched). Inspect the state directory by hand",
+                path.display()
+            ))
+        })?;
+        Ok(Some(journal))
     }
 
     /// Write a small file durably: temporary file, fsync, rename, directory fsync.
@@ -534,8 +662,26 @@ impl StateDir {
         self.mark_managed()
     }
 
+    /// Is there an interrupted swap or stale staging to clean up?
+    pub fn needs_recovery(&self) -> Result<bool, CommitError> {
+        Ok(kind_at(self.dir(), JOURNAL)
+            .map_err(|e| io_err("stat", &self.at(JOURNAL), e))?
+            .is_some()
+            || self.names()?.iter().any(|n| is_leftover(n)))
+    }
+
     /// Finish or undo an interrupted swap and remove stale staging.
-    pub fn recover(&self, _lock: &Lock) -> Result<Recovery, CommitError> {
+    pub fn recover(&self, lock: &Lock) -> Result<Recovery, CommitError> {
+        self.recover_keeping(lock, None)
+    }
+
+    /// [`recover`](Self::recover), leaving the staging directory `keep` (a
+    /// restore's own, made before recovery ran) alone.
+    pub fn recover_keeping(
+        &self,
+        _lock: &Lock,
+        keep: Option<&str>,
+    ) -> Result<Recovery, CommitError> {
         let mut swap = "none";
         if let Some(j) = self.read_journal()? {
             let now = identity_at(self.parent.as_fd(), &self.name)
@@ -578,11 +724,7 @@ impl StateDir {
         }
         let mut removed_staging = 0;
         for name in self.names()? {
-            if name.starts_with("staging-")
-                || name.starts_with("trash-")
-                || name.starts_with("parked-")
-                || name.ends_with(".tmp")
-            {
+            if is_leftover(&name) && Some(name.as_str()) != keep {
                 remove_tree(self.dir(), &name).map_err(|e| io_err("remove", &self.at(&name), e))?;
                 if name.starts_with("staging-") {
                     removed_staging += 1;
@@ -787,6 +929,11 @@ impl StateDir {
         };
         let mut out = Vec::new();
         for id in names_in(gdir.as_fd(), &gpath)? {
+            // Only names of the form this tool writes are generations; anything
+            // else is neither listed, rolled back to, nor pruned.
+            if !is_generation_id(&id) {
+                continue;
+            }
             // A generation whose tree was moved out (a rollback interrupted after
             // its swap) is a husk: not listed, removed by recovery.
             if kind_at(gdir.as_fd(), &format!("{id}/tree"))
@@ -808,6 +955,14 @@ impl StateDir {
         out.sort_by(|a, b| b.id.cmp(&a.id));
         Ok(out)
     }
+}
+
+/// A name that an interrupted run leaves in the state directory.
+fn is_leftover(name: &str) -> bool {
+    name.starts_with("staging-")
+        || name.starts_with("trash-")
+        || name.starts_with("parked-")
+        || name.ends_with(".tmp")
 }
 
 /// Does the file system under `dir` keep permission bits? (A probe file.)

@@ -35,6 +35,9 @@ pub struct Limits {
     pub max_pax_bytes: u64,
     /// Maximum ratio of decompressed to compressed bytes (after a small grace).
     pub max_ratio: u64,
+    /// Largest zstd window (decoder memory) a frame may ask for, in bytes; as
+    /// `zstd --memory`. Frames made with `--long=31` ask for 2 GiB.
+    pub max_zstd_window: u64,
 }
 
 impl Default for Limits {
@@ -48,6 +51,7 @@ impl Default for Limits {
             max_name_bytes: 255,
             max_pax_bytes: 1 << 20,
             max_ratio: 1000,
+            max_zstd_window: 128 << 20,
         }
     }
 }
