@@ -464,3 +464,110 @@ fn nothing_left_after_strip_components() {
     refused_with(t, &["--strip-components", "3"], 5, &["nothing to restore"]);
     refused_with(Tar::new().finish(), &[], 5, &["nothing to restore"]);
 }
+
+// Issue 14, item 14: names that are traversal or confusion on another platform.
+
+/// `..\..\escaped` is a traversal on Windows even though Linux sees one name.
+#[test]
+fn backslash_dotdot_is_refused() {
+    for name in ["..\\..\\escaped", "a\\..\\..\\escaped", "dir/..\\escaped"] {
+        let t = Tar::new().file(name, b"x").finish();
+        refused(t, &["backslash-separated '..'"]);
+    }
+}
+
+/// Fullwidth full stops (U+FF0E), the one-dot leader (U+2024) and friends are
+/// `.` or `..` after NFKC; a fullwidth solidus (U+FF0F) becomes `/`.
+#[test]
+fn names_that_normalise_to_dots_or_separators_are_refused() {
+    for name in [
+        "\u{ff0e}\u{ff0e}/escaped",
+        "a/\u{ff0e}\u{ff0e}",
+        "\u{2024}\u{2024}/escaped",
+        "\u{2025}/escaped",
+        "\u{ff0e}",
+    ] {
+        let t = Tar::new().file(name, b"x").finish();
+        refused(t, &["normalises (NFKC) to '.' or '..'"]);
+    }
+    let t = Tar::new().file("a\u{ff0f}..\u{ff0f}escaped", b"x").finish();
+    refused(t, &["normalises (NFKC) to one with a path separator"]);
+}
+
+/// Ordinary non-ASCII names still restore (the rule is not "ASCII only").
+#[test]
+fn ordinary_unicode_names_restore() {
+    let scene = Scene::new();
+    let t = Tar::new()
+        .file("caf\u{e9}/\u{ff21}.txt", b"ok")
+        .file("r\u{e9}sum\u{e9}\\notes.txt", b"ok")
+        .finish();
+    let out = attempt(&scene, &t, &[]);
+    assert_eq!(out.code, 0, "{}", out.err);
+}
+
+// Issue 14, item 15: PAX records that change what an entry is.
+
+#[test]
+fn pax_records_that_redefine_the_entry_are_refused() {
+    for (key, value) in [
+        ("SCHILY.filetype", &b"blockdev"[..]),
+        ("SCHILY.devmajor", b"8"),
+        ("SCHILY.devminor", b"1"),
+        ("SCHILY.realsize", b"1000000"),
+        ("SUN.holesdata", b"0 10"),
+        ("LIBARCHIVE.filetype", b"socket"),
+        ("hdrcharset", b"BINARY"),
+    ] {
+        let t = Tar::new()
+            .pax(PAX, &[(key, value)])
+            .file("a.txt", b"x")
+            .finish();
+        refused(t, &["changes what the entry is", key]);
+    }
+}
+
+/// Harmless PAX records are ignored: the entry restores.
+#[test]
+fn harmless_pax_records_are_ignored() {
+    let scene = Scene::new();
+    let t = Tar::new()
+        .pax(
+            PAX,
+            &[
+                ("atime", &b"1700000000.5"[..]),
+                ("SCHILY.xattr.user.note", b"hi"),
+                ("LIBARCHIVE.creationtime", b"1700000000"),
+                ("hdrcharset", b"ISO-IR 10646 2000 UTF-8"),
+                ("comment", b"made by a test"),
+            ],
+        )
+        .file("a.txt", b"x")
+        .finish();
+    let out = attempt(&scene, &t, &[]);
+    assert_eq!(out.code, 0, "{}", out.err);
+}
+
+/// A regular file or directory whose link field, PAX linkpath or device
+/// numbers are set is not what its type says.
+#[test]
+fn link_and_device_fields_on_files_are_refused() {
+    let t = Tar::new()
+        .header(b"a.txt", REG, 0, b"elsewhere", 0o644)
+        .finish();
+    refused(t, &["with a link target"]);
+    let t = Tar::new()
+        .pax(PAX, &[("linkpath", &b"elsewhere"[..])])
+        .file("a.txt", b"x")
+        .finish();
+    refused(t, &["with a link target"]);
+    let mut t = Tar::new();
+    t.header(b"d/", DIR, 0, b"", 0o755);
+    // devmajor at offset 329 (ustar), octal; fix the checksum after.
+    let n = t.buf.len() - 512;
+    t.buf[n + 329..n + 336].copy_from_slice(b"0000010");
+    t.buf[n + 148..n + 156].copy_from_slice(b"        ");
+    let sum: u64 = t.buf[n..n + 512].iter().map(|b| u64::from(*b)).sum();
+    t.buf[n + 148..n + 156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    refused(t.finish(), &["with device numbers"]);
+}

@@ -28,6 +28,35 @@ fn is_control(c: char) -> bool {
     c.is_control()
 }
 
+/// A name that is traversal or confusion on another supported platform
+/// (issue 14, item 14): `..` between backslashes (Windows separates paths with
+/// them), and names whose compatibility normalisation (NFKC) is `.` or `..` or
+/// holds a separator (fullwidth full stops, one-dot leaders, fullwidth solidus).
+fn confusable(name: &str) -> Result<(), PathError> {
+    if name.contains('\\') && name.split('\\').any(|seg| seg == "..") {
+        return Err(PathError::Rule(
+            "a backslash-separated '..' (a path traversal on Windows)",
+        ));
+    }
+    if name.is_ascii() {
+        return Ok(());
+    }
+    for seg in name.split('\\') {
+        let folded: String = seg.nfkc().collect();
+        if folded == "." || folded == ".." {
+            return Err(PathError::Rule(
+                "a name that normalises (NFKC) to '.' or '..'",
+            ));
+        }
+        if folded.contains('/') || folded.contains('\\') {
+            return Err(PathError::Rule(
+                "a name that normalises (NFKC) to one with a path separator",
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl SafeRelPath {
     /// Validate raw archive bytes. `Ok(None)` is the archive root (`.`, `./`).
     pub fn parse(raw: &[u8], limits: &Limits) -> Result<Option<SafeRelPath>, PathError> {
@@ -56,6 +85,7 @@ impl SafeRelPath {
                 "" | "." => {}
                 ".." => return Err(PathError::Rule("the path contains '..'")),
                 p => {
+                    confusable(p)?;
                     if p.len() > limits.max_name_bytes {
                         return Err(PathError::Limit(
                             "name length",

@@ -166,6 +166,28 @@ struct Validator<'a> {
     end: u64,
 }
 
+/// PAX keywords (issue 14, item 15). Honoured: `path`, `linkpath`, `size`,
+/// `mtime`, `uid`, `gid`. Ignored as harmless: `atime`, `ctime`, `uname`,
+/// `gname`, `comment`, `charset`, extended attributes and ACLs (`SCHILY.xattr.*`,
+/// `LIBARCHIVE.xattr.*`, `SCHILY.acl.*`, `RHT.security.*`), `SCHILY.dev`,
+/// `SCHILY.ino`, `SCHILY.nlink`, `SCHILY.fflags`, `LIBARCHIVE.creationtime` and
+/// any other keyword. Refused: whatever redefines what an entry is — a type
+/// (`*.filetype`), device numbers (`*.devmajor`, `*.devminor`), sparse maps and
+/// real sizes (`GNU.sparse.*`, `SCHILY.realsize`, `SUN.holesdata`), and a
+/// `hdrcharset` other than UTF-8 (names then mean other bytes).
+fn redefining_key(records: &[(String, Vec<u8>)]) -> Option<String> {
+    records.iter().find_map(|(k, v)| {
+        let refused = k.ends_with(".filetype")
+            || k.ends_with(".devmajor")
+            || k.ends_with(".devminor")
+            || k.starts_with("GNU.sparse")
+            || k == "SCHILY.realsize"
+            || k == "SUN.holesdata"
+            || (k == "hdrcharset" && v.as_slice() != b"ISO-IR 10646 2000 UTF-8");
+        refused.then(|| crate::escape(k))
+    })
+}
+
 fn rejected(entry: &[u8], rule: impl Into<String>) -> ArchiveError {
     ArchiveError::Rejected {
         entry: escape_bytes(entry),
@@ -377,6 +399,31 @@ impl<'a> Validator<'a> {
                 format!(
                     "GNU sparse entry: sparse files are not supported yet{even} (re-create the archive without --sparse/-S)"
                 ),
+            )
+            .into());
+        }
+
+        if let Some(key) = pending.pax.as_ref().and_then(|p| redefining_key(p)) {
+            return Err(rejected(
+                &raw_name,
+                format!("PAX record {key} changes what the entry is; refused (see the README's PAX keywords)"),
+            )
+            .into());
+        }
+        let linkless = matches!(
+            kind,
+            EntryType::Regular | EntryType::Continuous | EntryType::Directory
+        );
+        if linkless && raw_link.as_ref().is_some_and(|l| !l.is_empty()) {
+            return Err(
+                rejected(&raw_name, "a file or directory with a link target; refused").into(),
+            );
+        }
+        let device = |v: std::io::Result<Option<u32>>| v.ok().flatten().is_some_and(|d| d != 0);
+        if linkless && (device(header.device_major()) || device(header.device_minor())) {
+            return Err(rejected(
+                &raw_name,
+                "a file or directory with device numbers; refused",
             )
             .into());
         }
