@@ -1,7 +1,7 @@
 //! age: X25519 and SSH identities, passphrases (scrypt with a bounded work
 //! factor), armored or binary input.
 
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 
 use super::secret::AgeCallbacks;
 use super::{DecryptError, Identities, Identity};
@@ -10,6 +10,124 @@ use super::{DecryptError, Identities, Identity};
 /// 4 GiB·s of memory-hardness at most; a hostile header cannot make us spin longer.
 /// The age CLI writes 18.
 pub const MAX_SCRYPT_WORK_FACTOR: u8 = 22;
+
+/// At most this many recipient stanzas (the age CLI writes one per recipient).
+pub const MAX_STANZAS: usize = 256;
+/// At most this many header bytes.
+pub const MAX_HEADER: usize = 256 << 10;
+
+/// Skip the whitespace the specification allows before an armored file.
+fn skip_whitespace<R: BufRead>(r: &mut R) -> std::io::Result<()> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let n = buf.iter().take_while(|b| b" \t\r\n".contains(b)).count();
+        let all = n == buf.len();
+        r.consume(n);
+        if !all {
+            return Ok(());
+        }
+    }
+}
+
+fn is_b64(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'+' || c == b'/'
+}
+
+/// Canonical unpadded base64 of at most 64 characters (the spec's body lines).
+fn canonical_b64(line: &[u8]) -> bool {
+    use base64::Engine;
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_encode_padding(false)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone)
+            .with_decode_allow_trailing_bits(false),
+    );
+    line.iter().all(|c| is_b64(*c)) && engine.decode(line).is_ok()
+}
+
+/// Read the age header (version line, stanzas, MAC line) in one linear pass and
+/// check it against the specification's grammar (issue 14, item 13): stanza
+/// arguments of visible ASCII, canonical base64 bodies of full 64-character
+/// lines ending with a shorter final line (even an empty one), LF line ends,
+/// a MAC line of 43 characters; at most [`MAX_STANZAS`] stanzas and
+/// [`MAX_HEADER`] bytes. Returns the header's bytes, to be parsed again by the
+/// age crate.
+pub fn prescan<R: BufRead>(r: &mut R) -> Result<Vec<u8>, DecryptError> {
+    let bad = |why: &str| DecryptError::Corrupt(format!("age header: {why}"));
+    let mut header = Vec::new();
+    let mut line = Vec::new();
+    let mut next = |header: &mut Vec<u8>, line: &mut Vec<u8>| -> Result<(), DecryptError> {
+        line.clear();
+        let room = (MAX_HEADER - header.len()) as u64;
+        r.by_ref()
+            .take(room)
+            .read_until(b'\n', line)
+            .map_err(|e| DecryptError::Corrupt(format!("age header: {e}")))?;
+        if line.last() != Some(&b'\n') {
+            return Err(if header.len() + line.len() >= MAX_HEADER {
+                DecryptError::Unsupported(format!(
+                    "the age header is larger than {} KiB; refused",
+                    MAX_HEADER >> 10
+                ))
+            } else {
+                DecryptError::Corrupt("age header: truncated (a line without its end)".into())
+            });
+        }
+        header.extend_from_slice(line);
+        line.pop();
+        Ok(())
+    };
+    next(&mut header, &mut line)?;
+    if line != b"age-encryption.org/v1" {
+        return Err(if line.starts_with(b"age-encryption.org/") {
+            DecryptError::Unsupported("an unsupported age format version".into())
+        } else {
+            bad("the version line is not age-encryption.org/v1")
+        });
+    }
+    let mut stanzas = 0;
+    next(&mut header, &mut line)?;
+    loop {
+        if let Some(mac) = line.strip_prefix(b"--- ") {
+            if mac.len() != 43 || !canonical_b64(mac) {
+                return Err(bad("the MAC line is malformed"));
+            }
+            return Ok(header);
+        }
+        let Some(args) = line.strip_prefix(b"-> ") else {
+            return Err(bad("expected a stanza (-> ...) or the MAC line (--- ...)"));
+        };
+        stanzas += 1;
+        if stanzas > MAX_STANZAS {
+            return Err(DecryptError::Unsupported(format!(
+                "the age header has more than {MAX_STANZAS} recipient stanzas; refused"
+            )));
+        }
+        if args
+            .split(|c| *c == b' ')
+            .any(|a| a.is_empty() || !a.iter().all(|c| (0x21..=0x7e).contains(c)))
+        {
+            return Err(bad("a stanza argument is empty or not visible ASCII"));
+        }
+        // The body: full 64-character lines, then a shorter final one.
+        loop {
+            next(&mut header, &mut line)?;
+            if line.len() > 64 || !canonical_b64(&line) {
+                return Err(bad(
+                    "a stanza body line is not canonical base64 of at most 64 characters",
+                ));
+            }
+            if line.len() < 64 {
+                break;
+            }
+        }
+        next(&mut header, &mut line)?;
+    }
+}
 
 fn header_error(e: age::DecryptError) -> DecryptError {
     match e {
@@ -25,15 +143,21 @@ pub fn open<'a, R: Read + Send + 'a>(
     ids: &Identities,
 ) -> Result<(Box<dyn Read + Send + 'a>, String), DecryptError> {
     let input: Box<dyn Read + Send + 'a> = if armored {
-        Box::new(age::armor::ArmoredReader::new(BufReader::with_capacity(
-            256 << 10,
-            input,
-        )))
+        let mut buffered = BufReader::with_capacity(256 << 10, input);
+        skip_whitespace(&mut buffered)
+            .map_err(|e| DecryptError::Corrupt(format!("age armor: {e}")))?;
+        Box::new(age::armor::ArmoredReader::new(buffered))
     } else {
         // Binary: the payload's 64 KiB chunks are read straight from the source
         // (a read larger than the buffer bypasses it), one copy fewer per byte.
         Box::new(input)
     };
+    // The header is read and held to the grammar here, linearly and within
+    // limits, before the age crate (whose parser re-reads the header after
+    // every line) sees it.
+    let mut input = BufReader::new(input);
+    let header = prescan(&mut input)?;
+    let input = std::io::Cursor::new(header).chain(input);
     let decryptor = age::Decryptor::new_buffered(BufReader::new(input)).map_err(header_error)?;
     if decryptor.is_scrypt() {
         let pass = ids.passphrase.get("the archive")?;

@@ -51,7 +51,12 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if head.starts_with(b"age-encryption.org/") {
         return Some(Format::Age);
     }
-    if head.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+    // The age specification allows whitespace before an armored file.
+    let trimmed = head
+        .iter()
+        .position(|b| !b" \t\r\n".contains(b))
+        .map_or(&head[..0], |i| &head[i..]);
+    if trimmed.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
         return Some(Format::AgeArmored);
     }
     if head.starts_with(b"-----BEGIN PGP MESSAGE-----") {
