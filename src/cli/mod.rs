@@ -94,7 +94,10 @@ environment variables, ./.projectrestore.rc, then the user file
 ($XDG_CONFIG_HOME/projectrestore/config.toml or ~/.projectrestore.rc).
 --config FILE replaces the two files. Keys (TOML): backup_dir, pattern, to,
 trust (list), threshold, identities (list), passphrase_file, max_files,
-max_bytes, keep, anchor, log_key, log_vkey, strip_components.
+max_bytes, keep, anchor, log_key, log_vkey, strip_components,
+allow_project_dirs (user file only). A project file in a directory the user file
+does not list in allow_project_dirs may set only strip_components, lower limits
+and a higher keep; the rest is ignored with a warning.
 
 Example .projectrestore.rc:
   to = \"/home/me/src/app\"
