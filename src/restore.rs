@@ -423,7 +423,8 @@ pub fn run(
         // Recovery changes the destination (it finishes or undoes a swap). In
         // one pass nothing is verified yet, so it waits until the gate has
         // opened; verify-first has verified everything by now.
-        recover_later = !verify_first && state.needs_recovery()?;
+        // An inline-only OpenPGP signature is not checked before pass 2 either.
+        recover_later = (!verify_first || deferred.is_some()) && state.needs_recovery()?;
         if !recover_later {
             recover_and_confirm(&state, &lock, None, opts, confirm, &mut report)?;
         }

@@ -571,3 +571,13 @@ fn link_and_device_fields_on_files_are_refused() {
     t.buf[n + 148..n + 156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
     refused(t.finish(), &["with device numbers"]);
 }
+
+/// The same records in a global header: other tools apply them to every entry.
+#[test]
+fn global_pax_records_that_redefine_entries_are_refused() {
+    let t = Tar::new()
+        .pax(GPAX, &[("SCHILY.filetype", &b"chardev"[..])])
+        .file("a.txt", b"x")
+        .finish();
+    refused(t, &["global header sets SCHILY.filetype"]);
+}

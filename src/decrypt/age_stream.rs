@@ -16,9 +16,11 @@ pub const MAX_STANZAS: usize = 256;
 /// At most this many header bytes.
 pub const MAX_HEADER: usize = 256 << 10;
 
-/// Skip the whitespace the specification allows before an armored file.
+/// Skip the whitespace the specification allows before an armored file (no
+/// more than the format sniff looked at).
 fn skip_whitespace<R: BufRead>(r: &mut R) -> std::io::Result<()> {
-    loop {
+    let mut skipped = 0;
+    while skipped < crate::archive::sniff::SNIFF_LEN {
         let buf = r.fill_buf()?;
         if buf.is_empty() {
             return Ok(());
@@ -26,10 +28,12 @@ fn skip_whitespace<R: BufRead>(r: &mut R) -> std::io::Result<()> {
         let n = buf.iter().take_while(|b| b" \t\r\n".contains(b)).count();
         let all = n == buf.len();
         r.consume(n);
+        skipped += n;
         if !all {
             return Ok(());
         }
     }
+    Ok(())
 }
 
 fn is_b64(c: u8) -> bool {

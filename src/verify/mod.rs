@@ -698,13 +698,14 @@ fn pad_time(t: &str) -> String {
 pub(crate) fn openpgp_data_policy(
     sig: &openpgp::packet::Signature,
     now: SystemTime,
-    inline: bool,
+    _inline: bool,
 ) -> Result<(), String> {
     use openpgp::policy::{HashAlgoSecurity, Policy, StandardPolicy};
     use openpgp::types::{HashAlgorithm, SignatureType};
     match sig.typ() {
         SignatureType::Binary => {}
-        SignatureType::Text if inline => {}
+        // Also inside a message: a text signature is over line-end-normalised
+        // text, so the tar's bytes could change and still verify.
         SignatureType::Text => {
             return Err("a text-mode signature (made with --textmode or --clearsign): it is over canonicalised text, not the archive's bytes; refused — sign the archive with `gpg --detach-sign` (binary)".into())
         }

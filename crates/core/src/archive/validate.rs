@@ -307,7 +307,15 @@ impl<'a> Validator<'a> {
                     .into());
                 }
                 let data = self.extension_data(entry)?;
-                for (key, _) in Self::pax_records(&data)? {
+                let records = Self::pax_records(&data)?;
+                if let Some(key) = redefining_key(&records) {
+                    return Err(rejected(
+                        b"PAX global header",
+                        format!("a global header sets {key}, which changes what entries are"),
+                    )
+                    .into());
+                }
+                for (key, _) in records {
                     if matches!(key.as_str(), "path" | "linkpath" | "size")
                         || key.starts_with("GNU.sparse")
                     {
