@@ -246,13 +246,6 @@ pub fn read_file(path: &Path) -> Result<(Settings, String), ConfigError> {
         });
     }
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    for list in [&mut s.allow_project_dirs].into_iter().flatten() {
-        for p in list.iter_mut() {
-            if p.is_relative() {
-                *p = base.join(&*p);
-            }
-        }
-    }
     for p in [
         &mut s.backup_dir,
         &mut s.to,
@@ -262,7 +255,10 @@ pub fn read_file(path: &Path) -> Result<(Settings, String), ConfigError> {
     ] {
         resolve(&base, p);
     }
-    for list in [&mut s.trust, &mut s.identities].into_iter().flatten() {
+    for list in [&mut s.trust, &mut s.identities, &mut s.allow_project_dirs]
+        .into_iter()
+        .flatten()
+    {
         for p in list.iter_mut() {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -348,11 +344,9 @@ impl Config {
                         .is_some_and(|dirs| allowed(&cwd, dirs));
                     if !allows {
                         layer.ignored = restrict(&mut layer.settings);
-                    } else {
+                    } else if layer.settings.allow_project_dirs.take().is_some() {
                         // Never from a project file, even an allowed one.
-                        if layer.settings.allow_project_dirs.take().is_some() {
-                            layer.ignored.push("allow_project_dirs");
-                        }
+                        layer.ignored.push("allow_project_dirs");
                     }
                     layers.push(layer);
                 }

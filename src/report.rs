@@ -24,6 +24,25 @@ pub struct TrustStoreReport {
     pub keys: usize,
 }
 
+impl TrustStoreReport {
+    /// The report for trust `paths` that came from `origin` (empty: the
+    /// library's caller did not say) and yielded `keys` keys.
+    pub fn new(paths: &[std::path::PathBuf], origin: &str, keys: usize) -> Self {
+        TrustStoreReport {
+            origin: match (paths.is_empty(), origin.is_empty()) {
+                (true, _) => "none".into(),
+                (false, true) => "given by the caller".into(),
+                (false, false) => escape(origin),
+            },
+            paths: paths
+                .iter()
+                .map(|p| escape(&p.display().to_string()))
+                .collect(),
+            keys,
+        }
+    }
+}
+
 /// The result of a restore, a verification or a dry run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {

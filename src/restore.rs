@@ -107,14 +107,11 @@ struct Checks {
     store: TrustStore,
     signatures: Signatures,
     checksum: Option<checksum::ExpectedChecksum>,
-    /// Things the report should say about what was (not) checked.
-    notes: Vec<String>,
 }
 
 impl Checks {
     fn load(opts: &Options, input: &Input) -> Result<Self, Error> {
         let store = TrustStore::load(&opts.trust)?;
-        let notes = Vec::new();
         // Signatures beside the archive are checked even without a trust store:
         // then nothing can vouch for them, and the gate refuses (fail closed)
         // unless unsigned archives are explicitly allowed.
@@ -135,18 +132,15 @@ impl Checks {
             store,
             signatures,
             checksum,
-            notes,
         })
     }
 
     /// Can the signature decision only come from inside the encryption? (An
-    /// OpenPGP message, and no detached signature to check before decrypting.)
-    fn inline_only(&self, head: &[u8]) -> bool {
+    /// OpenPGP message, the `outer` format, and no detached signature to check
+    /// before decrypting.)
+    fn inline_only(&self, outer: Option<Format>) -> bool {
         self.signatures.is_empty()
-            && matches!(
-                archive::sniff(head),
-                Some(Format::OpenPgp | Format::OpenPgpArmored)
-            )
+            && matches!(outer, Some(Format::OpenPgp | Format::OpenPgpArmored))
     }
 
     /// `audit` (nothing is decrypted) of an archive whose only possible signature
@@ -289,22 +283,8 @@ pub fn run(
         ));
     }
     let mut report = Report::new(&input, verify_first, opts.dry_run || opts.dest.is_none());
-    report.warnings.extend(checks.notes.iter().cloned());
-    report.trust_store = crate::report::TrustStoreReport {
-        origin: if opts.trust.is_empty() {
-            "none".into()
-        } else if opts.trust_origin.is_empty() {
-            "given by the caller".into()
-        } else {
-            crate::report::escape(&opts.trust_origin)
-        },
-        paths: opts
-            .trust
-            .iter()
-            .map(|p| crate::report::escape(&p.display().to_string()))
-            .collect(),
-        keys: checks.store.len(),
-    };
+    report.trust_store =
+        crate::report::TrustStoreReport::new(&opts.trust, &opts.trust_origin, checks.store.len());
 
     // Pass 1: digests only, no parser sees unauthenticated bytes.
     let mut first_sha = None;
@@ -362,12 +342,12 @@ pub fn run(
         // carries its signature inside: that decision waits for pass 2 (the gate
         // still comes before commit). Detached signatures are checked here, before
         // any byte is decrypted, as for every other format.
-        if checks.inline_only(&head) {
+        if checks.inline_only(archive::sniff(&head)) {
             checks.decide_checksum(&sha, &mut report)?;
             deferred = digester;
             report.signatures_checked = Some(INLINE_AFTER_DECRYPTION.into());
         } else {
-            report.signatures_checked = Some("before any byte was decrypted or parsed".into());
+            report.signatures_checked = Some(BEFORE_DECRYPTION.into());
             checks.decide(&sha, digester, &DecryptStatus::default(), opts, &mut report)?;
         }
         if let Some(g) = &log_gate {
@@ -540,18 +520,12 @@ pub fn run(
     report.sha256 = sha.clone();
     report.summary = summary;
     if report.signatures_checked.is_none() && checks.any() {
-        report.signatures_checked = Some(
-            if report
-                .layers
-                .first()
-                .is_some_and(|f| matches!(f, Format::OpenPgp | Format::OpenPgpArmored))
-                && checks.signatures.is_empty()
-            {
-                INLINE_AFTER_DECRYPTION.into()
-            } else {
-                "while extracting, in one pass (the staging gate protects the destination)".into()
-            },
-        );
+        let when = if checks.inline_only(report.layers.first().copied()) {
+            INLINE_AFTER_DECRYPTION
+        } else {
+            WHILE_EXTRACTING
+        };
+        report.signatures_checked = Some(when.into());
     }
     let gate = match &first_sha {
         Some(first) if first_check != second_check => Err(verify::VerifyError::Changed {
@@ -749,8 +723,11 @@ pub fn prune(dest: &Path, keep: usize) -> Result<usize, Error> {
 /// A pass check's tag and the number of bytes it covered.
 type PassTag = ([u8; 16], u64);
 
-/// What the report says when the signature decision waited for decryption.
+/// When signatures were checked, as the report says it (`signatures_checked`).
+const BEFORE_DECRYPTION: &str = "before any byte was decrypted or parsed";
 const INLINE_AFTER_DECRYPTION: &str = "inline signature, checked after decryption";
+const WHILE_EXTRACTING: &str =
+    "while extracting, in one pass (the staging gate protects the destination)";
 
 /// One pass through decrypt → decompress → validate → sink.
 fn stream<R: Read + Send, S: Sink>(
@@ -887,12 +864,7 @@ fn gate_failure<R: Read>(
     let (sha, count, digester) = hashing.take_digests();
     report.sha256 = sha.clone();
     report.size = count;
-    let inline_only = checks.signatures.is_empty()
-        && matches!(
-            report.layers.first(),
-            Some(Format::OpenPgp | Format::OpenPgpArmored)
-        );
-    if inline_only {
+    if checks.inline_only(report.layers.first().copied()) {
         // The only signature could be inside what failed to decrypt: the
         // checksum may still be the cause; "unsigned" would not be.
         return match checks.decide_checksum(&sha, report) {

@@ -24,22 +24,6 @@ fn s(p: &Path) -> String {
     p.display().to_string()
 }
 
-fn run(cwd: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut c = bin();
-    if let Some(d) = cwd {
-        c.current_dir(d);
-    }
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let out = c.args(args).write_stdin("").output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 fn json(r: &Run) -> serde_json::Value {
     serde_json::from_str(&r.out).unwrap_or_else(|e| panic!("{e}: {} {}", r.out, r.err))
 }
@@ -92,7 +76,7 @@ fn openpgp_archives_have_their_detached_signature_checked_first() {
         Some(b"other bytes"),
     );
     for mode in ["--verify-first", "--single-pass"] {
-        let r = run(None, &["verify", &s(&bad), "--trust", &trust, mode], &[]);
+        let r = run_bin(None, &["verify", &s(&bad), "--trust", &trust, mode], &[]);
         assert_eq!(r.code, 4, "{mode}: {}", r.err);
         assert!(r.err.contains("BAD signature"), "{mode}: {}", r.err);
     }
@@ -100,10 +84,10 @@ fn openpgp_archives_have_their_detached_signature_checked_first() {
     // 0 with it), and the report says when the signatures were checked.
     let tmp = tempfile::tempdir().unwrap();
     let good = signed_copy(tmp.path(), &crypto("data.tar.gz.cv25519.gpg"), None);
-    let r = run(None, &["verify", &s(&good), "--trust", &trust], &[]);
+    let r = run_bin(None, &["verify", &s(&good), "--trust", &trust], &[]);
     assert_eq!(r.code, 6, "{}", r.err);
     let id = s(&crypto("secret/gpg-enc25519.asc"));
-    let r = run(
+    let r = run_bin(
         None,
         &["verify", &s(&good), "--trust", &trust, "-i", &id, "--json"],
         &[],
@@ -116,7 +100,7 @@ fn openpgp_archives_have_their_detached_signature_checked_first() {
     );
     assert_eq!(v["signatures"]["outcome"]["verdict"], "verified");
     // Only an inline signature: the report says it waited for decryption.
-    let r = run(
+    let r = run_bin(
         None,
         &[
             "verify",
@@ -163,7 +147,7 @@ fn a_revocation_in_any_copy_wins() {
     // The control: the stripped copy alone is accepted (so the merge is what refuses).
     let alone = tempfile::tempdir().unwrap();
     std::fs::write(alone.path().join("k.asc"), &stripped).unwrap();
-    let r = run(
+    let r = run_bin(
         None,
         &[
             "verify",
@@ -180,7 +164,7 @@ fn a_revocation_in_any_copy_wins() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(first), &stripped).unwrap();
         std::fs::write(dir.path().join(second), &revoked).unwrap();
-        let r = run(
+        let r = run_bin(
             None,
             &[
                 "verify",
@@ -306,7 +290,7 @@ fn one_key_under_three_schemes_is_one_signer() {
     let mut args = vec!["verify", data.to_str().unwrap(), "--trust", &trust];
     args.extend(three);
     // Each signature is good and trusted: threshold 1 passes...
-    let r = run(None, &[&args[..], &["--json"]].concat(), &[]);
+    let r = run_bin(None, &[&args[..], &["--json"]].concat(), &[]);
     assert_eq!(r.code, 0, "{}", r.err);
     let v = json(&r);
     let sigs = v["signatures"]["signatures"].as_array().unwrap();
@@ -325,7 +309,7 @@ fn one_key_under_three_schemes_is_one_signer() {
         "{v}"
     );
     // ...but they are one key: threshold 2 is refused.
-    let r = run(None, &[&args[..], &["--threshold", "2"]].concat(), &[]);
+    let r = run_bin(None, &[&args[..], &["--threshold", "2"]].concat(), &[]);
     assert_eq!(r.code, 4, "{}", r.err);
     assert!(
         r.err.contains("1 distinct trusted signer(s), 2 required"),
@@ -347,7 +331,7 @@ fn one_key_under_three_schemes_is_one_signer() {
     args2.extend(three);
     let gpg = s(&crypto("data.tar.gz.gpg-ed.sig"));
     args2.extend(["--signature", &gpg, "--threshold", "2"]);
-    let r = run(None, &args2, &[]);
+    let r = run_bin(None, &args2, &[]);
     assert_eq!(r.code, 0, "{}", r.err);
 }
 
@@ -358,7 +342,7 @@ fn a_trust_path_without_keys_is_an_error_naming_it() {
     let empty = tempfile::tempdir().unwrap();
     std::fs::write(empty.path().join("README.md"), "keys go here\n").unwrap();
     let data = s(&crypto("data.tar.gz"));
-    let r = run(None, &["verify", &data, "--trust", &s(empty.path())], &[]);
+    let r = run_bin(None, &["verify", &data, "--trust", &s(empty.path())], &[]);
     assert_eq!(r.code, 4, "{}", r.err);
     assert!(r.err.contains(&s(empty.path())), "{}", r.err);
     assert!(r.err.contains("holds no public key"), "{}", r.err);
@@ -391,7 +375,7 @@ fn sidecar_signatures_without_keys_are_refused_and_the_default_store_is_read() {
     let keys = cfg.path().join("projectrestore/keys");
     std::fs::create_dir_all(&keys).unwrap();
     std::fs::copy(crypto("trust/minisign.pub"), keys.join("minisign.pub")).unwrap();
-    let r = run(
+    let r = run_bin(
         None,
         &["verify", &s(&a), "--json"],
         &[("XDG_CONFIG_HOME", &s(cfg.path()))],
@@ -408,7 +392,7 @@ fn sidecar_signatures_without_keys_are_refused_and_the_default_store_is_read() {
     );
     assert_eq!(v["trust_store"]["keys"], 1);
     // An explicit --trust replaces the default store.
-    let r = run(
+    let r = run_bin(
         None,
         &["verify", &s(&a), "--trust", &s(&crypto("trust")), "--json"],
         &[("XDG_CONFIG_HOME", &s(cfg.path()))],
@@ -460,7 +444,7 @@ fn a_planted_project_file_cannot_change_trust_or_destination() {
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let dest = work.path().join("dest");
-    let r = run(
+    let r = run_bin(
         Some(&cwd),
         &["restore", "data.tar.gz", "--to", &s(&dest), "--yes"],
         &env,
@@ -473,12 +457,12 @@ fn a_planted_project_file_cannot_change_trust_or_destination() {
     );
     assert!(!dest.exists());
     // Without --to the planted destination is not taken either.
-    let r = run(Some(&cwd), &["restore", "data.tar.gz", "--yes"], &env);
+    let r = run_bin(Some(&cwd), &["restore", "data.tar.gz", "--yes"], &env);
     assert_eq!(r.code, 64, "{}", r.err);
     assert_eq!(std::fs::read(victim.join("precious")).unwrap(), b"mine");
     assert_eq!(names(&victim), ["precious"]);
     // strip_components (harmless) is still taken; `config` shows what counts.
-    let r = run(Some(&cwd), &["config", "--json"], &env);
+    let r = run_bin(Some(&cwd), &["config", "--json"], &env);
     let v = json(&r);
     assert_eq!(v["strip_components"]["value"], 1, "{v}");
     assert_eq!(v["trust"]["value"], serde_json::Value::Null, "{v}");
@@ -488,7 +472,7 @@ fn a_planted_project_file_cannot_change_trust_or_destination() {
         format!("allow_project_dirs = [\"{}\"]\n", s(&cwd)),
     )
     .unwrap();
-    let r = run(Some(&cwd), &["config", "--json"], &env);
+    let r = run_bin(Some(&cwd), &["config", "--json"], &env);
     let v = json(&r);
     assert!(
         v["trust"]["source"]
@@ -497,7 +481,7 @@ fn a_planted_project_file_cannot_change_trust_or_destination() {
             .contains(".projectrestore.rc"),
         "{v}"
     );
-    let r = run(Some(&cwd), &["verify", "data.tar.gz", "--json"], &env);
+    let r = run_bin(Some(&cwd), &["verify", "data.tar.gz", "--json"], &env);
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(
         json(&r)["trust_store"]["origin"]
@@ -512,7 +496,7 @@ fn a_planted_project_file_cannot_change_trust_or_destination() {
 // ---------------------------------------------------------------- item 8
 
 fn audit(dir: &Path, trust: &Path) -> Run {
-    run(
+    run_bin(
         None,
         &[
             "audit",
@@ -618,7 +602,7 @@ fn a_journal_naming_paths_outside_the_state_directory_is_refused() {
             m
         };
         let before = unlocked(&scene.parent);
-        let r = run(None, &["recover", &s(&scene.dest)], &[]);
+        let r = run_bin(None, &["recover", &s(&scene.dest)], &[]);
         assert_eq!(r.code, 1, "{field}: {}", r.err);
         assert!(
             r.err.contains("projectrestore never writes"),
@@ -656,7 +640,7 @@ fn a_state_directory_without_the_marker_is_refused() {
         "{}",
         r.err
     );
-    let r = run(None, &["recover", &s(&scene.dest)], &[]);
+    let r = run_bin(None, &["recover", &s(&scene.dest)], &[]);
     assert_eq!(r.code, 1, "{}", r.err);
     assert_eq!(snapshot(&scene.parent), before);
 }
@@ -713,7 +697,7 @@ fn state_directory_text_is_escaped() {
     });
     std::fs::write(&meta, m.to_string()).unwrap();
     std::fs::write(scene.state().join("current.json"), m.to_string()).unwrap();
-    let r = run(None, &["history", &s(&scene.dest)], &[]);
+    let r = run_bin(None, &["history", &s(&scene.dest)], &[]);
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(
         !r.out.contains('\u{1b}') && !r.out.contains('\u{7}'),

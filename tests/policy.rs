@@ -34,14 +34,9 @@ fn data() -> PathBuf {
 }
 
 fn run(cmd: &str, archive: &Path, args: &[&str]) -> Run {
-    let mut c = bin();
-    c.arg(cmd).arg(archive).args(args).write_stdin("");
-    let out = c.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut all = vec![cmd, archive.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run_bin(None, &all, &[])
 }
 
 /// `verify` and `restore` (both pass modes) refuse with exit 4 and `why`; the

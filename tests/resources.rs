@@ -6,23 +6,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::*;
-
-fn sh(script: &str, dir: &Path) {
-    let out = Command::new("sh")
-        .args(["-c", script])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A tar of 256 MiB of zeros, bzip2-compressed inside a passphrase-encrypted
 /// OpenPGP message: a few kilobytes stored. Refused as a compression bomb

@@ -326,7 +326,7 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub same_owner: bool,
     /// How many replaced trees to keep as generations.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = projectrestore::config::DEFAULT_KEEP)]
     pub keep: usize,
     /// Wait for another restore of the same destination instead of failing with exit 3.
     #[arg(long)]
@@ -424,7 +424,7 @@ pub struct RollbackArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// How many replaced trees to keep as generations.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = projectrestore::config::DEFAULT_KEEP)]
     pub keep: usize,
     /// Wait for a running restore of the same destination instead of failing with exit 3.
     #[arg(long)]

@@ -36,21 +36,13 @@ fn skip_whitespace<R: BufRead>(r: &mut R) -> std::io::Result<()> {
     Ok(())
 }
 
-fn is_b64(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'+' || c == b'/'
-}
-
-/// Canonical unpadded base64 of at most 64 characters (the spec's body lines).
+/// Canonical unpadded base64 (standard alphabet, no padding, no stray trailing
+/// bits), as the specification requires of body and MAC lines.
 fn canonical_b64(line: &[u8]) -> bool {
     use base64::Engine;
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_encode_padding(false)
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone)
-            .with_decode_allow_trailing_bits(false),
-    );
-    line.iter().all(|c| is_b64(*c)) && engine.decode(line).is_ok()
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(line)
+        .is_ok()
 }
 
 /// Read the age header (version line, stanzas, MAC line) in one linear pass and
@@ -161,8 +153,9 @@ pub fn open<'a, R: Read + Send + 'a>(
     // every line) sees it.
     let mut input = BufReader::new(input);
     let header = prescan(&mut input)?;
+    // Chain of two BufReads is one: no second buffer in front of the payload.
     let input = std::io::Cursor::new(header).chain(input);
-    let decryptor = age::Decryptor::new_buffered(BufReader::new(input)).map_err(header_error)?;
+    let decryptor = age::Decryptor::new_buffered(input).map_err(header_error)?;
     if decryptor.is_scrypt() {
         let pass = ids.passphrase.get("the archive")?;
         let mut id = age::scrypt::Identity::new(pass);

@@ -178,7 +178,6 @@ impl VerificationHelper for Helper {
                         match crate::verify::openpgp_data_policy(
                             good.sig,
                             std::time::SystemTime::now(),
-                            true,
                         ) {
                             Ok(()) => r.valid = true,
                             Err(why) => r.reason = Some(why),

@@ -692,13 +692,11 @@ fn pad_time(t: &str) -> String {
 /// its type, its hash algorithm, its critical subpackets and its own expiry.
 ///
 /// `Signature::verify_hash` checks only the cryptography, so everything a
-/// signature says about itself is judged here. `inline` allows the canonical-text
-/// type, which is meaningful only inside a message (sequoia hashes the text as
-/// such there); a detached signature over an archive must be a binary one.
+/// signature says about itself is judged here, for detached and inline
+/// signatures alike.
 pub(crate) fn openpgp_data_policy(
     sig: &openpgp::packet::Signature,
     now: SystemTime,
-    _inline: bool,
 ) -> Result<(), String> {
     use openpgp::policy::{HashAlgoSecurity, Policy, StandardPolicy};
     use openpgp::types::{HashAlgorithm, SignatureType};
@@ -778,7 +776,7 @@ fn check_openpgp(
         identities: identity::openpgp_cert(cert),
         ..r
     };
-    if let Err(why) = openpgp_data_policy(sig, now, false) {
+    if let Err(why) = openpgp_data_policy(sig, now) {
         return r.fail(why);
     }
     let Some(ctx) = ctx else {

@@ -293,9 +293,19 @@ pub struct Run {
     pub err: String,
 }
 
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            out: String::from_utf8_lossy(&out.stdout).into_owned(),
+            err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 /// `restore ARCHIVE --to DEST --yes EXTRA…` with an empty standard input (no terminal).
 pub fn restore(archive: &Path, dest: &Path, extra: &[&str]) -> Run {
-    let out = bin()
+    bin()
         .arg("restore")
         .arg(archive)
         .arg("--to")
@@ -304,12 +314,39 @@ pub fn restore(archive: &Path, dest: &Path, extra: &[&str]) -> Run {
         .args(extra)
         .write_stdin("")
         .output()
-        .expect("run the binary");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        .expect("run the binary")
+        .into()
+}
+
+/// `projectrestore ARGS…` in `cwd` (default: the test's), with `env` added and an
+/// empty standard input (no terminal).
+pub fn run_bin(cwd: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = bin();
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
     }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args)
+        .write_stdin("")
+        .output()
+        .expect("run the binary")
+        .into()
+}
+
+/// Run `script` with `sh -c` in `dir`; a failure panics with its stderr.
+pub fn sh(script: &str, dir: &Path) {
+    let out = std::process::Command::new("sh")
+        .args(["-c", script])
+        .current_dir(dir)
+        .output()
+        .expect("run sh");
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A tiny seeded generator (xorshift64) so that random tests are reproducible.
