@@ -731,3 +731,50 @@ fn state_directory_text_is_escaped() {
         );
     }
 }
+
+/// Links planted in the state directory are not followed: a generation that is
+/// a symlink to a tree outside is neither listed nor rolled back to, a linked
+/// `current.json` is not read, and a rollback journal whose generation is a
+/// link is refused.
+#[test]
+fn links_in_the_state_directory_are_not_followed() {
+    let (scene, _) = restored_scene();
+    let outside = scene.tmp.path().join("outside");
+    std::fs::create_dir_all(outside.join("tree")).unwrap();
+    std::fs::write(outside.join("tree/evil.txt"), b"planted").unwrap();
+    let meta = serde_json::json!({
+        "archive": "PLANTED-OUTSIDE", "sha256": "", "signers": [], "time": "2026-01-01T00:00:00Z",
+        "how": "restore",
+    });
+    std::fs::write(outside.join("meta.json"), meta.to_string()).unwrap();
+    let id = "09999999999999999999";
+    std::os::unix::fs::symlink(&outside, scene.state().join("generations").join(id)).unwrap();
+    let current = scene.state().join("current.json");
+    std::fs::remove_file(&current).unwrap();
+    std::os::unix::fs::symlink(outside.join("meta.json"), &current).unwrap();
+    let dest = s(&scene.dest);
+    let r = run_bin(None, &["history", &dest, "--json"], &[]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(!r.out.contains(id), "{}", r.out);
+    assert!(!r.out.contains("PLANTED-OUTSIDE"), "{}", r.out);
+    let before = snapshot(&scene.dest);
+    let r = run_bin(None, &["rollback", &dest, "--generation", id, "--yes"], &[]);
+    assert_ne!(r.code, 0, "{}", r.out);
+    assert_eq!(snapshot(&scene.dest), before);
+    assert_eq!(names(&outside), ["meta.json", "tree"]);
+    // A journal of an interrupted rollback through that link.
+    std::fs::remove_file(&current).unwrap();
+    let j = serde_json::json!({
+        "staging": format!("generations/{id}/tree"),
+        "generation": "00000000000000000001",
+        "new": [1, 2], "old": [3, 4], "parked": null,
+        "meta": {"archive": "", "sha256": "", "signers": [], "time": ""},
+        "rollback_of": id,
+    });
+    std::fs::write(scene.state().join("journal"), j.to_string()).unwrap();
+    let r = run_bin(None, &["recover", &dest], &[]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(r.err.contains("which is not a directory"), "{}", r.err);
+    assert_eq!(names(&outside.join("tree")), ["evil.txt"]);
+    assert_eq!(snapshot(&scene.dest), before);
+}

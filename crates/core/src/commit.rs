@@ -524,22 +524,11 @@ impl StateDir {
 
     fn read_journal(&self) -> Result<Option<Journal>, CommitError> {
         let path = self.at(JOURNAL);
-        let fd = match rfs::openat(
-            self.dir(),
-            JOURNAL,
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
-            Ok(fd) => fd,
-            Err(rustix::io::Errno::NOENT) => return Ok(None),
-            Err(e) => return Err(io_err("open", &path, e.into())),
+        let Some(bytes) = read_small(self.dir(), JOURNAL).map_err(|e| io_err("read", &path, e))?
+        else {
+            return Ok(None);
         };
-        let mut text = String::new();
-        std::fs::File::from(fd)
-            .take(1 << 20)
-            .read_to_string(&mut text)
-            .map_err(|e| io_err("read", &path, e))?;
-        let journal: Journal = serde_json::from_str(&text).map_err(|e| {
+        let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| {
             CommitError::Refused(format!(
                 "the journal {} is damaged ({e}); inspect the state directory by hand",
                 path.display()
@@ -551,6 +540,25 @@ impl StateDir {
                 path.display()
             ))
         })?;
+        // A rollback's staging is `generations/<id>/tree`: recovery renames and
+        // stats through it, so both directories must be real ones, not links.
+        if let Some(id) = journal
+            .staging
+            .strip_prefix("generations/")
+            .and_then(|r| r.strip_suffix("/tree"))
+        {
+            for rel in [GENERATIONS.to_string(), format!("{GENERATIONS}/{id}")] {
+                let kind =
+                    kind_at(self.dir(), &rel).map_err(|e| io_err("stat", &self.at(&rel), e))?;
+                if kind.is_some_and(|k| k != FileType::Directory) {
+                    return Err(CommitError::Refused(format!(
+                        "the journal {} goes through {}, which is not a directory; refusing to recover (nothing was touched)",
+                        path.display(),
+                        self.at(&rel).display()
+                    )));
+                }
+            }
+        }
         Ok(Some(journal))
     }
 
@@ -807,8 +815,9 @@ impl StateDir {
 
     /// What is known of the tree now at the destination.
     pub fn current(&self) -> Option<GenerationMeta> {
-        std::fs::read(self.at(CURRENT))
+        read_small(self.dir(), CURRENT)
             .ok()
+            .flatten()
             .and_then(|b| serde_json::from_slice(&b).ok())
     }
 
@@ -931,7 +940,12 @@ impl StateDir {
         for id in names_in(gdir.as_fd(), &gpath)? {
             // Only names of the form this tool writes are generations; anything
             // else is neither listed, rolled back to, nor pruned.
-            if !is_generation_id(&id) {
+            // A symlink in place of a generation would lead out of the state
+            // directory: only real directories are generations.
+            if !is_generation_id(&id)
+                || kind_at(gdir.as_fd(), &id).map_err(|e| io_err("stat", &gpath.join(&id), e))?
+                    != Some(FileType::Directory)
+            {
                 continue;
             }
             // A generation whose tree was moved out (a rollback interrupted after
@@ -942,8 +956,9 @@ impl StateDir {
             {
                 continue;
             }
-            let meta = std::fs::read(gpath.join(&id).join("meta.json"))
+            let meta = read_small(gdir.as_fd(), &format!("{id}/meta.json"))
                 .ok()
+                .flatten()
                 .and_then(|b| serde_json::from_slice(&b).ok())
                 .unwrap_or_default();
             out.push(Generation {
@@ -955,6 +970,27 @@ impl StateDir {
         out.sort_by(|a, b| b.id.cmp(&a.id));
         Ok(out)
     }
+}
+
+/// A small file of the state directory (at most 1 MiB), `rel` to `dir`, opened
+/// without following a symlink in its last component; `None` if it is missing.
+/// Callers check that every earlier component is a real directory.
+fn read_small(dir: BorrowedFd<'_>, rel: &str) -> io::Result<Option<Vec<u8>>> {
+    let fd = match rfs::openat(
+        dir,
+        rel,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(errno(e)),
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::from(fd)
+        .take(1 << 20)
+        .read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
 }
 
 /// A name that an interrupted run leaves in the state directory.
