@@ -581,3 +581,18 @@ fn global_pax_records_that_redefine_entries_are_refused() {
         .finish();
     refused(t, &["global header sets SCHILY.filetype"]);
 }
+
+/// Symlink targets are paths too: the same cross-platform name rules.
+#[test]
+fn symlink_targets_that_are_traversal_elsewhere_are_refused() {
+    for (target, why) in [
+        ("..\\..\\escaped", "backslash-separated '..'"),
+        (
+            "\u{ff0e}\u{ff0e}/escaped",
+            "normalises (NFKC) to '.' or '..'",
+        ),
+    ] {
+        let t = Tar::new().symlink("link", target).finish();
+        refused(t, &["the symlink target", why]);
+    }
+}

@@ -25,23 +25,34 @@ pub fn rsa(modulus: &[u8]) -> String {
 /// The tokens of an OpenPGP certificate: its fingerprint and the material of
 /// its primary key and every subkey.
 pub fn openpgp_cert(cert: &openpgp::Cert) -> Vec<String> {
-    use openpgp::crypto::mpi::PublicKey;
     let mut out = vec![format!("openpgp:{}", cert.fingerprint())];
-    for ka in cert.keys() {
-        match ka.key().mpis() {
-            PublicKey::EdDSA { curve, q } if *curve == openpgp::types::Curve::Ed25519 => {
-                // Native encoding: 0x40 followed by the 32-byte key.
-                let v = q.value();
-                if v.len() == 33 && v[0] == 0x40 {
-                    out.push(ed25519(&v[1..]));
-                }
-            }
-            PublicKey::Ed25519 { a } => out.push(ed25519(a)),
-            PublicKey::RSA { n, .. } => out.push(rsa(n.value())),
-            _ => out.push(format!("openpgp-key:{}", ka.key().fingerprint())),
-        }
-    }
+    out.extend(cert.keys().map(|ka| openpgp_key(ka.key().mpis())));
     out
+}
+
+/// One OpenPGP key by its public numbers, never by its fingerprint (which
+/// changes with the key's creation time, so one key in two certificates would
+/// count twice). Ed25519 and RSA in the encoding the other schemes share.
+fn openpgp_key(mpis: &openpgp::crypto::mpi::PublicKey) -> String {
+    use openpgp::crypto::mpi::PublicKey;
+    use openpgp::serialize::MarshalInto;
+    match mpis {
+        // Native encoding: 0x40 followed by the 32-byte key.
+        PublicKey::EdDSA { curve, q }
+            if *curve == openpgp::types::Curve::Ed25519
+                && q.value().len() == 33
+                && q.value()[0] == 0x40 =>
+        {
+            ed25519(&q.value()[1..])
+        }
+        PublicKey::Ed25519 { a } => ed25519(a),
+        PublicKey::RSA { n, .. } => rsa(n.value()),
+        // Everything else (ECDSA, Ed448, …) by its serialised numbers.
+        other => format!(
+            "openpgp-mpis:{}",
+            hex::encode(other.to_vec().unwrap_or_default())
+        ),
+    }
 }
 
 /// The token of an OpenSSH public key.
@@ -110,6 +121,31 @@ mod tests {
             set("ssh:E", &["rsa:33"]),
         ];
         assert_eq!(distinct(&sets), ["minisign:A", "openpgp:C", "ssh:E"]);
+    }
+
+    /// One ECDSA key in two certificates of different creation times: two
+    /// fingerprints, one signer.
+    #[test]
+    fn one_openpgp_key_under_two_fingerprints_is_one_signer() {
+        use openpgp::packet::key::{Key4, PrimaryRole, SecretParts};
+        use std::time::{Duration, UNIX_EPOCH};
+        let key: Key4<SecretParts, PrimaryRole> =
+            Key4::generate_ecc(true, openpgp::types::Curve::NistP256).unwrap();
+        let mut later = key.clone();
+        later
+            .set_creation_time(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+            .unwrap();
+        let cert = |k: Key4<SecretParts, PrimaryRole>| {
+            let public = openpgp::packet::Key::V4(k.parts_into_public());
+            openpgp::Cert::from_packets(std::iter::once(openpgp::Packet::from(public))).unwrap()
+        };
+        let (a, b) = (cert(key), cert(later));
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        let sets = [
+            ("openpgp:A".to_string(), openpgp_cert(&a)),
+            ("openpgp:B".to_string(), openpgp_cert(&b)),
+        ];
+        assert_eq!(distinct(&sets).len(), 1);
     }
 
     #[test]

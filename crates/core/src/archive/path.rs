@@ -32,7 +32,7 @@ fn is_control(c: char) -> bool {
 /// (issue 14, item 14): `..` between backslashes (Windows separates paths with
 /// them), and names whose compatibility normalisation (NFKC) is `.` or `..` or
 /// holds a separator (fullwidth full stops, one-dot leaders, fullwidth solidus).
-fn confusable(name: &str) -> Result<(), PathError> {
+pub(crate) fn confusable(name: &str) -> Result<(), PathError> {
     if name.contains('\\') && name.split('\\').any(|seg| seg == "..") {
         return Err(PathError::Rule(
             "a backslash-separated '..' (a path traversal on Windows)",

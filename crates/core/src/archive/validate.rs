@@ -763,7 +763,16 @@ impl<'a> Validator<'a> {
                         ));
                     }
                 }
-                _ => depth += 1,
+                // A link target is a path too: the same cross-platform rules.
+                c => {
+                    if let Err(PathError::Rule(rule)) = super::path::confusable(c) {
+                        return Err(rejected(
+                            name,
+                            format!("the symlink target {}: {rule}", crate::escape(t)),
+                        ));
+                    }
+                    depth += 1;
+                }
             }
         }
         Ok(t.to_string())
