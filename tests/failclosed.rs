@@ -778,3 +778,22 @@ fn links_in_the_state_directory_are_not_followed() {
     assert_eq!(names(&outside.join("tree")), ["evil.txt"]);
     assert_eq!(snapshot(&scene.dest), before);
 }
+
+/// A FIFO planted as the journal or `current.json` would block `open` forever;
+/// it is refused (journal) or ignored (metadata) at once.
+#[test]
+fn fifos_in_the_state_directory_do_not_hang() {
+    let (scene, a) = restored_scene();
+    let current = scene.state().join("current.json");
+    std::fs::remove_file(&current).unwrap();
+    sh("mkfifo current.json journal", &scene.state());
+    let dest = s(&scene.dest);
+    let start = std::time::Instant::now();
+    let r = run_bin(None, &["history", &dest], &[]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let r = restore(&a, &scene.dest, &[]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(r.err.contains("not a regular file"), "{}", r.err);
+    // Bounded, not a speed test: a hang would be killed by the harness much later.
+    assert!(start.elapsed().as_secs() < 30);
+}

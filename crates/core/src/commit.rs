@@ -972,20 +972,28 @@ impl StateDir {
     }
 }
 
-/// A small file of the state directory (at most 1 MiB), `rel` to `dir`, opened
-/// without following a symlink in its last component; `None` if it is missing.
-/// Callers check that every earlier component is a real directory.
+/// A small regular file of the state directory (at most 1 MiB), `rel` to
+/// `dir`, opened without following a symlink in its last component and without
+/// blocking (a planted FIFO would wait forever in `open`); `None` if it is
+/// missing. Callers check that every earlier component is a real directory.
 fn read_small(dir: BorrowedFd<'_>, rel: &str) -> io::Result<Option<Vec<u8>>> {
     let fd = match rfs::openat(
         dir,
         rel,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
         Mode::empty(),
     ) {
         Ok(fd) => fd,
         Err(rustix::io::Errno::NOENT) => return Ok(None),
         Err(e) => return Err(errno(e)),
     };
+    let st = rfs::fstat(&fd).map_err(errno)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{rel} is not a regular file"),
+        ));
+    }
     let mut bytes = Vec::new();
     std::fs::File::from(fd)
         .take(1 << 20)
