@@ -85,7 +85,7 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
     authenticated: bool,
 ) -> Result<Box<dyn Read + Send + 'a>, ArchiveError> {
     let count = Arc::new(AtomicU64::new(0));
-    let counted = Counted {
+    let mut counted = Counted {
         inner: input,
         count: Arc::clone(&count),
     };
@@ -94,7 +94,6 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
         // The input is read in place (BufRead): no copy into a decoder's buffer.
         Format::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
         Format::Zstd => {
-            let mut counted = counted;
             // The first frame's window, checked before the decoder allocates it,
             // for a message that names the limit; window_log_max holds every
             // later frame to the same bound.
@@ -127,12 +126,7 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
             )));
         }
     };
-    Ok(Box::new(RatioGuard {
-        inner,
-        input: count,
-        output: 0,
-        limit: limits.max_ratio.max(1),
-    }))
+    Ok(ratio_guarded(inner, count, limits))
 }
 
 /// The window a zstd frame header declares (RFC 8878, 3.1.1.1), when `head`
@@ -177,8 +171,8 @@ pub fn counting<R: Read + Send>(inner: R) -> (impl Read + Send, Arc<AtomicU64>) 
 }
 
 /// `inner`'s output may not exceed `max_ratio` times the bytes `input` counted
-/// (after [`RATIO_GRACE`]): the guard for decompression inside OpenPGP
-/// encryption, which sequoia performs (invariant 9).
+/// (after [`RATIO_GRACE`]): the one guard of every expanding layer — gzip, zstd,
+/// and the decompression sequoia performs inside OpenPGP encryption (invariant 9).
 pub fn ratio_guarded<'a, R: Read + Send + 'a>(
     inner: R,
     input: Arc<AtomicU64>,

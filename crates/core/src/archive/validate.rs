@@ -316,9 +316,7 @@ impl<'a> Validator<'a> {
                     .into());
                 }
                 for (key, _) in records {
-                    if matches!(key.as_str(), "path" | "linkpath" | "size")
-                        || key.starts_with("GNU.sparse")
-                    {
+                    if matches!(key.as_str(), "path" | "linkpath" | "size") {
                         return Err(rejected(
                             b"PAX global header",
                             format!("a global header sets {key} for every entry"),
