@@ -418,8 +418,9 @@ impl StateDir {
         match kind_at(self.dir(), MARKER).map_err(|e| io_err("stat", &self.at(MARKER), e))? {
             Some(FileType::RegularFile) => Ok(()),
             _ => Err(CommitError::Refused(format!(
-                "the state directory {} was not created by projectrestore (it has no {MARKER} file); refusing to read or recover it. If you did not make it, remove it; nothing was changed",
-                self.path.display()
+                "the state directory {} was not created by projectrestore (it has no {MARKER} file); refusing to read or recover it; nothing was changed. If you did not make it, remove it. If a projectrestore from before 2026-12 made it, check what it holds and adopt it with `touch {}`",
+                self.path.display(),
+                self.at(MARKER).display()
             ))),
         }
     }
