@@ -797,3 +797,31 @@ fn fifos_in_the_state_directory_do_not_hang() {
     // Bounded, not a speed test: a hang would be killed by the harness much later.
     assert!(start.elapsed().as_secs() < 30);
 }
+
+/// Verify-first, but the only signature is inside the OpenPGP encryption, so it
+/// is checked only after pass 2: no recovery runs before that gate either.
+#[test]
+fn no_recovery_before_an_inline_signature_is_checked() {
+    let (scene, _) = restored_scene();
+    let stale = scene.state().join("staging-1-1");
+    std::fs::create_dir(&stale).unwrap();
+    let trust = s(&crypto("trust"));
+    let id = s(&crypto("secret/gpg-enc25519.asc"));
+    let r = restore(
+        &crypto("data.tar.gz.signed-by-stranger.gpg"),
+        &scene.dest,
+        &["--trust", &trust, "-i", &id, "--verify-first"],
+    );
+    assert_eq!(r.code, 4, "{}", r.err);
+    assert!(
+        stale.exists(),
+        "recovery ran before the inline signature was checked"
+    );
+    let r = restore(
+        &crypto("data.tar.gz.signed-by-ed.gpg"),
+        &scene.dest,
+        &["--trust", &trust, "-i", &id, "--verify-first"],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(!stale.exists());
+}
