@@ -2,12 +2,13 @@
 # Installs, with apt, what building and testing projectrestore needs on a fresh
 # Debian machine. Does nothing when everything is present.
 #   build: pkg-config, libssl-dev (sequoia's openssl backend), libclang-dev (its bindgen)
+#   fuzz:  g++ (libfuzzer-sys builds libFuzzer)
 #   tests: gnupg, age, minisign, signify-openbsd, openssh-client, zstd, tar, python3,
 #          openssl (the independent check of the log's signed checkpoints),
 #          and kill, flock, setpriv, script, mount (procps, util-linux, bsdutils, mount),
 #          exfat-fuse and exfatprogs (a real case-insensitive file system for the tests)
 set -euo pipefail
-packages=(pkg-config libssl-dev libclang-dev gcc
+packages=(pkg-config libssl-dev libclang-dev gcc g++
           gnupg age minisign signify-openbsd openssh-client zstd tar python3 openssl
           procps util-linux bsdutils mount exfat-fuse exfatprogs)
 if [ "${1:-}" = "--bench" ]; then

@@ -234,12 +234,19 @@ pub fn read_file(path: &Path) -> Result<(Settings, String), ConfigError> {
         path: path.display().to_string(),
         source,
     })?;
-    let mut s: Settings = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+    let s = parse(path, &text)?;
+    Ok((s, text))
+}
+
+/// The settings in `text`, the contents of the rc file `path` (relative paths
+/// in it are resolved against the file's directory).
+pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
+    let mut s: Settings = toml::from_str(text).map_err(|e| ConfigError::Parse {
         path: path.display().to_string(),
         message: e.to_string().trim_end().to_string(),
     })?;
     if let Some(Err(m)) = s.max_bytes.as_ref().map(Size::bytes) {
-        let line = line_of(&text, "max_bytes").unwrap_or(0);
+        let line = line_of(text, "max_bytes").unwrap_or(0);
         return Err(ConfigError::Parse {
             path: path.display().to_string(),
             message: format!("line {line}: max_bytes {m}"),
@@ -265,7 +272,7 @@ pub fn read_file(path: &Path) -> Result<(Settings, String), ConfigError> {
             }
         }
     }
-    Ok((s, text))
+    Ok(s)
 }
 
 fn line_of(text: &str, key: &str) -> Option<usize> {

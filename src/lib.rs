@@ -29,6 +29,8 @@ pub use projectrestore_core::{commit, fs, stage};
 pub mod config;
 pub mod decrypt;
 pub mod discover;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod history;
 pub mod log;
 pub mod pipe;

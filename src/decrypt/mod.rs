@@ -8,7 +8,7 @@
 //! source the error says so instead of hanging. Secrets live in `secrecy` types
 //! and never appear in errors or `Debug` output (invariant 6).
 
-mod age_stream;
+pub(crate) mod age_stream;
 mod openpgp_stream;
 mod secret;
 

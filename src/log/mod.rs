@@ -882,7 +882,7 @@ impl Log {
     }
 }
 
-fn entry_seq(line: &[u8]) -> Option<u64> {
+pub(crate) fn entry_seq(line: &[u8]) -> Option<u64> {
     #[derive(Deserialize)]
     struct Seq {
         seq: u64,
@@ -890,7 +890,7 @@ fn entry_seq(line: &[u8]) -> Option<u64> {
     serde_json::from_slice::<Seq>(line).ok().map(|s| s.seq)
 }
 
-fn parse_entry(i: u64, line: &[u8]) -> Result<Entry, LogError> {
+pub(crate) fn parse_entry(i: u64, line: &[u8]) -> Result<Entry, LogError> {
     let e: Entry = serde_json::from_slice(line).map_err(|e| {
         LogError::Tampered(format!(
             "entries.jsonl line {} is not a valid entry: {e}",
@@ -952,14 +952,24 @@ pub fn check_proof_file(
     f.take(MAX_PROOF_FILE + 1)
         .read_to_end(&mut data)
         .map_err(io_err("read", path))?;
+    check_proof(&path.display().to_string(), &data, key, sha256, size)
+}
+
+/// [`check_proof_file`] on the proof's bytes, `shown` naming it in errors.
+pub fn check_proof(
+    shown: &str,
+    data: &[u8],
+    key: &VerifierKey,
+    sha256: &str,
+    size: u64,
+) -> Result<Anchored, LogError> {
     if data.len() as u64 > MAX_PROOF_FILE {
         return Err(LogError::Tampered(format!(
-            "{} is larger than {MAX_PROOF_FILE} bytes; not a proof",
-            path.display()
+            "{shown} is larger than {MAX_PROOF_FILE} bytes; not a proof"
         )));
     }
-    let bad = |why: &str| LogError::Tampered(format!("{}: {why}", path.display()));
-    let text = std::str::from_utf8(&data).map_err(|_| bad("not UTF-8"))?;
+    let bad = |why: &str| LogError::Tampered(format!("{shown}: {why}"));
+    let text = std::str::from_utf8(data).map_err(|_| bad("not UTF-8"))?;
     let (head, checkpoint) = text
         .split_once("\n\n")
         .ok_or_else(|| bad("no blank line before the checkpoint"))?;
@@ -988,7 +998,7 @@ pub fn check_proof_file(
     }
     let cp = note::open_checkpoint(checkpoint.as_bytes(), key).map_err(|source| {
         LogError::Checkpoint {
-            path: path.display().to_string(),
+            path: shown.to_string(),
             source,
         }
     })?;
@@ -998,10 +1008,8 @@ pub fn check_proof_file(
     let entry = parse_entry(index, &entry_bytes)?;
     if entry.sha256 != sha256 || entry.size != size {
         return Err(LogError::Tampered(format!(
-            "{} proves archive {} ({} bytes), not this archive {sha256} ({size} bytes)",
-            path.display(),
-            entry.sha256,
-            entry.size
+            "{shown} proves archive {} ({} bytes), not this archive {sha256} ({size} bytes)",
+            entry.sha256, entry.size
         )));
     }
     if entry.seq != index {

@@ -48,6 +48,9 @@ pub struct TrustStore {
     pub(crate) ssh: Vec<SshSigner>,
 }
 
+/// The largest key file read (a keyring of many certificates fits).
+const MAX_KEY_FILE: u64 = 4 << 20;
+
 impl TrustStore {
     /// Load every key file in each path (a directory or a file), recognised by content.
     ///
@@ -163,17 +166,39 @@ impl TrustStore {
         out
     }
 
+    /// A store of the keys in one key file's bytes, `name` shown in reports:
+    /// what [`TrustStore::load`] does with each file (for key files that are
+    /// not local files, and the fuzz targets).
+    pub fn parse(name: &str, data: &[u8]) -> Result<Self, VerifyError> {
+        let mut store = TrustStore::default();
+        store.add_file(name, data)?;
+        store.merge_openpgp()?;
+        Ok(store)
+    }
+
     fn load_file(&mut self, path: &Path) -> Result<(), VerifyError> {
+        use std::io::Read;
         let shown = path.display().to_string();
+        let mut data = Vec::new();
+        // One byte past the limit is enough for add_file to refuse the file.
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_KEY_FILE + 1).read_to_end(&mut data))
+            .map_err(|e| VerifyError::TrustStore {
+                path: shown.clone(),
+                why: e.to_string(),
+            })?;
+        self.add_file(&shown, &data)
+    }
+
+    fn add_file(&mut self, shown: &str, data: &[u8]) -> Result<(), VerifyError> {
         let err = |why: String| VerifyError::TrustStore {
-            path: shown.clone(),
+            path: shown.to_string(),
             why,
         };
-        let data = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-        if data.len() > 4 << 20 {
+        if data.len() as u64 > MAX_KEY_FILE {
             return Err(err("larger than 4 MiB; not a key file".into()));
         }
-        let text = std::str::from_utf8(&data).ok();
+        let text = std::str::from_utf8(data).ok();
         if let Some(t) = text {
             let t = t.trim_start();
             if t.starts_with("untrusted comment:") {
@@ -181,7 +206,7 @@ impl TrustStore {
                 let key = EdKey {
                     id: key.0,
                     key: key.1,
-                    file: shown.clone(),
+                    file: shown.to_string(),
                 };
                 if comment.contains("signify") {
                     self.signify.push(key);
@@ -191,7 +216,7 @@ impl TrustStore {
                 return Ok(());
             }
             if t.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
-                return self.load_openpgp(&data).map_err(err);
+                return self.load_openpgp(data).map_err(err);
             }
             if t.starts_with("-----BEGIN PGP") {
                 return Err(err(
@@ -207,7 +232,7 @@ impl TrustStore {
         }
         // Binary OpenPGP: a public-key packet first (tag 6).
         match data.first() {
-            Some(0x99 | 0x98 | 0xc6) => self.load_openpgp(&data).map_err(err),
+            Some(0x99 | 0x98 | 0xc6) => self.load_openpgp(data).map_err(err),
             _ => Err(err("not a recognised public key (OpenPGP certificate, minisign or signify public key, OpenSSH allowed_signers)".into())),
         }
     }

@@ -90,6 +90,19 @@ impl Signatures {
         Ok(Signatures { items })
     }
 
+    /// Parse one signature file's bytes, `name` shown in reports (what
+    /// [`Signatures::load`] does after reading a file; for callers whose
+    /// signature is not a local file, and the fuzz targets).
+    pub fn parse(name: &str, data: &[u8]) -> Result<Self, VerifyError> {
+        let detached = parse_signature(data).map_err(|why| VerifyError::Signature {
+            path: name.to_string(),
+            why,
+        })?;
+        Ok(Signatures {
+            items: vec![(name.to_string(), detached)],
+        })
+    }
+
     /// Sidecar signature files beside the archive (`.sig`, `.asc`, `.minisig`).
     pub fn sidecars(archive: &Path) -> Vec<PathBuf> {
         let Some(name) = archive.file_name() else {

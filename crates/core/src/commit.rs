@@ -301,7 +301,32 @@ pub fn is_generation_id(s: &str) -> bool {
     s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Why a journal's bytes are refused.
+enum BadJournal {
+    /// Not the JSON this tool writes.
+    Damaged(serde_json::Error),
+    /// A name of a form this tool never writes (the field and its value).
+    Names(String),
+}
+
+/// The checks recovery applies to the bytes of a state directory's `journal`
+/// before it acts on one (an attacker may have planted it): for the fuzz
+/// targets; `Ok` means recovery would act on it.
+#[doc(hidden)]
+pub fn check_journal(bytes: &[u8]) -> Result<(), String> {
+    Journal::parse(bytes).map(drop).map_err(|bad| match bad {
+        BadJournal::Damaged(e) => e.to_string(),
+        BadJournal::Names(field) => field,
+    })
+}
+
 impl Journal {
+    fn parse(bytes: &[u8]) -> Result<Journal, BadJournal> {
+        let journal: Journal = serde_json::from_slice(bytes).map_err(BadJournal::Damaged)?;
+        journal.validate().map_err(BadJournal::Names)?;
+        Ok(journal)
+    }
+
     /// Every name the journal gives is a single path component of the exact form
     /// this tool writes (invariant 8): no `/`, no `..`, no absolute path. A
     /// journal that names anything else was not written here and is refused.
@@ -529,17 +554,17 @@ impl StateDir {
         else {
             return Ok(None);
         };
-        let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| {
-            CommitError::Refused(format!(
-                "the journal {} is damaged ({e}); inspect the state directory by hand",
-                path.display()
-            ))
-        })?;
-        journal.validate().map_err(|field| {
-            CommitError::Refused(format!(
-                "the journal {} names {field}, which projectrestore never writes; refusing to recover (nothing was touched). Inspect the state directory by hand",
-                path.display()
-            ))
+        let journal = Journal::parse(&bytes).map_err(|bad| {
+            CommitError::Refused(match bad {
+                BadJournal::Damaged(e) => format!(
+                    "the journal {} is damaged ({e}); inspect the state directory by hand",
+                    path.display()
+                ),
+                BadJournal::Names(field) => format!(
+                    "the journal {} names {field}, which projectrestore never writes; refusing to recover (nothing was touched). Inspect the state directory by hand",
+                    path.display()
+                ),
+            })
         })?;
         // A rollback's staging is `generations/<id>/tree`: recovery renames and
         // stats through it, so both directories must be real ones, not links.

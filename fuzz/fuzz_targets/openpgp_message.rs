@@ -1,0 +1,8 @@
+#![no_main]
+
+use projectrestore_fuzz::fuzzing;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzzing::openpgp_message(
+    data,
+    projectrestore_fuzz::keys()
+));

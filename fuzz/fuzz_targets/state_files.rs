@@ -1,0 +1,5 @@
+#![no_main]
+
+use projectrestore_fuzz::fuzzing;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzzing::state_files(data));

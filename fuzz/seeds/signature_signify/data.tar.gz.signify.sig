@@ -1,0 +1,2 @@
+untrusted comment: verify with signify.pub
+RWTd5ne4+Nvmts/kiB2DxbSlZiEqhySWJgHrNVXSTCyBU/C1SqddbEMd1VCm8HPE9kD0/kA4GjNZCuInO374X9vK6JVQyVliaw8=
