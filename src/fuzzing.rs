@@ -218,8 +218,8 @@ pub fn config(data: &[u8]) {
 /// The files of a state directory that recovery and `history` read: the
 /// journal, and `current.json`/`meta.json` (generation metadata).
 pub fn state_files(data: &[u8]) {
-    let _ = projectrestore_core::commit::check_journal(data);
-    if let Ok(meta) = serde_json::from_slice::<projectrestore_core::commit::GenerationMeta>(data) {
+    let _ = projectrestore_fs::commit::check_journal(data);
+    if let Ok(meta) = serde_json::from_slice::<projectrestore_fs::commit::GenerationMeta>(data) {
         let _ = crate::report::escape(&meta.archive);
     }
 }

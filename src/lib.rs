@@ -24,8 +24,8 @@
 //! With `dest: Some(dir)` the same call restores into `dir` atomically.
 
 pub mod archive;
-/// The file-system layer, staging writer and commit (from `projectrestore-core`).
-pub use projectrestore_core::{commit, fs, stage};
+/// The file-system layer, staging writer and commit (from `projectrestore-fs`).
+pub use projectrestore_fs::{commit, fs, stage};
 pub mod config;
 pub mod decrypt;
 pub mod discover;

@@ -146,5 +146,5 @@ impl Report {
     }
 }
 
-/// Escaping of outside text for display (shared with the core crate).
-pub use projectrestore_core::{escape, escape_bytes};
+/// Escaping of outside text for display (from the archive layer, the bottom of the graph).
+pub use projectrestore_archive::{escape, escape_bytes};

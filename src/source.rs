@@ -51,7 +51,7 @@ impl Cancel {
 }
 
 /// The error a cancelled read returns (found again by [`is_cancelled`]).
-pub use projectrestore_core::Cancelled;
+pub use projectrestore_archive::Cancelled;
 
 /// Where the stored bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

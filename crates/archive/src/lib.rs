@@ -1,5 +1,8 @@
-//! Archive stage: format sniffing, decompression with a ratio guard, and the tar
-//! validator that turns raw tar entries into [`SafeEntry`] values for a [`Sink`].
+//! projectrestore-archive: format sniffing, the path rules and the tar validator
+//! that turns raw tar entries into [`SafeEntry`] values for a [`Sink`]. Pure
+//! Rust, `Read` in and entries out: no file system, no C, no threads, so it
+//! builds for `wasm32-wasip1` (the sandboxed extractor's guest) and every host.
+//! Decompression lives above it, in the library.
 //!
 //! The `tar` crate is used as a parser only (`entries_raw`); PAX and GNU
 //! long-name/long-link extension headers are interpreted here so that every rule is
@@ -7,12 +10,20 @@
 
 pub mod path;
 pub mod sniff;
+mod text;
 pub mod validate;
 
 use std::io::Read;
 
+/// The error a cancelled read returns (the caller's reader raises it inside an
+/// `io::Error`; the validator recognises it and stops quietly).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Cancelled;
+
 pub use path::SafeRelPath;
 pub use sniff::{sniff, Format};
+pub use text::{escape, escape_bytes};
 pub use validate::extract;
 
 /// Resource limits, each enforced before the resource is spent (invariant 4), on

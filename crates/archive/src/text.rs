@@ -1,23 +1,5 @@
-//! projectrestore-core: the parts of projectrestore that touch the file system or
-//! judge archive entries — the beneath-only file-system layer (`fs`), the tar entry
-//! validator (`archive`), the staging writer (`stage`) and the atomic swap with its
-//! journal and generations (`commit`).
-//!
-//! They are a crate of their own so that they can be type-checked for every
-//! platform the tool supports (`cargo check -p projectrestore-core --target
-//! aarch64-apple-darwin`) without the C and crypto dependencies of the whole tool,
-//! which cannot be cross-checked. They have no dependency that needs a C compiler.
-
-pub mod archive;
-pub mod commit;
-pub mod fs;
-pub mod stage;
-
-/// The error a cancelled read returns (the caller's reader raises it inside an
-/// `io::Error`; the validator recognises it and stops quietly).
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted")]
-pub struct Cancelled;
+//! Showing text that came from outside: the bottom of the crate graph, so that
+//! every layer and every message escapes with the same function.
 
 /// Escape text that came from outside (file names, trusted comments, signer
 /// identities) so that it can be shown on a terminal: control characters and

@@ -13,8 +13,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, Timespec, Timestamps};
 
-use crate::archive::{EntryKind, SafeEntry, Sink};
 use crate::fs::{kind_at, open_beneath, open_parent, sync_filesystem};
+use projectrestore_archive::{EntryKind, SafeEntry, Sink};
 
 /// Options for writing entries.
 #[derive(Debug, Clone, Default)]
@@ -369,7 +369,7 @@ mod tests {
             "probe removed"
         );
     }
-    use crate::archive::{Limits, SafeRelPath};
+    use projectrestore_archive::{Limits, SafeRelPath};
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     fn e(path: &str, kind: EntryKind, mode: u32) -> SafeEntry {
