@@ -4,4 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-cargo test --locked --workspace "$@"
+# Without the test hooks first: the hooks module's own test checks that such a
+# build reads neither PROJECTRESTORE_CRASH_AT nor PROJECTRESTORE_PORTABLE_FS.
+cargo test --locked -p projectrestore-fs --lib hooks
+# Then everything, with the crash points the crash tests need.
+cargo test --locked --workspace --features test-hooks "$@"

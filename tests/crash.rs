@@ -106,6 +106,7 @@ fn next_restore_works(scene: &Scene, archive: &std::path::Path, new: &Snapshot) 
 /// which also switches to the O_NOFOLLOW walk instead of openat2).
 #[test]
 fn crash_at_every_commit_step_then_recover() {
+    require_test_hooks();
     let mut fired = std::collections::BTreeSet::new();
     for portable in ["0", "1"] {
         for point in projectrestore::commit::crash_points() {

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{bin, snapshot, Run, Tar};
+use common::{bin, require_test_hooks, snapshot, Run, Tar};
 
 fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
     let mut cmd = bin();
@@ -393,6 +393,7 @@ fn keep_limits_prune_the_oldest() {
 
 #[test]
 fn a_crash_during_rollback_loses_nothing() {
+    require_test_hooks();
     let w = Work::new();
     let dest = w.root().join("app");
     for (point, portable) in projectrestore::commit::crash_points()
@@ -555,6 +556,7 @@ fn completions_and_man() {
 
 #[test]
 fn old_generations_are_removed_after_the_report() {
+    require_test_hooks();
     // A crash while removing the old generation (after the swap) comes after the
     // report was printed; the new tree is in place and recovery removes the trash.
     let w = Work::new();

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{bin, snapshot, Run, Tar};
+use common::{bin, require_test_hooks, snapshot, Run, Tar};
 
 fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
     run_env(args, &[])
@@ -403,6 +403,7 @@ fn damaged_tiles_are_detected_and_block_appends() {
 
 #[test]
 fn interrupted_append_and_torn_line_are_reported_and_set_aside() {
+    require_test_hooks();
     let w = World::new();
     w.with_three();
     let a = w.archive(24, "090000", "four");

@@ -907,11 +907,7 @@ pub(crate) fn parse_entry(i: u64, line: &[u8]) -> Result<Entry, LogError> {
     Ok(e)
 }
 
-fn crash_point(name: &str) {
-    if std::env::var("PROJECTRESTORE_CRASH_AT").as_deref() == Ok(name) {
-        std::process::abort();
-    }
-}
+use projectrestore_fs::hooks::crash_point;
 
 /// The C2SP tlog-proof text: header, `extra` (the entry line, base64), index,
 /// hashes, a blank line, then the signed checkpoint.

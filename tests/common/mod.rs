@@ -18,6 +18,16 @@ pub fn bin() -> assert_cmd::Command {
     cmd
 }
 
+/// Tests that crash the binary at a named step (PROJECTRESTORE_CRASH_AT) or force
+/// its portable paths (PROJECTRESTORE_PORTABLE_FS) need a build with the test
+/// hooks; without them those variables do nothing and the test would prove nothing.
+pub fn require_test_hooks() {
+    assert!(
+        cfg!(feature = "test-hooks"),
+        "this test needs the binary's test hooks: run `cargo test --features test-hooks` (scripts/test.sh does)"
+    );
+}
+
 /// The repository root (fixtures, keys).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -12,7 +12,6 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use rustix::fs::{self as rfs, FileType, FlockOperation, Mode, OFlags};
@@ -163,18 +162,7 @@ pub fn crash_points() -> &'static [&'static str] {
     ]
 }
 
-/// Abort the process here if the crash tests asked for it: the next step is then
-/// never taken, exactly as after `kill -9`.
-fn crash_point(name: &str) {
-    static AT: OnceLock<Option<String>> = OnceLock::new();
-    if AT
-        .get_or_init(|| std::env::var("PROJECTRESTORE_CRASH_AT").ok())
-        .as_deref()
-        == Some(name)
-    {
-        std::process::abort();
-    }
-}
+use crate::hooks::crash_point;
 
 /// `.DIRNAME.projectrestore/` beside a destination.
 #[derive(Debug)]

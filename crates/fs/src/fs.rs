@@ -19,15 +19,13 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::OnceLock;
 
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
 
-/// Use the component-by-component walk instead of openat2?
+/// Use the component-by-component walk instead of openat2? (Only the test hooks
+/// say yes on Linux: see [`crate::hooks`].)
 pub fn portable() -> bool {
-    static PORTABLE: OnceLock<bool> = OnceLock::new();
-    *PORTABLE
-        .get_or_init(|| std::env::var_os("PROJECTRESTORE_PORTABLE_FS").is_some_and(|v| v == "1"))
+    crate::hooks::portable()
 }
 
 /// Permission bits as rustix takes them (`mode_t` is 16 bits on macOS, 32 on Linux).

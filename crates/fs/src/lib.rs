@@ -10,6 +10,7 @@
 
 pub mod commit;
 pub mod fs;
+pub mod hooks;
 pub mod stage;
 
 use projectrestore_archive::escape;
