@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command};
-use projectrestore::restore::{self, Confirm};
+use projectrestore::restore;
 use projectrestore::source::{Cancel, Input};
 use projectrestore::{Category, Error};
 
@@ -164,7 +164,7 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
                 first.dry_run = true;
                 first.preview = Some(false);
                 first.log.anchor = None;
-                let previewed = restore::run(&first, &bar, &mut restore::NoConfirm)?;
+                let previewed = restore::run(&first, &bar, &args.target.check.interaction(false))?;
                 if let Some(p) = &previewed.preview {
                     cli::output::preview(p, &previewed, false)?;
                 }
@@ -180,7 +180,7 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
             // Old generations are removed after the report is out (off the
             // critical path); a crash meanwhile leaves trash that recovery removes.
             opts.defer_prune = true;
-            let report = restore::run(&opts, &bar, &mut TerminalConfirm)?;
+            let report = restore::run(&opts, &bar, &args.target.check.interaction(true))?;
             cli::output::report(&report, args.output.json, args.output.quiet)?;
             if let (Some(dest), false) = (&report.destination, report.dry_run) {
                 if let Err(e) = restore::prune(std::path::Path::new(dest), opts.keep) {
@@ -199,7 +199,7 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
             );
-            let report = restore::run(&opts, &bar, &mut restore::NoConfirm)?;
+            let report = restore::run(&opts, &bar, &args.target.check.interaction(false))?;
             match &report.preview {
                 Some(p) if !args.output.json => {
                     cli::output::preview(p, &report, args.output.quiet)?
@@ -225,7 +225,10 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
                 args.keep,
                 args.wait,
                 args.yes,
-                &mut TerminalConfirm,
+                &cli::interact::Terminal {
+                    passphrase_file: None,
+                    confirm: true,
+                },
             )?;
             cli::output::rollback(&r, args.json)?;
         }
@@ -249,20 +252,15 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
             );
-            let report = restore::run(&opts, &bar, &mut restore::NoConfirm)?;
+            let report = restore::run(&opts, &bar, &args.check.interaction(false))?;
             cli::output::report(&report, args.output.json, args.output.quiet)?;
         }
         Command::Decrypt(args) => {
             let input = Input::from_arg(&args.archive);
-            let passphrase = projectrestore::decrypt::PassphraseOptions {
-                file: args.passphrase_file.clone(),
-                env: true,
-                prompt: io::stdin().is_terminal(),
-            };
             projectrestore::restore::decrypt_to(
                 &input,
                 &args.identity,
-                passphrase,
+                cli::interact::Terminal::shared(args.passphrase_file.clone(), false),
                 args.output.as_deref(),
                 &cancel,
             )?;
@@ -295,21 +293,6 @@ fn ask(question: &str) -> bool {
     let _ = io::stderr().flush();
     let mut answer = String::new();
     io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
-}
-
-/// Asks on the terminal; without one, declines (the error then names --yes).
-struct TerminalConfirm;
-
-impl Confirm for TerminalConfirm {
-    fn confirm(&mut self, question: &str) -> bool {
-        if !io::stdin().is_terminal() || !io::stderr().is_terminal() {
-            return false;
-        }
-        eprint!("{question} [y/N] ");
-        let _ = io::stderr().flush();
-        let mut answer = String::new();
-        io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
-    }
 }
 
 /// The documented exit codes (DESIGN.md), in one place.

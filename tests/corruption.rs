@@ -11,7 +11,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use projectrestore::restore::{self, NoConfirm, Options};
+use projectrestore::interact::NoInteraction;
+use projectrestore::restore::{self, Options};
 use projectrestore::source::Input;
 
 /// Flip one to three bytes; returns the bytes and how many were flipped.
@@ -42,7 +43,7 @@ fn attempt(
         ..Options::default()
     };
     extra(&mut opts);
-    restore::run(&opts, &projectrestore::NoProgress, &mut NoConfirm).map(|_| ())
+    restore::run(&opts, &projectrestore::NoProgress, &NoInteraction::shared()).map(|_| ())
 }
 
 fn crypto(name: &str) -> PathBuf {

@@ -10,7 +10,8 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use projectrestore::restore::{self, NoConfirm, Options, PassMode};
+use projectrestore::interact::NoInteraction;
+use projectrestore::restore::{self, Options, PassMode};
 use projectrestore::source::Input;
 use projectrestore::{Category, Progress};
 
@@ -69,7 +70,7 @@ fn case(name: &str, bytes: Vec<u8>, offset: impl Fn(&[u8]) -> u64) {
         offset: offset(&bytes),
         done: Mutex::new(false),
     };
-    let err = restore::run(&opts, &tamper, &mut NoConfirm).unwrap_err();
+    let err = restore::run(&opts, &tamper, &NoInteraction::shared()).unwrap_err();
     assert!(*tamper.done.lock().unwrap());
     assert_eq!(err.category(), Category::Verification, "{name}: {err}");
     assert!(

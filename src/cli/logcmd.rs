@@ -9,9 +9,10 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use projectrestore::discover;
+use projectrestore::interact::NoInteraction;
 use projectrestore::log::{self, Log, LogError, NewEntry};
 use projectrestore::report::escape;
-use projectrestore::restore::{self, NoConfirm, Options};
+use projectrestore::restore::{self, Options};
 use projectrestore::source::{Cancel, HashingReader, Input};
 use projectrestore::verify::SigPolicy;
 use projectrestore::{Error, NoProgress};
@@ -227,7 +228,7 @@ fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
     opts.input = Some(Input::File(args.archive.clone()));
     opts.cancel = cancel;
     // The same full pass as `verify`: signatures, checksum, decryption, every entry.
-    let report = restore::run(&opts, &NoProgress, &mut NoConfirm)?;
+    let report = restore::run(&opts, &NoProgress, &args.check.interaction(false))?;
     let name = args
         .archive
         .file_name()
@@ -361,7 +362,7 @@ pub fn audit(args: AuditArgs, cancel: Cancel) -> Result<bool, Failure> {
             problem: None,
             warnings: Vec::new(),
         };
-        match restore::run(&opts, &NoProgress, &mut NoConfirm) {
+        match restore::run(&opts, &NoProgress, &NoInteraction::shared()) {
             Ok(r) => {
                 row.sha256 = r.sha256.clone();
                 row.checksum = match &r.checksum {

@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive), turned into library options.
 
+pub mod interact;
 pub mod logcmd;
 pub mod output;
 pub mod progress;
@@ -10,7 +11,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use projectrestore::archive::{EntryPolicy, Limits};
-use projectrestore::decrypt::PassphraseOptions;
 use projectrestore::restore::{Options, PassMode};
 use projectrestore::source::Input;
 use projectrestore::verify::SigPolicy;
@@ -597,6 +597,11 @@ impl LimitArgs {
 
 impl CheckArgs {
     /// Library options for these flags (input and destination are set by the caller).
+    /// Where this command's passphrases and confirmations come from.
+    pub fn interaction(&self, confirm: bool) -> projectrestore::interact::SharedInteraction {
+        interact::Terminal::shared(self.passphrase_file.clone(), confirm)
+    }
+
     pub fn options(&self) -> Options {
         Options {
             signatures: self.signature.clone(),
@@ -610,11 +615,6 @@ impl CheckArgs {
             },
             checksum: self.checksum.clone(),
             identities: self.identity.clone(),
-            passphrase: PassphraseOptions {
-                file: self.passphrase_file.clone(),
-                env: true,
-                prompt: std::io::IsTerminal::is_terminal(&std::io::stdin()),
-            },
             limits: self.limits.apply(),
             policy: EntryPolicy {
                 allow_sparse: self.allow_sparse,

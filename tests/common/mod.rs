@@ -22,10 +22,8 @@ pub fn bin() -> assert_cmd::Command {
 /// its portable paths (PROJECTRESTORE_PORTABLE_FS) need a build with the test
 /// hooks; without them those variables do nothing and the test would prove nothing.
 pub fn require_test_hooks() {
-    assert!(
-        cfg!(feature = "test-hooks"),
-        "this test needs the binary's test hooks: run `cargo test --features test-hooks` (scripts/test.sh does)"
-    );
+    #[cfg(not(feature = "test-hooks"))]
+    panic!("this test needs the binary's test hooks: run `cargo test --features test-hooks` (scripts/test.sh does)");
 }
 
 /// The repository root (fixtures, keys).

@@ -16,8 +16,6 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-pub use secret::PassphraseOptions;
-
 use crate::archive::Format;
 use crate::verify::SignatureReport;
 
@@ -85,8 +83,13 @@ impl std::fmt::Debug for Identities {
 
 impl Identities {
     /// Load identity files (age, SSH, OpenPGP secret keys; recognised by content).
-    pub fn load(files: &[PathBuf], passphrase: PassphraseOptions) -> Result<Self, DecryptError> {
-        let passphrase = Arc::new(secret::Passphrase::new(passphrase));
+    /// Passphrases (of protected keys, of scrypt-encrypted archives) are asked
+    /// for through `ui`, at most once, when first needed.
+    pub fn load(
+        files: &[PathBuf],
+        ui: crate::interact::SharedInteraction,
+    ) -> Result<Self, DecryptError> {
+        let passphrase = Arc::new(secret::Passphrase::new(ui));
         let mut list = Vec::new();
         for f in files {
             list.push(secret::load_identity(f)?);

@@ -9,7 +9,8 @@ use crate::archive::{
     self, ArchiveError, EntryPolicy, ExtractError, Format, Limits, NullSink, Sink, Summary,
 };
 use crate::commit::{DestState, GenerationMeta, StateDir};
-use crate::decrypt::{self, DecryptStatus, Identities, PassphraseOptions};
+use crate::decrypt::{self, DecryptStatus, Identities};
+use crate::interact::{Interaction, SharedInteraction};
 use crate::log::gate::{LogGate, LogOptions};
 use crate::preview::PreviewSink;
 use crate::report::{ChecksumReport, Report};
@@ -53,8 +54,6 @@ pub struct Options {
     pub checksum: Option<PathBuf>,
     /// Decryption identities.
     pub identities: Vec<PathBuf>,
-    /// Passphrase sources.
-    pub passphrase: PassphraseOptions,
     /// Resource limits.
     pub limits: Limits,
     /// Entry policy.
@@ -85,21 +84,6 @@ pub struct Options {
     /// Leave removing generations beyond `keep` to the caller ([`prune`]), so that
     /// it happens after the report instead of before it.
     pub defer_prune: bool,
-}
-
-/// Asks the user a yes/no question; the library never prints, the caller does.
-pub trait Confirm {
-    /// `true` to go on.
-    fn confirm(&mut self, question: &str) -> bool;
-}
-
-/// Never confirms: for scripts and tests.
-pub struct NoConfirm;
-
-impl Confirm for NoConfirm {
-    fn confirm(&mut self, _question: &str) -> bool {
-        false
-    }
 }
 
 /// What verification requires, loaded before any byte of the archive is read.
@@ -252,10 +236,14 @@ impl Checks {
 }
 
 /// Run a restore (or, with `dest: None` or `dry_run`, the whole pass without writes).
+///
+/// `ui` answers what the run must ask: the passphrase of a protected key or a
+/// scrypt-encrypted archive, and whether to replace a tree projectrestore did not
+/// put there (unless `opts.yes`).
 pub fn run(
     opts: &Options,
     progress: &dyn Progress,
-    confirm: &mut dyn Confirm,
+    ui: &SharedInteraction,
 ) -> Result<Report, Error> {
     let started = Instant::now();
     let input = opts
@@ -379,7 +367,7 @@ pub fn run(
     let authenticated = verify_first
         && deferred.is_none()
         && matches!(report.signature_outcome(), Some(Outcome::Verified { .. }));
-    let identities = Identities::load(&opts.identities, opts.passphrase.clone())?;
+    let identities = Identities::load(&opts.identities, std::sync::Arc::clone(ui))?;
     let write = !opts.dry_run && opts.dest.is_some();
     let (reader, size) = input.open()?;
     progress.phase(if write { "restoring" } else { "checking" }, size);
@@ -406,7 +394,7 @@ pub fn run(
         // An inline-only OpenPGP signature is not checked before pass 2 either.
         recover_later = (!verify_first || deferred.is_some()) && state.needs_recovery()?;
         if !recover_later {
-            recover_and_confirm(&state, &lock, None, opts, confirm, &mut report)?;
+            recover_and_confirm(&state, &lock, None, opts, ui.as_ref(), &mut report)?;
         }
         let staging = state.create_staging(&lock)?;
         let staging_fd = staging
@@ -607,7 +595,7 @@ pub fn run(
                 &lock,
                 Some(&staging.name),
                 opts,
-                confirm,
+                ui.as_ref(),
                 &mut report,
             ) {
                 let _ = state.discard(&lock, staging);
@@ -681,7 +669,7 @@ fn recover_and_confirm(
     lock: &crate::commit::Lock,
     keep: Option<&str>,
     opts: &Options,
-    confirm: &mut dyn Confirm,
+    ui: &dyn Interaction,
     report: &mut Report,
 ) -> Result<(), Error> {
     let recovery = state.recover_keeping(lock, keep)?;
@@ -703,7 +691,7 @@ fn recover_and_confirm(
             "{dest} is not empty and was not restored by projectrestore. Replace it? The current tree is kept in {}/generations.",
             crate::report::escape(&state.path().display().to_string())
         );
-        if !confirm.confirm(&question) {
+        if !ui.confirm(&question) {
             return Err(Error::NotConfirmed(format!(
                 "{dest} is not empty and was not created by projectrestore; pass --yes to replace it (the current tree is kept as a generation)"
             )));
@@ -927,11 +915,11 @@ impl From<io::Error> for Error {
 pub fn decrypt_to(
     input: &Input,
     identities: &[PathBuf],
-    passphrase: PassphraseOptions,
+    ui: SharedInteraction,
     output: Option<&std::path::Path>,
     cancel: &Cancel,
 ) -> Result<(), Error> {
-    let identities = Identities::load(identities, passphrase)?;
+    let identities = Identities::load(identities, ui)?;
     let (reader, _) = input.open()?;
     let mut hashing = HashingReader::new(reader, None, cancel.clone(), &crate::NoProgress);
     let (head, stored) =

@@ -8,7 +8,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::archive::{self, decompress, EntryPolicy, Format, Limits, NullSink};
-use crate::decrypt::{self, Identities, PassphraseOptions};
+use crate::decrypt::{self, Identities};
 use crate::log::note::{self, SignerKey, VerifierKey};
 use crate::verify::{checksum, SigPolicy, Signatures, TrustStore};
 
@@ -52,7 +52,7 @@ impl Keys {
         let secret = crypto.join("secret");
         let identities = Identities::load(
             &[secret.join("age.txt"), secret.join("gpg-enc25519.asc")],
-            PassphraseOptions::default(),
+            crate::interact::NoInteraction::shared(),
         )?;
         let log = repo.join("fixtures/log");
         let log_vkey = crate::log::load_vkey(&log.join("log.vkey").display().to_string())?;

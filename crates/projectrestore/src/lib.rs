@@ -8,20 +8,26 @@
 //! Verifying an archive completely (checksum sidecar, every entry) without writing:
 //!
 //! ```
-//! use projectrestore::restore::{self, NoConfirm, Options};
+//! use projectrestore::interact::NoInteraction;
+//! use projectrestore::restore::{self, Options};
 //! use projectrestore::source::Input;
 //!
 //! let opts = Options {
-//!     input: Some(Input::File("fixtures/demo/2026-11-23_090000-demo-older.tar.gz".into())),
+//!     input: Some(Input::File(
+//!         concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/demo/2026-11-23_090000-demo-older.tar.gz").into(),
+//!     )),
 //!     ..Options::default()
 //! };
-//! let report = restore::run(&opts, &projectrestore::NoProgress, &mut NoConfirm)?;
+//! let report = restore::run(&opts, &projectrestore::NoProgress, &NoInteraction::shared())?;
 //! assert_eq!(report.summary.files, 6);
 //! assert!(report.checksum.is_some_and(|c| c.matched));
 //! # Ok::<(), projectrestore::Error>(())
 //! ```
 //!
-//! With `dest: Some(dir)` the same call restores into `dir` atomically.
+//! With `dest: Some(dir)` the same call restores into `dir` atomically. What the
+//! run must ask (a passphrase, whether to replace a tree projectrestore did not
+//! make) goes through the [`interact::Interaction`] given to it: the library never
+//! prompts, never reads the terminal or the environment for answers.
 
 pub mod archive;
 /// The file-system layer, staging writer and commit (from `projectrestore-fs`).
@@ -32,6 +38,7 @@ pub mod discover;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod history;
+pub mod interact;
 pub mod log;
 pub mod pipe;
 pub mod preview;

@@ -1,8 +1,7 @@
 //! Passphrases and identity files. Secrets are `SecretString`s (zeroized on drop)
 //! and are never formatted.
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use age::secrecy::{ExposeSecret, SecretString};
@@ -10,77 +9,50 @@ use openpgp::parse::Parse;
 use sequoia_openpgp as openpgp;
 
 use super::{DecryptError, Identity};
+use crate::interact::SharedInteraction;
 
-/// Where a passphrase comes from, in order of preference.
-#[derive(Debug, Clone, Default)]
-pub struct PassphraseOptions {
-    /// `--passphrase-file`.
-    pub file: Option<PathBuf>,
-    /// Read `PROJECTRESTORE_PASSPHRASE`.
-    pub env: bool,
-    /// Prompt on the terminal if nothing else is given.
-    pub prompt: bool,
-}
-
-/// A passphrase obtained at most once, when first needed.
-#[derive(Default)]
+/// A passphrase obtained at most once, when first needed, through the caller's
+/// [`Interaction`].
 pub struct Passphrase {
-    options: PassphraseOptions,
+    source: SharedInteraction,
     cached: Mutex<Option<SecretString>>,
 }
 
+impl Default for Passphrase {
+    /// No passphrase to give ([`crate::interact::NoInteraction`]).
+    fn default() -> Self {
+        Passphrase::new(crate::interact::NoInteraction::shared())
+    }
+}
+
 impl Passphrase {
-    pub fn new(options: PassphraseOptions) -> Self {
+    pub fn new(source: SharedInteraction) -> Self {
         Passphrase {
-            options,
+            source,
             cached: Mutex::new(None),
         }
     }
 
-    /// The passphrase for `what` (an archive, a key), from the first source that has one.
+    /// The passphrase for `what` (an archive, a key).
     pub fn get(&self, what: &str) -> Result<SecretString, DecryptError> {
         if let Ok(guard) = self.cached.lock() {
             if let Some(p) = guard.as_ref() {
                 return Ok(p.clone());
             }
         }
-        let p = self.obtain(what)?;
+        let p = match self.source.passphrase(what) {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                return Err(DecryptError::Identity(format!(
+                    "{what} needs a passphrase and no passphrase source is available: use --passphrase-file or PROJECTRESTORE_PASSPHRASE"
+                )))
+            }
+            Err(why) => return Err(DecryptError::Identity(why)),
+        };
         if let Ok(mut guard) = self.cached.lock() {
             *guard = Some(p.clone());
         }
         Ok(p)
-    }
-
-    fn obtain(&self, what: &str) -> Result<SecretString, DecryptError> {
-        if let Some(f) = &self.options.file {
-            let text = std::fs::read_to_string(f).map_err(|e| {
-                DecryptError::Identity(format!(
-                    "cannot read the passphrase file {}: {e}",
-                    f.display()
-                ))
-            })?;
-            let first = text.lines().next().unwrap_or_default().to_string();
-            let mut text = text;
-            zeroize::Zeroize::zeroize(&mut text);
-            return Ok(SecretString::from(first));
-        }
-        if self.options.env {
-            if let Ok(p) = std::env::var("PROJECTRESTORE_PASSPHRASE") {
-                return Ok(SecretString::from(p));
-            }
-        }
-        if self.options.prompt && std::io::stderr().is_terminal() {
-            return rpassword::prompt_password(format!("Passphrase for {what}: "))
-                .map(SecretString::from)
-                .map_err(|e| {
-                    DecryptError::Identity(format!(
-                        "cannot read a passphrase from the terminal: {e}"
-                    ))
-                });
-        }
-        Err(DecryptError::Identity(format!(
-            "{what} needs a passphrase and no passphrase source is available: use --passphrase-file or PROJECTRESTORE_PASSPHRASE"
-        )))
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::commit::{self, Generation, GenerationMeta, StateDir};
-use crate::restore::Confirm;
+use crate::interact::Interaction;
 use crate::Error;
 
 /// What a destination holds now and what it held before, newest first.
@@ -164,14 +164,14 @@ fn describe(m: &GenerationMeta) -> String {
     }
 }
 
-/// Roll `dest` back to `target`, asking `confirm` unless `yes`.
+/// Roll `dest` back to `target`, asking `ui` unless `yes`.
 pub fn rollback(
     dest: &Path,
     target: &Target,
     keep: usize,
     wait: bool,
     yes: bool,
-    confirm: &mut dyn Confirm,
+    ui: &dyn Interaction,
 ) -> Result<RollbackReport, Error> {
     let state_path: PathBuf = commit::state_dir_path(dest)?;
     if std::fs::symlink_metadata(&state_path).is_err() {
@@ -196,7 +196,7 @@ pub fn rollback(
             chosen.number,
             describe(&chosen.generation.meta)
         );
-        if !confirm.confirm(&question) {
+        if !ui.confirm(&question) {
             return Err(Error::NotConfirmed(format!(
                 "rollback of {} not confirmed; pass --yes to roll back without asking",
                 dest.display()

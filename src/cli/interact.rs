@@ -1,0 +1,65 @@
+//! The binary's [`Interaction`]: where passphrases and confirmations come from on
+//! the command line. The library asks; only this file reads
+//! `PROJECTRESTORE_PASSPHRASE`, a `--passphrase-file` or the terminal.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use projectrestore::interact::{Interaction, SecretString, SharedInteraction};
+
+/// Passphrases from `--passphrase-file`, else `PROJECTRESTORE_PASSPHRASE`, else a
+/// prompt on the terminal; confirmations asked on the terminal (without one they
+/// are declined, and the error names `--yes`).
+#[derive(Debug, Clone, Default)]
+pub struct Terminal {
+    /// `--passphrase-file`: the first line of the file.
+    pub passphrase_file: Option<PathBuf>,
+    /// Ask for confirmations at all (commands that never replace anything: no).
+    pub confirm: bool,
+}
+
+impl Terminal {
+    /// Shared, for the library.
+    pub fn shared(passphrase_file: Option<PathBuf>, confirm: bool) -> SharedInteraction {
+        Arc::new(Terminal {
+            passphrase_file,
+            confirm,
+        })
+    }
+}
+
+fn terminal() -> bool {
+    io::stdin().is_terminal() && io::stderr().is_terminal()
+}
+
+impl Interaction for Terminal {
+    fn passphrase(&self, what: &str) -> Result<Option<SecretString>, String> {
+        if let Some(f) = &self.passphrase_file {
+            let mut text = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read the passphrase file {}: {e}", f.display()))?;
+            let first = text.lines().next().unwrap_or_default().to_string();
+            zeroize::Zeroize::zeroize(&mut text);
+            return Ok(Some(SecretString::from(first)));
+        }
+        if let Ok(p) = std::env::var("PROJECTRESTORE_PASSPHRASE") {
+            return Ok(Some(SecretString::from(p)));
+        }
+        if terminal() {
+            return rpassword::prompt_password(format!("Passphrase for {what}: "))
+                .map(|p| Some(SecretString::from(p)))
+                .map_err(|e| format!("cannot read a passphrase from the terminal: {e}"));
+        }
+        Ok(None)
+    }
+
+    fn confirm(&self, question: &str) -> bool {
+        if !self.confirm || !terminal() {
+            return false;
+        }
+        eprint!("{question} [y/N] ");
+        let _ = io::stderr().flush();
+        let mut answer = String::new();
+        io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
+    }
+}
