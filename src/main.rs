@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command};
+use projectrestore::event::{Event, Events, Fanout};
 use projectrestore::restore;
 use projectrestore::source::{Cancel, Input};
 use projectrestore::{Category, Error};
@@ -51,6 +52,43 @@ fn main() -> ExitCode {
         Command::Log(_) => false,
         Command::Audit(a) => a.json,
     };
+    // --events: the event stream, opened before anything runs so that a failure
+    // is its last line.
+    let events_path = match &mut cli.command {
+        Command::Restore(a) => events_arg(&mut a.output),
+        Command::Verify(a) => events_arg(&mut a.output),
+        Command::Preview(a) => events_arg(&mut a.output),
+        Command::Audit(a) => a.events.clone(),
+        Command::Rollback(a) => a.events.clone(),
+        _ => None,
+    };
+    if events_path.as_deref() == Some(std::path::Path::new("-")) && json {
+        let e = Error::Usage(
+            "--events - and --json both write to standard output; give --events a file, or drop --json (the last event carries the report)".into(),
+        );
+        print_error(&e, exit_code(e.category()), false);
+        return ExitCode::from(64);
+    }
+    let events_file = match events_path.as_deref().map(cli::events::EventFile::open) {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            let e = Error::Usage(format!(
+                "cannot write the event stream to {}: {e}",
+                events_path
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("-"))
+                    .display()
+            ));
+            print_error(&e, exit_code(e.category()), json);
+            return ExitCode::from(64);
+        }
+    };
+    let no_events = projectrestore::event::NoEvents;
+    let events: &dyn Events = match &events_file {
+        Some(f) => f,
+        None => &no_events,
+    };
     // Settings from the environment and rc files fill in what flags left unset.
     let uses_config = matches!(
         cli.command,
@@ -80,6 +118,7 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 let code = exit_code(e.category());
+                failed(events, &e, code);
                 print_error(&e, code, json);
                 return ExitCode::from(code);
             }
@@ -87,16 +126,43 @@ fn main() -> ExitCode {
     } else {
         projectrestore::config::Config::default()
     };
-    match run(cli, cancel, &config) {
+    let code = match run(cli, cancel, &config, events) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Pipe) => ExitCode::SUCCESS,
         Err(Failure::Exit(code)) => ExitCode::from(code),
         Err(Failure::Error(e)) => {
             let code = exit_code(e.category());
+            failed(events, &e, code);
             print_error(&e, code, json);
             ExitCode::from(code)
         }
+    };
+    if let Some(e) = events_file
+        .as_ref()
+        .and_then(cli::events::EventFile::take_error)
+    {
+        eprintln!("warning: the event stream could not be written completely: {e}");
     }
+    code
+}
+
+/// The `--events` file of a command that prints a report; with `-` (standard
+/// output) the human summary is not printed there.
+fn events_arg(output: &mut cli::OutputArgs) -> Option<std::path::PathBuf> {
+    if output.events.as_deref() == Some(std::path::Path::new("-")) {
+        output.quiet = true;
+    }
+    output.events.clone()
+}
+
+/// The last event of a failed command.
+fn failed(events: &dyn Events, e: &Error, code: u8) {
+    events.emit(&projectrestore::event::Event::Failed {
+        category: e.category(),
+        exit_code: code,
+        message: message(e),
+        hint: hint(e).map(str::to_string),
+    });
 }
 
 pub(crate) enum Failure {
@@ -135,7 +201,12 @@ impl From<io::Error> for Failure {
     }
 }
 
-fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Result<(), Failure> {
+fn run(
+    cli: Cli,
+    cancel: Cancel,
+    config: &projectrestore::config::Config,
+    events: &dyn Events,
+) -> Result<(), Failure> {
     match cli.command {
         Command::Restore(args) => {
             let mut opts = args.target.options("restore")?;
@@ -164,7 +235,12 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
                 first.dry_run = true;
                 first.preview = Some(false);
                 first.log.anchor = None;
-                let previewed = restore::run(&first, &bar, &args.target.check.interaction(false))?;
+                let previewed = restore::run(
+                    &first,
+                    &Fanout(vec![&bar, events]),
+                    &args.target.check.interaction(false),
+                )?;
+                bar.finish();
                 if let Some(p) = &previewed.preview {
                     cli::output::preview(p, &previewed, false)?;
                 }
@@ -180,16 +256,27 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
             // Old generations are removed after the report is out (off the
             // critical path); a crash meanwhile leaves trash that recovery removes.
             opts.defer_prune = true;
-            let report = restore::run(&opts, &bar, &args.target.check.interaction(true))?;
+            let report = restore::run(
+                &opts,
+                &Fanout(vec![&bar, events]),
+                &args.target.check.interaction(true),
+            )?;
+            bar.finish();
             cli::output::report(&report, args.output.json, args.output.quiet)?;
             if let (Some(dest), false) = (&report.destination, report.dry_run) {
-                if let Err(e) = restore::prune(std::path::Path::new(dest), opts.keep) {
-                    eprintln!(
+                match restore::prune(std::path::Path::new(dest), opts.keep) {
+                    Ok(0) => {}
+                    Ok(removed) => events.emit(&Event::Pruned {
+                        destination: projectrestore::report::escape(dest),
+                        removed,
+                    }),
+                    Err(e) => eprintln!(
                         "warning: restored, but removing generations beyond --keep {} failed: {e}; the next restore retries",
                         opts.keep
-                    );
+                    ),
                 }
             }
+            cli::finished(events, &report);
         }
         Command::Preview(args) => {
             let mut opts = args.target.options("preview")?;
@@ -199,13 +286,19 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
             );
-            let report = restore::run(&opts, &bar, &args.target.check.interaction(false))?;
+            let report = restore::run(
+                &opts,
+                &Fanout(vec![&bar, events]),
+                &args.target.check.interaction(false),
+            )?;
+            bar.finish();
             match &report.preview {
                 Some(p) if !args.output.json => {
                     cli::output::preview(p, &report, args.output.quiet)?
                 }
                 _ => cli::output::report(&report, args.output.json, args.output.quiet)?,
             }
+            cli::finished(events, &report);
         }
         Command::History(args) => {
             let dir = cli::destination(&args.dir, "history")?;
@@ -229,8 +322,12 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
                     passphrase_file: None,
                     confirm: true,
                 },
+                events,
             )?;
-            cli::output::rollback(&r, args.json)?;
+            if args.events.as_deref() != Some(std::path::Path::new("-")) {
+                cli::output::rollback(&r, args.json)?;
+            }
+            cli::finished(events, &r);
         }
         Command::Config(args) => cli::output::config(config, args.json)?,
         Command::Completions { shell } => {
@@ -252,8 +349,14 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
             );
-            let report = restore::run(&opts, &bar, &args.check.interaction(false))?;
+            let report = restore::run(
+                &opts,
+                &Fanout(vec![&bar, events]),
+                &args.check.interaction(false),
+            )?;
+            bar.finish();
             cli::output::report(&report, args.output.json, args.output.quiet)?;
+            cli::finished(events, &report);
         }
         Command::Decrypt(args) => {
             let input = Input::from_arg(&args.archive);
@@ -278,7 +381,7 @@ fn run(cli: Cli, cancel: Cancel, config: &projectrestore::config::Config) -> Res
         }
         Command::Log(cmd) => cli::logcmd::run(cmd, cancel)?,
         Command::Audit(args) => {
-            if !cli::logcmd::audit(args, cancel)? {
+            if !cli::logcmd::audit(args, cancel, events)? {
                 return Err(Failure::Exit(exit_code(Category::Verification)));
             }
         }
@@ -331,7 +434,8 @@ fn hint(e: &Error) -> Option<&'static str> {
     })
 }
 
-fn print_error(e: &Error, code: u8, json: bool) {
+/// The error and its causes, in one line.
+fn message(e: &Error) -> String {
     let mut message = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -342,8 +446,13 @@ fn print_error(e: &Error, code: u8, json: bool) {
         }
         source = s.source();
     }
+    message
+}
+
+fn print_error(e: &Error, code: u8, json: bool) {
+    let message = message(e);
     if json {
-        let value = serde_json::json!({ "error": message, "exit_code": code, "hint": hint(e) });
+        let value = serde_json::json!({ "schema": projectrestore::report::SCHEMA, "error": message, "exit_code": code, "hint": hint(e) });
         // stdout may be closed (`| head`); there is nowhere left to report that.
         let _ = writeln!(io::stdout(), "{value}");
         return;

@@ -43,7 +43,12 @@ fn attempt(
         ..Options::default()
     };
     extra(&mut opts);
-    restore::run(&opts, &projectrestore::NoProgress, &NoInteraction::shared()).map(|_| ())
+    restore::run(
+        &opts,
+        &projectrestore::event::NoEvents,
+        &NoInteraction::shared(),
+    )
+    .map(|_| ())
 }
 
 fn crypto(name: &str) -> PathBuf {

@@ -10,10 +10,11 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use projectrestore::event::{Event, Events, Phase};
 use projectrestore::interact::NoInteraction;
 use projectrestore::restore::{self, Options, PassMode};
 use projectrestore::source::Input;
-use projectrestore::{Category, Progress};
+use projectrestore::Category;
 
 /// Flips one byte of `path` at `offset` when the extraction pass begins.
 struct Tamper {
@@ -22,9 +23,13 @@ struct Tamper {
     done: Mutex<bool>,
 }
 
-impl Progress for Tamper {
-    fn phase(&self, name: &str, _total: Option<u64>) {
-        if name == "restoring" {
+impl Events for Tamper {
+    fn emit(&self, event: &Event) {
+        if let Event::PhaseStarted {
+            phase: Phase::Restoring,
+            ..
+        } = event
+        {
             let mut done = self.done.lock().unwrap();
             if !*done {
                 let mut f = std::fs::OpenOptions::new()

@@ -9,9 +9,11 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use projectrestore::discover;
+use projectrestore::event::Events;
 use projectrestore::interact::NoInteraction;
 use projectrestore::log::{self, Log, LogError, NewEntry};
 use projectrestore::report::escape;
+use projectrestore::report::{Warning, WarningKind};
 use projectrestore::restore::{self, Options};
 use projectrestore::source::{Cancel, HashingReader, Input};
 use projectrestore::verify::SigPolicy;
@@ -228,7 +230,11 @@ fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
     opts.input = Some(Input::File(args.archive.clone()));
     opts.cancel = cancel;
     // The same full pass as `verify`: signatures, checksum, decryption, every entry.
-    let report = restore::run(&opts, &NoProgress, &args.check.interaction(false))?;
+    let report = restore::run(
+        &opts,
+        &projectrestore::event::NoEvents,
+        &args.check.interaction(false),
+    )?;
     let name = args
         .archive
         .file_name()
@@ -249,7 +255,7 @@ fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
         tree_size: u64,
         sha256: String,
         checkpoint: String,
-        warnings: Vec<String>,
+        warnings: Vec<Warning>,
     }
     let out = if let Some((e, _)) = log.find(cp.checkpoint.size, &report.sha256)? {
         Appended {
@@ -278,7 +284,14 @@ fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
             tree_size: cp.checkpoint.size,
             sha256: report.sha256.clone(),
             checkpoint: cp.note,
-            warnings: [report.warnings.clone(), warnings].concat(),
+            warnings: [
+                report.warnings.clone(),
+                warnings
+                    .into_iter()
+                    .map(|m| Warning::new(WarningKind::LogRepaired, m))
+                    .collect(),
+            ]
+            .concat(),
         }
     };
     if args.json {
@@ -317,11 +330,11 @@ struct AuditRow {
     logged: Option<u64>,
     ok: bool,
     problem: Option<String>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 /// `audit`: returns whether every archive passed (the caller exits 4 if not).
-pub fn audit(args: AuditArgs, cancel: Cancel) -> Result<bool, Failure> {
+pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<bool, Failure> {
     let dir = args
         .backup_dir
         .clone()
@@ -362,7 +375,7 @@ pub fn audit(args: AuditArgs, cancel: Cancel) -> Result<bool, Failure> {
             problem: None,
             warnings: Vec::new(),
         };
-        match restore::run(&opts, &NoProgress, &NoInteraction::shared()) {
+        match restore::run(&opts, events, &NoInteraction::shared()) {
             Ok(r) => {
                 row.sha256 = r.sha256.clone();
                 row.checksum = match &r.checksum {
@@ -394,20 +407,26 @@ pub fn audit(args: AuditArgs, cancel: Cancel) -> Result<bool, Failure> {
         rows.push(row);
     }
     let failed = rows.iter().filter(|r| !r.ok).count();
+    #[derive(Serialize)]
+    struct Audit<'a> {
+        schema: u32,
+        backup_dir: String,
+        archives: &'a [AuditRow],
+        failed: usize,
+        ok: bool,
+    }
+    let audit = Audit {
+        schema: projectrestore::report::SCHEMA,
+        backup_dir: dir.display().to_string(),
+        archives: &rows,
+        failed,
+        ok: failed == 0,
+    };
+    let to_stdout = args.events.as_deref() == Some(std::path::Path::new("-"));
     if args.json {
-        #[derive(Serialize)]
-        struct Audit<'a> {
-            backup_dir: String,
-            archives: &'a [AuditRow],
-            failed: usize,
-            ok: bool,
-        }
-        json_out(&Audit {
-            backup_dir: dir.display().to_string(),
-            archives: &rows,
-            failed,
-            ok: failed == 0,
-        })?;
+        json_out(&audit)?;
+    } else if to_stdout {
+        // Standard output carries the event stream.
     } else {
         let mut out = io::stdout().lock();
         writeln!(
@@ -444,5 +463,6 @@ pub fn audit(args: AuditArgs, cancel: Cancel) -> Result<bool, Failure> {
         }
         writeln!(out, "{} archives, {} failed", rows.len(), failed)?;
     }
+    super::finished(events, &audit);
     Ok(failed == 0)
 }

@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive), turned into library options.
 
+pub mod events;
 pub mod interact;
 pub mod logcmd;
 pub mod output;
@@ -9,6 +10,7 @@ pub mod settings;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use projectrestore::event::{Event, Events};
 
 use projectrestore::archive::{EntryPolicy, Limits};
 use projectrestore::restore::{Options, PassMode};
@@ -290,6 +292,10 @@ pub struct AuditArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write every event as JSON lines to FILE (`-`: standard output); the last
+    /// line is `finished` or `failed`.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
     /// Where `trust` came from (filled in from the settings).
     #[arg(skip)]
     pub trust_origin: String,
@@ -432,6 +438,10 @@ pub struct RollbackArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write every event as JSON lines to FILE (`-`: standard output); the last
+    /// line is `finished` or `failed`.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -540,6 +550,11 @@ pub struct OutputArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Write every event (phases, progress, verdicts, warnings, the end) as JSON
+    /// lines to FILE as it happens; `-` is standard output (then nothing else is
+    /// printed there). The last line is `finished` or `failed`.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -671,4 +686,12 @@ pub fn destination(to: &Option<PathBuf>, what: &str) -> Result<PathBuf, projectr
             "{what} needs a destination: pass --to DIR (or set `to` in .projectrestore.rc)"
         ))
     })
+}
+
+/// The last event of a command that finished: `report` is the document `--json`
+/// prints for it.
+pub fn finished<T: serde::Serialize>(events: &dyn Events, report: &T) {
+    if let Ok(report) = serde_json::to_value(report) {
+        events.emit(&Event::Finished { report });
+    }
 }

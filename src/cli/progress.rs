@@ -1,7 +1,8 @@
-//! The indicatif implementation of the library's `Progress` (stderr, terminals only).
+//! The progress bar: an indicatif subscriber of the library's event stream
+//! (stderr, terminals only).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use projectrestore::Progress;
+use projectrestore::event::{Event, Events, Phase};
 
 /// A progress bar over the stored bytes.
 pub struct Bar {
@@ -26,8 +27,9 @@ impl Bar {
     }
 }
 
-impl Progress for Bar {
-    fn phase(&self, name: &str, total: Option<u64>) {
+impl Bar {
+    fn phase(&self, phase: Phase, total: Option<u64>) {
+        let name = phase.name();
         if let Some(t) = self.timing {
             eprintln!(
                 "timing: {:>8.3} s  {name} starts",
@@ -49,14 +51,23 @@ impl Progress for Bar {
             self.bar.unset_length();
         }
     }
-    fn advance(&self, bytes: u64) {
-        self.bar.inc(bytes);
-    }
-    fn done(&self) {
+
+    /// The run is over: clear the bar before the report is printed.
+    pub fn finish(&self) {
         if let Some(t) = self.timing {
             eprintln!("timing: {:>8.3} s  done", t.elapsed().as_secs_f64());
         }
         self.bar.finish_and_clear();
+    }
+}
+
+impl Events for Bar {
+    fn emit(&self, event: &Event) {
+        match event {
+            Event::PhaseStarted { phase, total } => self.phase(*phase, *total),
+            Event::Progress { bytes, .. } => self.bar.set_position(*bytes),
+            _ => {}
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::commit::{self, Generation, GenerationMeta, StateDir};
+use crate::event::{Event, Events};
 use crate::interact::Interaction;
 use crate::Error;
 
@@ -64,6 +65,8 @@ impl Target {
 /// The result of a rollback.
 #[derive(Debug, Clone, Serialize)]
 pub struct RollbackReport {
+    /// [`crate::report::SCHEMA`].
+    pub schema: u32,
     pub destination: String,
     /// The generation that was put back.
     pub from_generation: String,
@@ -172,6 +175,7 @@ pub fn rollback(
     wait: bool,
     yes: bool,
     ui: &dyn Interaction,
+    events: &dyn Events,
 ) -> Result<RollbackReport, Error> {
     let state_path: PathBuf = commit::state_dir_path(dest)?;
     if std::fs::symlink_metadata(&state_path).is_err() {
@@ -212,8 +216,20 @@ pub fn rollback(
         }
     };
     let pruned = state.prune(&lock, keep)?;
+    let destination = state.dest().display().to_string();
+    events.emit(&Event::Committed {
+        destination: crate::report::escape(&destination),
+        replaced_generation: committed.replaced.clone(),
+    });
+    if pruned > 0 {
+        events.emit(&Event::Pruned {
+            destination: crate::report::escape(&destination),
+            removed: pruned,
+        });
+    }
     Ok(RollbackReport {
-        destination: state.dest().display().to_string(),
+        schema: crate::report::SCHEMA,
+        destination,
         from_generation: chosen.generation.id.clone(),
         restored: state.current().unwrap_or_default(),
         replaced_generation: committed.replaced,

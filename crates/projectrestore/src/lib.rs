@@ -18,7 +18,7 @@
 //!     )),
 //!     ..Options::default()
 //! };
-//! let report = restore::run(&opts, &projectrestore::NoProgress, &NoInteraction::shared())?;
+//! let report = restore::run(&opts, &projectrestore::event::NoEvents, &NoInteraction::shared())?;
 //! assert_eq!(report.summary.files, 6);
 //! assert!(report.checksum.is_some_and(|c| c.matched));
 //! # Ok::<(), projectrestore::Error>(())
@@ -35,6 +35,7 @@ pub use projectrestore_fs::{commit, fs, stage};
 pub mod config;
 pub mod decrypt;
 pub mod discover;
+pub mod event;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod history;
@@ -78,7 +79,8 @@ pub enum Error {
 }
 
 /// The documented exit-code classes (DESIGN.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// 1: I/O and other errors.
     Error,

@@ -4,6 +4,60 @@ use crate::archive::{Format, Summary};
 use crate::source::Input;
 use crate::verify::{Outcome, SignatureVerdict};
 
+/// The version of every JSON document and event line this library defines
+/// (`--json`, `--events`). A change that removes or renames a field, or changes
+/// its meaning, raises it; new fields and new event or warning kinds do not.
+pub const SCHEMA: u32 = 1;
+
+/// What kind of warning: a stable machine name (kebab-case in JSON) beside the
+/// human message, so that scripts branch on the kind, never on the prose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// Restored without a trusted signature because `--allow-unsigned` said so.
+    UnsignedAllowed,
+    /// Encrypted, but no trusted key signed it: encryption says nothing of who made it.
+    EncryptedUnsigned,
+    /// The only signature is inside the encryption and was not checked (`audit`).
+    InlineSignatureUnchecked,
+    /// An interrupted restore of this destination was finished or undone first.
+    RecoveredInterrupted,
+    /// The destination's file system does not keep permission bits.
+    ModesNotKept,
+    /// The log's key came from the log directory itself, not from a pin.
+    LogKeyUnpinned,
+    /// A proof file shows inclusion but cannot show the archive is the newest.
+    LogProofOnly,
+    /// Older than the newest logged backup, restored because of `--allow-older`.
+    OlderAllowed,
+    /// Appending to the log repaired something (an interrupted append set aside).
+    LogRepaired,
+}
+
+/// Something the user should know about a run that succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    pub kind: WarningKind,
+    /// For people; may change between versions.
+    pub message: String,
+}
+
+impl Warning {
+    pub fn new(kind: WarningKind, message: impl Into<String>) -> Self {
+        Warning {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// What a checksum check found.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ChecksumReport {
@@ -46,6 +100,8 @@ impl TrustStoreReport {
 /// The result of a restore, a verification or a dry run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
+    /// [`SCHEMA`]: the version of this document.
+    pub schema: u32,
     /// The archive path, or `-` for standard input.
     pub archive: String,
     /// Bytes of the stored archive.
@@ -90,13 +146,14 @@ pub struct Report {
     /// Wall time.
     pub duration_ms: u64,
     /// Things the user should know; the human output shows them loudly.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 impl Report {
     /// An empty report for `input`.
     pub fn new(input: &Input, verify_first: bool, dry_run: bool) -> Self {
         Report {
+            schema: SCHEMA,
             archive: escape(&input.display()),
             size: 0,
             sha256: String::new(),

@@ -10,14 +10,16 @@ use crate::archive::{
 };
 use crate::commit::{DestState, GenerationMeta, StateDir};
 use crate::decrypt::{self, DecryptStatus, Identities};
+use crate::event::{Event, Events, Phase, Throttle};
 use crate::interact::{Interaction, SharedInteraction};
 use crate::log::gate::{LogGate, LogOptions};
 use crate::preview::PreviewSink;
-use crate::report::{ChecksumReport, Report};
+use crate::report::escape;
+use crate::report::{ChecksumReport, Report, Warning, WarningKind};
 use crate::source::{self, Cancel, HashingReader, Input};
 use crate::stage::{self, StageError, StageOptions, StagingWriter};
 use crate::verify::{self, checksum, Outcome, SigPolicy, Signatures, TrustStore};
-use crate::{Error, Progress};
+use crate::Error;
 use std::os::fd::AsFd;
 
 /// How many passes over a seekable archive.
@@ -132,15 +134,17 @@ impl Checks {
     fn inline_unchecked(&self, opts: &Options, report: &mut Report) -> Result<(), Error> {
         const WHY: &str = "cannot check without decrypting: the archive has no detached signature, and a signature inside its OpenPGP encryption can only be checked by decrypting it";
         if self.store.is_empty() {
-            report
-                .warnings
-                .push(format!("{WHY} (no trust store, so none was required)"));
+            report.warnings.push(Warning::new(
+                WarningKind::InlineSignatureUnchecked,
+                format!("{WHY} (no trust store, so none was required)"),
+            ));
             return Ok(());
         }
         if opts.sig_policy.allow_unsigned {
-            report
-                .warnings
-                .push(format!("UNSIGNED: {WHY} (--allow-unsigned)"));
+            report.warnings.push(Warning::new(
+                WarningKind::UnsignedAllowed,
+                format!("UNSIGNED: {WHY} (--allow-unsigned)"),
+            ));
             return Ok(());
         }
         Err(verify::VerifyError::Policy(format!(
@@ -225,8 +229,9 @@ impl Checks {
         match outcome {
             Outcome::Failed { reason } => Err(verify::VerifyError::Policy(reason).into()),
             Outcome::UnsignedAllowed { reason } => {
-                report.warnings.push(format!(
-                    "UNSIGNED: restoring without a trusted signature (--allow-unsigned): {reason}"
+                report.warnings.push(Warning::new(
+                    WarningKind::UnsignedAllowed,
+                    format!("UNSIGNED: restoring without a trusted signature (--allow-unsigned): {reason}"),
                 ));
                 Ok(())
             }
@@ -240,11 +245,10 @@ impl Checks {
 /// `ui` answers what the run must ask: the passphrase of a protected key or a
 /// scrypt-encrypted archive, and whether to replace a tree projectrestore did not
 /// put there (unless `opts.yes`).
-pub fn run(
-    opts: &Options,
-    progress: &dyn Progress,
-    ui: &SharedInteraction,
-) -> Result<Report, Error> {
+///
+/// What the run does and finds goes to `events` as it happens (see
+/// [`crate::event`]); the returned report says the same.
+pub fn run(opts: &Options, events: &dyn Events, ui: &SharedInteraction) -> Result<Report, Error> {
     let started = Instant::now();
     let input = opts
         .input
@@ -273,312 +277,375 @@ pub fn run(
     let mut report = Report::new(&input, verify_first, opts.dry_run || opts.dest.is_none());
     report.trust_store =
         crate::report::TrustStoreReport::new(&opts.trust, &opts.trust_origin, checks.store.len());
+    let em = Emitter::new(events);
+    em.emit(&Event::Started {
+        archive: report.archive.clone(),
+        destination: opts
+            .dest
+            .as_ref()
+            .filter(|_| !opts.dry_run)
+            .map(|d| escape(&d.display().to_string())),
+        dry_run: report.dry_run,
+    });
+    let run = Run {
+        opts,
+        input,
+        checks,
+        log_gate,
+        archive_name,
+        verify_first,
+        ui,
+        em: &em,
+        started,
+    };
+    let result = run.execute(&mut report);
+    // Whatever the run found before it ended (a refusal too) is in the stream.
+    em.sync(&report);
+    em.throttle.flush();
+    result.map(|()| report)
+}
 
-    // Pass 1: digests only, no parser sees unauthenticated bytes.
-    let mut first_sha = None;
-    let mut first_check = None;
-    let mut deferred = None;
-    // The key that lets pass 2 prove it reads pass 1's bytes (verify-first only).
-    let pass_check = verify_first
-        .then(source::PassCheck::random)
-        .transpose()
-        .map_err(|e| read_error(&input, e, &opts.cancel))?;
-    if let Some(pass_check) = &pass_check {
-        let (reader, size) = input.open()?;
-        progress.phase("verifying", size);
-        let mut hashing = HashingReader::new(reader, None, opts.cancel.clone(), progress);
-        // SHA-256 on the reading thread, the signature digests on this one; the
-        // pass check goes with whichever has less to do.
-        let mut digester = checks.signatures.digester(&checks.store);
-        let mut main_check = None;
-        if digester.is_idle() {
-            main_check = Some(pass_check.again());
-        } else {
-            hashing = hashing.with_check(pass_check.again());
-        }
-        let head = std::thread::scope(|scope| {
-            let (pump, mut piped) = crate::pipe::pipe();
-            let source = &mut hashing;
-            scope.spawn(move || pump.run(source));
-            let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
-            loop {
-                // Hash each chunk where it lies (no copy).
-                let chunk = piped.fill_buf()?;
-                let n = chunk.len();
-                if n == 0 {
-                    return Ok(head);
-                }
-                let want = archive::sniff::SNIFF_LEN.saturating_sub(head.len()).min(n);
-                head.extend_from_slice(&chunk[..want]);
-                digester.update(chunk);
-                if let Some(c) = main_check.as_mut() {
-                    c.update(chunk);
-                }
-                piped.consume(n);
+/// One run's inputs, loaded and decided before any archive byte is read.
+struct Run<'a> {
+    opts: &'a Options,
+    input: Input,
+    checks: Checks,
+    log_gate: Option<LogGate>,
+    archive_name: String,
+    verify_first: bool,
+    ui: &'a SharedInteraction,
+    em: &'a Emitter<'a>,
+    started: Instant,
+}
+
+impl Run<'_> {
+    /// Both passes, the gate and the commit, filling in `report`.
+    fn execute(&self, report: &mut Report) -> Result<(), Error> {
+        let Run {
+            opts,
+            input,
+            checks,
+            log_gate,
+            archive_name,
+            verify_first,
+            ui,
+            em,
+            started,
+        } = self;
+        let (opts, verify_first, started) = (*opts, *verify_first, *started);
+        let progress = &em.throttle;
+
+        // Pass 1: digests only, no parser sees unauthenticated bytes.
+        let mut first_sha = None;
+        let mut first_check = None;
+        let mut deferred = None;
+        // The key that lets pass 2 prove it reads pass 1's bytes (verify-first only).
+        let pass_check = verify_first
+            .then(source::PassCheck::random)
+            .transpose()
+            .map_err(|e| read_error(input, e, &opts.cancel))?;
+        if let Some(pass_check) = &pass_check {
+            let (reader, size) = input.open()?;
+            em.phase(Phase::Verifying, size, report);
+            let mut hashing = HashingReader::new(reader, None, opts.cancel.clone(), progress);
+            // SHA-256 on the reading thread, the signature digests on this one; the
+            // pass check goes with whichever has less to do.
+            let mut digester = checks.signatures.digester(&checks.store);
+            let mut main_check = None;
+            if digester.is_idle() {
+                main_check = Some(pass_check.again());
+            } else {
+                hashing = hashing.with_check(pass_check.again());
             }
-        })
-        .map_err(|e| read_error(&input, e, &opts.cancel))?;
-        let (sha, count, _) = hashing.take_digests();
-        let tag = hashing
-            .take_check()
-            .or_else(|| main_check.take().map(source::PassCheck::finish));
-        first_check = tag.map(|tag| (tag, count));
-        let digester = Some(digester);
+            let head = std::thread::scope(|scope| {
+                let (pump, mut piped) = crate::pipe::pipe();
+                let source = &mut hashing;
+                scope.spawn(move || pump.run(source));
+                let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
+                loop {
+                    // Hash each chunk where it lies (no copy).
+                    let chunk = piped.fill_buf()?;
+                    let n = chunk.len();
+                    if n == 0 {
+                        return Ok(head);
+                    }
+                    let want = archive::sniff::SNIFF_LEN.saturating_sub(head.len()).min(n);
+                    head.extend_from_slice(&chunk[..want]);
+                    digester.update(chunk);
+                    if let Some(c) = main_check.as_mut() {
+                        c.update(chunk);
+                    }
+                    piped.consume(n);
+                }
+            })
+            .map_err(|e| read_error(input, e, &opts.cancel))?;
+            let (sha, count, _) = hashing.take_digests();
+            let tag = hashing
+                .take_check()
+                .or_else(|| main_check.take().map(source::PassCheck::finish));
+            first_check = tag.map(|tag| (tag, count));
+            let digester = Some(digester);
+            report.size = count;
+            report.sha256 = sha.clone();
+            // A signed-and-encrypted OpenPGP message without a detached signature
+            // carries its signature inside: that decision waits for pass 2 (the gate
+            // still comes before commit). Detached signatures are checked here, before
+            // any byte is decrypted, as for every other format.
+            if checks.inline_only(archive::sniff(&head)) {
+                checks.decide_checksum(&sha, report)?;
+                deferred = digester;
+                report.signatures_checked = Some(INLINE_AFTER_DECRYPTION.into());
+            } else {
+                report.signatures_checked = Some(BEFORE_DECRYPTION.into());
+                checks.decide(&sha, digester, &DecryptStatus::default(), opts, report)?;
+            }
+            if let Some(g) = &log_gate {
+                report.log = Some(g.check(
+                    &sha,
+                    count,
+                    archive_name,
+                    opts.dest.as_deref(),
+                    &mut report.warnings,
+                )?);
+            }
+            first_sha = Some(sha);
+            if opts.digests_only {
+                if deferred.is_some() {
+                    checks.inline_unchecked(opts, report)?;
+                }
+                report.duration_ms = started.elapsed().as_millis() as u64;
+                return Ok(());
+            }
+        }
+        if opts.cancel.is_set() {
+            return Err(Error::Interrupted);
+        }
+
+        // Every stored byte was verified by a trusted signature in pass 1 (and pass 2
+        // proves it reads the same bytes): integrity checks inside the formats add
+        // nothing then.
+        let authenticated = verify_first
+            && deferred.is_none()
+            && matches!(report.signature_outcome(), Some(Outcome::Verified { .. }));
+        let identities = Identities::load(&opts.identities, std::sync::Arc::clone(ui))?;
+        let write = !opts.dry_run && opts.dest.is_some();
+        let (reader, size) = input.open()?;
+        em.phase(
+            if write {
+                Phase::Restoring
+            } else {
+                Phase::Checking
+            },
+            size,
+            report,
+        );
+        let digester = (!verify_first).then(|| checks.signatures.digester(&checks.store));
+        let mut hashing = HashingReader::new(reader, digester, opts.cancel.clone(), progress);
+        if let Some(pass_check) = &pass_check {
+            // Pass 1 computed the SHA-256; this pass only proves it reads the same bytes.
+            hashing = hashing.with_check(pass_check.again()).without_sha256();
+        }
+
+        let mut recover_later = false;
+        let (summary, status, staged) = if write {
+            let mut dest = opts.dest.clone().unwrap_or_default();
+            if opts.follow_dest_symlink && dest.is_symlink() {
+                // Restore into what the link names; the link itself is never written through.
+                dest = std::fs::canonicalize(&dest)
+                    .map_err(|e| stage_io("resolve", &dest.display().to_string(), e))?;
+            }
+            let state = StateDir::open(&dest)?;
+            let lock = state.lock(opts.wait)?;
+            // Recovery changes the destination (it finishes or undoes a swap). In
+            // one pass nothing is verified yet, so it waits until the gate has
+            // opened; verify-first has verified everything by now.
+            // An inline-only OpenPGP signature is not checked before pass 2 either.
+            recover_later = (!verify_first || deferred.is_some()) && state.needs_recovery()?;
+            if !recover_later {
+                recover_and_confirm(&state, &lock, None, opts, ui.as_ref(), report)?;
+            }
+            let staging = state.create_staging(&lock)?;
+            let staging_fd = staging
+                .fd
+                .try_clone()
+                .map_err(|e| stage_io("open", &staging.name, e))?;
+            // What the destination's file system does to names and modes decides
+            // which paths collide there (case-insensitive file systems).
+            let traits = match stage::probe(staging.fd.as_fd()) {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = state.discard(&lock, staging);
+                    return Err(stage_io("probe", "the staging file system", e));
+                }
+            };
+            report.filesystem = Some(traits);
+            let mut writer = StagingWriter::new(
+                staging_fd,
+                StageOptions {
+                    same_owner: opts.same_owner,
+                },
+            )
+            .with_traits(traits);
+            let mut here = opts.clone();
+            here.policy.fold_case = traits.folds_case;
+            let result = stream(
+                authenticated,
+                &mut hashing,
+                &identities,
+                checks,
+                &here,
+                &mut writer,
+                report,
+            );
+            let result = result.and_then(|(summary, status)| {
+                if opts.cancel.is_set() {
+                    return Err(Error::Interrupted);
+                }
+                em.phase(Phase::Syncing, None, report);
+                let stats = writer.finish(summary.root)?;
+                report.warnings.extend(
+                    stats
+                        .warnings
+                        .into_iter()
+                        .map(|m| Warning::new(WarningKind::ModesNotKept, m)),
+                );
+                Ok((summary, status))
+            });
+            match result {
+                Ok((summary, status)) => (summary, status, Some((state, lock, staging))),
+                Err(e) => {
+                    let e = gate_failure(
+                        e,
+                        &mut hashing,
+                        checks,
+                        first_sha.as_deref().map(|f| (f, first_check)),
+                        opts,
+                        report,
+                    );
+                    // Nothing outside staging was touched; remove staging and keep the error.
+                    let _ = state.discard(&lock, staging);
+                    return Err(e);
+                }
+            }
+        } else {
+            let mut preview = match (opts.preview, &opts.dest) {
+                (Some(diff), Some(dest)) => Some(
+                    PreviewSink::new(dest, diff)
+                        .map_err(|e| stage_io("read", &dest.display().to_string(), e))?,
+                ),
+                _ => None,
+            };
+            let result = match preview.as_mut() {
+                Some(sink) => stream(
+                    authenticated,
+                    &mut hashing,
+                    &identities,
+                    checks,
+                    opts,
+                    sink,
+                    report,
+                ),
+                None => stream(
+                    authenticated,
+                    &mut hashing,
+                    &identities,
+                    checks,
+                    opts,
+                    &mut NullSink,
+                    report,
+                ),
+            };
+            match result {
+                Ok((summary, status)) => {
+                    report.preview = preview.map(PreviewSink::finish);
+                    (summary, status, None)
+                }
+                Err(e) => {
+                    return Err(gate_failure(
+                        e,
+                        &mut hashing,
+                        checks,
+                        first_sha.as_deref().map(|f| (f, first_check)),
+                        opts,
+                        report,
+                    ))
+                }
+            }
+        };
+
+        // The gate: every check has passed, or nothing is committed.
+        let (sha, count, digester) = hashing.take_digests();
+        let second_check = hashing.take_check().map(|tag| (tag, count));
+        let sha = first_sha.clone().unwrap_or(sha);
         report.size = count;
         report.sha256 = sha.clone();
-        // A signed-and-encrypted OpenPGP message without a detached signature
-        // carries its signature inside: that decision waits for pass 2 (the gate
-        // still comes before commit). Detached signatures are checked here, before
-        // any byte is decrypted, as for every other format.
-        if checks.inline_only(archive::sniff(&head)) {
-            checks.decide_checksum(&sha, &mut report)?;
-            deferred = digester;
-            report.signatures_checked = Some(INLINE_AFTER_DECRYPTION.into());
-        } else {
-            report.signatures_checked = Some(BEFORE_DECRYPTION.into());
-            checks.decide(&sha, digester, &DecryptStatus::default(), opts, &mut report)?;
+        report.summary = summary;
+        if report.signatures_checked.is_none() && checks.any() {
+            let when = if checks.inline_only(report.layers.first().copied()) {
+                INLINE_AFTER_DECRYPTION
+            } else {
+                WHILE_EXTRACTING
+            };
+            report.signatures_checked = Some(when.into());
         }
-        if let Some(g) = &log_gate {
-            report.log = Some(g.check(
-                &sha,
-                count,
-                &archive_name,
-                opts.dest.as_deref(),
-                &mut report.warnings,
-            )?);
-        }
-        first_sha = Some(sha);
-        if opts.digests_only {
-            if deferred.is_some() {
-                checks.inline_unchecked(opts, &mut report)?;
+        let gate = match &first_sha {
+            Some(first) if first_check != second_check => Err(verify::VerifyError::Changed {
+                first: first.clone(),
+                second: format!(
+                    "different bytes ({} bytes read, {} in the verification pass)",
+                    count,
+                    first_check.map_or(0, |(_, n)| n)
+                ),
             }
-            report.duration_ms = started.elapsed().as_millis() as u64;
-            progress.done();
-            return Ok(report);
-        }
-    }
-    if opts.cancel.is_set() {
-        return Err(Error::Interrupted);
-    }
-
-    // Every stored byte was verified by a trusted signature in pass 1 (and pass 2
-    // proves it reads the same bytes): integrity checks inside the formats add
-    // nothing then.
-    let authenticated = verify_first
-        && deferred.is_none()
-        && matches!(report.signature_outcome(), Some(Outcome::Verified { .. }));
-    let identities = Identities::load(&opts.identities, std::sync::Arc::clone(ui))?;
-    let write = !opts.dry_run && opts.dest.is_some();
-    let (reader, size) = input.open()?;
-    progress.phase(if write { "restoring" } else { "checking" }, size);
-    let digester = (!verify_first).then(|| checks.signatures.digester(&checks.store));
-    let mut hashing = HashingReader::new(reader, digester, opts.cancel.clone(), progress);
-    if let Some(pass_check) = &pass_check {
-        // Pass 1 computed the SHA-256; this pass only proves it reads the same bytes.
-        hashing = hashing.with_check(pass_check.again()).without_sha256();
-    }
-
-    let mut recover_later = false;
-    let (summary, status, staged) = if write {
-        let mut dest = opts.dest.clone().unwrap_or_default();
-        if opts.follow_dest_symlink && dest.is_symlink() {
-            // Restore into what the link names; the link itself is never written through.
-            dest = std::fs::canonicalize(&dest)
-                .map_err(|e| stage_io("resolve", &dest.display().to_string(), e))?;
-        }
-        let state = StateDir::open(&dest)?;
-        let lock = state.lock(opts.wait)?;
-        // Recovery changes the destination (it finishes or undoes a swap). In
-        // one pass nothing is verified yet, so it waits until the gate has
-        // opened; verify-first has verified everything by now.
-        // An inline-only OpenPGP signature is not checked before pass 2 either.
-        recover_later = (!verify_first || deferred.is_some()) && state.needs_recovery()?;
-        if !recover_later {
-            recover_and_confirm(&state, &lock, None, opts, ui.as_ref(), &mut report)?;
-        }
-        let staging = state.create_staging(&lock)?;
-        let staging_fd = staging
-            .fd
-            .try_clone()
-            .map_err(|e| stage_io("open", &staging.name, e))?;
-        // What the destination's file system does to names and modes decides
-        // which paths collide there (case-insensitive file systems).
-        let traits = match stage::probe(staging.fd.as_fd()) {
-            Ok(t) => t,
-            Err(e) => {
-                let _ = state.discard(&lock, staging);
-                return Err(stage_io("probe", "the staging file system", e));
-            }
+            .into()),
+            Some(_) if deferred.is_none() => checks.with_inline(&status, opts, report),
+            _ => checks.decide(&sha, deferred.take().or(digester), &status, opts, report),
         };
-        report.filesystem = Some(traits);
-        let mut writer = StagingWriter::new(
-            staging_fd,
-            StageOptions {
-                same_owner: opts.same_owner,
-            },
-        )
-        .with_traits(traits);
-        let mut here = opts.clone();
-        here.policy.fold_case = traits.folds_case;
-        let result = stream(
-            authenticated,
-            &mut hashing,
-            &identities,
-            &checks,
-            &here,
-            &mut writer,
-            &mut report,
-        );
-        let result = result.and_then(|(summary, status)| {
-            if opts.cancel.is_set() {
-                return Err(Error::Interrupted);
+        // `--interactive`: the archive must be the one that was previewed.
+        let gate = gate.and_then(|()| match &opts.expect_sha256 {
+            Some(previewed) if *previewed != sha => Err(verify::VerifyError::Changed {
+                first: previewed.clone(),
+                second: sha.clone(),
             }
-            progress.phase("syncing", None);
-            let stats = writer.finish(summary.root)?;
-            report.warnings.extend(stats.warnings);
-            Ok((summary, status))
+            .into()),
+            _ => Ok(()),
         });
-        match result {
-            Ok((summary, status)) => (summary, status, Some((state, lock, staging))),
-            Err(e) => {
-                let e = gate_failure(
-                    e,
-                    &mut hashing,
-                    &checks,
-                    first_sha.as_deref().map(|f| (f, first_check)),
-                    opts,
-                    &mut report,
-                );
-                // Nothing outside staging was touched; remove staging and keep the error.
+        // The log's checks, bound to the digest of the bytes just read.
+        let gate = gate.and_then(|()| match &log_gate {
+            Some(g) if report.log.is_none() => {
+                let found = g.check(
+                    &sha,
+                    count,
+                    archive_name,
+                    opts.dest.as_deref(),
+                    &mut report.warnings,
+                )?;
+                report.log = Some(found);
+                Ok(())
+            }
+            _ => Ok(()),
+        });
+        if let Err(e) = gate {
+            if let Some((state, lock, staging)) = staged {
                 let _ = state.discard(&lock, staging);
-                return Err(e);
             }
+            return Err(e);
         }
-    } else {
-        let mut preview = match (opts.preview, &opts.dest) {
-            (Some(diff), Some(dest)) => Some(
-                PreviewSink::new(dest, diff)
-                    .map_err(|e| stage_io("read", &dest.display().to_string(), e))?,
-            ),
-            _ => None,
-        };
-        let result = match preview.as_mut() {
-            Some(sink) => stream(
-                authenticated,
-                &mut hashing,
-                &identities,
-                &checks,
-                opts,
-                sink,
-                &mut report,
-            ),
-            None => stream(
-                authenticated,
-                &mut hashing,
-                &identities,
-                &checks,
-                opts,
-                &mut NullSink,
-                &mut report,
-            ),
-        };
-        match result {
-            Ok((summary, status)) => {
-                report.preview = preview.map(PreviewSink::finish);
-                (summary, status, None)
+        if opts.cancel.is_set() {
+            if let Some((state, lock, staging)) = staged {
+                let _ = state.discard(&lock, staging);
             }
-            Err(e) => {
-                return Err(gate_failure(
-                    e,
-                    &mut hashing,
-                    &checks,
-                    first_sha.as_deref().map(|f| (f, first_check)),
-                    opts,
-                    &mut report,
-                ))
-            }
+            return Err(Error::Interrupted);
         }
-    };
 
-    // The gate: every check has passed, or nothing is committed.
-    let (sha, count, digester) = hashing.take_digests();
-    let second_check = hashing.take_check().map(|tag| (tag, count));
-    let sha = first_sha.clone().unwrap_or(sha);
-    report.size = count;
-    report.sha256 = sha.clone();
-    report.summary = summary;
-    if report.signatures_checked.is_none() && checks.any() {
-        let when = if checks.inline_only(report.layers.first().copied()) {
-            INLINE_AFTER_DECRYPTION
-        } else {
-            WHILE_EXTRACTING
-        };
-        report.signatures_checked = Some(when.into());
-    }
-    let gate = match &first_sha {
-        Some(first) if first_check != second_check => Err(verify::VerifyError::Changed {
-            first: first.clone(),
-            second: format!(
-                "different bytes ({} bytes read, {} in the verification pass)",
-                count,
-                first_check.map_or(0, |(_, n)| n)
-            ),
-        }
-        .into()),
-        Some(_) if deferred.is_none() => checks.with_inline(&status, opts, &mut report),
-        _ => checks.decide(
-            &sha,
-            deferred.take().or(digester),
-            &status,
-            opts,
-            &mut report,
-        ),
-    };
-    // `--interactive`: the archive must be the one that was previewed.
-    let gate = gate.and_then(|()| match &opts.expect_sha256 {
-        Some(previewed) if *previewed != sha => Err(verify::VerifyError::Changed {
-            first: previewed.clone(),
-            second: sha.clone(),
-        }
-        .into()),
-        _ => Ok(()),
-    });
-    // The log's checks, bound to the digest of the bytes just read.
-    let gate = gate.and_then(|()| match &log_gate {
-        Some(g) if report.log.is_none() => {
-            let found = g.check(
-                &sha,
-                count,
-                &archive_name,
-                opts.dest.as_deref(),
-                &mut report.warnings,
-            )?;
-            report.log = Some(found);
-            Ok(())
-        }
-        _ => Ok(()),
-    });
-    if let Err(e) = gate {
-        if let Some((state, lock, staging)) = staged {
-            let _ = state.discard(&lock, staging);
-        }
-        return Err(e);
-    }
-    if opts.cancel.is_set() {
-        if let Some((state, lock, staging)) = staged {
-            let _ = state.discard(&lock, staging);
-        }
-        return Err(Error::Interrupted);
-    }
-
-    let s = &report.summary;
-    if s.files + s.dirs + s.symlinks + s.hardlinks == 0 {
-        // Replacing a project with nothing is never what a restore means; most
-        // often --strip-components removed everything.
-        if let Some((state, lock, staging)) = staged {
-            let _ = state.discard(&lock, staging);
-        }
-        return Err(ArchiveError::Rejected {
+        let s = &report.summary;
+        if s.files + s.dirs + s.symlinks + s.hardlinks == 0 {
+            // Replacing a project with nothing is never what a restore means; most
+            // often --strip-components removed everything.
+            if let Some((state, lock, staging)) = staged {
+                let _ = state.discard(&lock, staging);
+            }
+            return Err(ArchiveError::Rejected {
             entry: report.archive.clone(),
             rule: format!(
                 "nothing to restore ({} entries skipped by --strip-components {}); the destination was left alone",
@@ -586,80 +653,81 @@ pub fn run(
             ),
         }
         .into());
-    }
+        }
 
-    if let Some((state, lock, staging)) = staged {
-        if recover_later {
-            if let Err(e) = recover_and_confirm(
-                &state,
-                &lock,
-                Some(&staging.name),
-                opts,
-                ui.as_ref(),
-                &mut report,
-            ) {
-                let _ = state.discard(&lock, staging);
-                return Err(e);
+        if let Some((state, lock, staging)) = staged {
+            if recover_later {
+                if let Err(e) = recover_and_confirm(
+                    &state,
+                    &lock,
+                    Some(&staging.name),
+                    opts,
+                    ui.as_ref(),
+                    report,
+                ) {
+                    let _ = state.discard(&lock, staging);
+                    return Err(e);
+                }
+            }
+            let meta = GenerationMeta {
+                archive: input.display(),
+                sha256: sha.clone(),
+                signers: report.signers(),
+                time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+                bytes: report.summary.bytes,
+                files: report.summary.files,
+                how: "restore".into(),
+                replaced: String::new(),
+            };
+            em.phase(Phase::Swapping, None, report);
+            let committed = match state.commit(&lock, staging, &meta) {
+                Ok(c) => c,
+                Err(e) => {
+                    // Finish or undo whatever step failed, and remove staging, now.
+                    let _ = state.recover(&lock);
+                    return Err(e.into());
+                }
+            };
+            report.replaced_generation = committed.replaced;
+            report.destination = Some(state.dest().display().to_string());
+            if !opts.defer_prune {
+                report.pruned = state.prune(&lock, opts.keep)?;
+            }
+            drop(lock);
+            if let (Some(g), Some(found)) = (&log_gate, report.log.as_mut()) {
+                g.anchor(
+                    found,
+                    crate::log::NewEntry {
+                        sha256: sha.clone(),
+                        size: count,
+                        archive: archive_name.clone(),
+                        project: String::new(),
+                        signers: meta.signers.clone(),
+                    },
+                    &meta.time,
+                    &mut report.warnings,
+                )
+                .map_err(|e| {
+                    crate::log::LogError::Invalid(format!(
+                        "the restore completed, but appending it to the log failed: {e}"
+                    ))
+                })?;
             }
         }
-        let meta = GenerationMeta {
-            archive: input.display(),
-            sha256: sha.clone(),
-            signers: report.signers(),
-            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            bytes: report.summary.bytes,
-            files: report.summary.files,
-            how: "restore".into(),
-            replaced: String::new(),
-        };
-        progress.phase("swapping", None);
-        let committed = match state.commit(&lock, staging, &meta) {
-            Ok(c) => c,
-            Err(e) => {
-                // Finish or undo whatever step failed, and remove staging, now.
-                let _ = state.recover(&lock);
-                return Err(e.into());
-            }
-        };
-        report.replaced_generation = committed.replaced;
-        report.destination = Some(state.dest().display().to_string());
-        if !opts.defer_prune {
-            report.pruned = state.prune(&lock, opts.keep)?;
-        }
-        drop(lock);
-        if let (Some(g), Some(found)) = (&log_gate, report.log.as_mut()) {
-            g.anchor(
-                found,
-                crate::log::NewEntry {
-                    sha256: sha.clone(),
-                    size: count,
-                    archive: archive_name.clone(),
-                    project: String::new(),
-                    signers: meta.signers.clone(),
-                },
-                &meta.time,
-                &mut report.warnings,
+        if report.encryption.is_some()
+            && matches!(
+                report.signature_outcome(),
+                Some(Outcome::UnsignedAllowed { .. } | Outcome::NotRequired)
             )
-            .map_err(|e| {
-                crate::log::LogError::Invalid(format!(
-                    "the restore completed, but appending it to the log failed: {e}"
-                ))
-            })?;
+        {
+            report.warnings.push(Warning::new(
+            WarningKind::EncryptedUnsigned,
+            "this archive was encrypted but not signed by a trusted key: encryption does not prove who made it (age has no sender authentication); sign backups and restore with --trust",
+        ));
         }
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        Ok(())
     }
-    if report.encryption.is_some()
-        && matches!(
-            report.signature_outcome(),
-            Some(Outcome::UnsignedAllowed { .. } | Outcome::NotRequired)
-        )
-    {
-        report.warnings.push(
-            "this archive was encrypted but not signed by a trusted key: encryption does not prove who made it (age has no sender authentication); sign backups and restore with --trust".into(),
-        );
-    }
-    report.duration_ms = started.elapsed().as_millis() as u64;
-    progress.done();
-    Ok(report)
 }
 
 /// Finish or undo an interrupted swap (leaving `keep`, this run's staging,
@@ -674,7 +742,9 @@ fn recover_and_confirm(
 ) -> Result<(), Error> {
     let recovery = state.recover_keeping(lock, keep)?;
     if recovery.swap != "none" || recovery.removed_staging > 0 {
-        report.warnings.push(format!(
+        report.warnings.push(Warning::new(
+            WarningKind::RecoveredInterrupted,
+            format!(
             "recovered an interrupted restore first: swap {}, {} stale staging director{} removed",
             recovery.swap,
             recovery.removed_staging,
@@ -683,6 +753,7 @@ fn recover_and_confirm(
             } else {
                 "ies"
             }
+        ),
         ));
     }
     if state.dest_state()? == DestState::Foreign && !opts.yes {
@@ -970,4 +1041,94 @@ pub fn decrypt_to(
         return Err(e);
     }
     Ok(())
+}
+
+/// Which of the report's findings are already in the event stream.
+#[derive(Default)]
+struct Sent {
+    layers: usize,
+    checksum: bool,
+    signatures: bool,
+    log: Option<serde_json::Value>,
+    warnings: usize,
+    committed: bool,
+    pruned: bool,
+}
+
+/// The run's side of the event stream: phases and progress through the
+/// throttle, findings as the report gains them. Findings are sent at every
+/// phase boundary and when the run ends (refused or not), so a subscriber sees
+/// each verdict before the next phase starts, and the stream and the report
+/// cannot disagree: the events are made from the report itself.
+struct Emitter<'a> {
+    throttle: Throttle<'a>,
+    sent: std::sync::Mutex<Sent>,
+}
+
+impl<'a> Emitter<'a> {
+    fn new(events: &'a dyn Events) -> Self {
+        Emitter {
+            throttle: Throttle::new(events),
+            sent: std::sync::Mutex::new(Sent::default()),
+        }
+    }
+
+    fn emit(&self, event: &Event) {
+        self.throttle.emit(event);
+    }
+
+    fn phase(&self, phase: Phase, total: Option<u64>, report: &Report) {
+        self.sync(report);
+        self.throttle.phase(phase, total);
+    }
+
+    /// Send what the report found since the last call.
+    fn sync(&self, report: &Report) {
+        self.throttle.flush();
+        let Ok(mut sent) = self.sent.lock() else {
+            return;
+        };
+        for format in report.layers.iter().skip(sent.layers) {
+            self.emit(&Event::LayerFound { format: *format });
+        }
+        sent.layers = report.layers.len();
+        if let (Some(c), false) = (&report.checksum, sent.checksum) {
+            self.emit(&Event::Checksum(c.clone()));
+            sent.checksum = true;
+        }
+        if let (Some(v), false) = (&report.signatures, sent.signatures) {
+            for s in &v.signatures {
+                self.emit(&Event::Signature(Box::new(s.clone())));
+            }
+            self.emit(&Event::GateDecided {
+                outcome: v.outcome.clone(),
+            });
+            sent.signatures = true;
+        }
+        if let Some(log) = &report.log {
+            let now = serde_json::to_value(log).ok();
+            if now != sent.log {
+                self.emit(&Event::Log(Box::new(log.clone())));
+                sent.log = now;
+            }
+        }
+        for w in report.warnings.iter().skip(sent.warnings) {
+            self.emit(&Event::Warning(w.clone()));
+        }
+        sent.warnings = report.warnings.len();
+        if let (Some(dest), false) = (&report.destination, sent.committed) {
+            self.emit(&Event::Committed {
+                destination: escape(dest),
+                replaced_generation: report.replaced_generation.clone(),
+            });
+            sent.committed = true;
+        }
+        if let (Some(dest), true, false) = (&report.destination, report.pruned > 0, sent.pruned) {
+            self.emit(&Event::Pruned {
+                destination: escape(dest),
+                removed: report.pruned,
+            });
+            sent.pruned = true;
+        }
+    }
 }

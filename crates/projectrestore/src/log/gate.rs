@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::note::{SignerKey, VerifierKey};
 use super::{Anchored, Entry, KeySource, Log, LogError, NewEntry};
+use crate::report::{Warning, WarningKind};
 
 /// What the user asked of the log.
 #[derive(Debug, Clone, Default)]
@@ -93,12 +94,15 @@ impl LogGate {
             })
     }
 
-    fn open(&self, dir: &Path, warnings: &mut Vec<String>) -> Result<Log, LogError> {
+    fn open(&self, dir: &Path, warnings: &mut Vec<Warning>) -> Result<Log, LogError> {
         let log = Log::open(dir, self.pinned.clone())?;
         if *log.key_source() == KeySource::LogDirectory {
-            warnings.push(format!(
-                "the key of log {} was read from the log itself; pin it with --log-vkey (or --log-key) so that a replaced log is caught",
-                dir.display()
+            warnings.push(Warning::new(
+                WarningKind::LogKeyUnpinned,
+                format!(
+                    "the key of log {} was read from the log itself; pin it with --log-vkey (or --log-key) so that a replaced log is caught",
+                    dir.display()
+                ),
             ));
         }
         Ok(log)
@@ -111,7 +115,7 @@ impl LogGate {
         size: u64,
         archive: &str,
         dest: Option<&Path>,
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<Warning>,
     ) -> Result<LogReport, LogError> {
         let project = self.project(archive, dest)?;
         let mut report = LogReport {
@@ -129,9 +133,10 @@ impl LogGate {
                     ))
                 })?;
                 report.anchored = Some(super::check_proof_file(req, key, sha256, size)?);
-                warnings.push(
-                    "a proof file shows this archive was logged, not that it is the newest: rollback protection needs the log directory".into(),
-                );
+                warnings.push(Warning::new(
+                    WarningKind::LogProofOnly,
+                    "a proof file shows this archive was logged, not that it is the newest: rollback protection needs the log directory",
+                ));
             } else {
                 history = Some(req);
             }
@@ -178,7 +183,10 @@ impl LogGate {
                     if !self.opts.allow_older {
                         return Err(LogError::Older(msg));
                     }
-                    warnings.push(format!("--allow-older: {msg}"));
+                    warnings.push(Warning::new(
+                        WarningKind::OlderAllowed,
+                        format!("--allow-older: {msg}"),
+                    ));
                 }
                 report.newest = Some(newest);
             }
@@ -193,7 +201,7 @@ impl LogGate {
         report: &mut LogReport,
         mut new: NewEntry,
         time: &str,
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<Warning>,
     ) -> Result<(), LogError> {
         let (Some(dir), Some(signer)) = (&self.opts.anchor, &self.signer) else {
             return Ok(());
@@ -211,7 +219,10 @@ impl LogGate {
         }
         new.project = report.project.clone();
         let (idx, _, w) = log.append(signer, &[new], time)?;
-        warnings.extend(w);
+        warnings.extend(
+            w.into_iter()
+                .map(|m| Warning::new(WarningKind::LogRepaired, m)),
+        );
         report.appended = idx.first().copied();
         Ok(())
     }
