@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Decrypt(_) => false,
         Command::Recover(a) => a.json,
         Command::Preview(a) => a.output.json,
+        Command::Plan(a) => a.json,
         Command::History(a) => a.json,
         Command::Rollback(a) => a.json,
         Command::Config(a) => a.json,
@@ -94,6 +95,7 @@ fn main() -> ExitCode {
         cli.command,
         Command::Restore(_)
             | Command::Preview(_)
+            | Command::Plan(_)
             | Command::Verify(_)
             | Command::List(_)
             | Command::Audit(_)
@@ -299,6 +301,14 @@ fn run(
                 _ => cli::output::report(&report, args.output.json, args.output.quiet)?,
             }
             cli::finished(events, &report);
+        }
+        Command::Plan(args) => {
+            let mut opts = args.target.options("plan")?;
+            opts.keep = args.keep;
+            opts.yes = args.yes;
+            opts.log.anchor = args.anchor.clone();
+            let plan = restore::plan(&opts)?;
+            cli::output::plan(&plan, args.json)?;
         }
         Command::History(args) => {
             let dir = cli::destination(&args.dir, "history")?;

@@ -74,6 +74,16 @@ The archive gets the full verified pass (signatures, checksum, decryption, every
 entry); files are compared by content hash. Unchanged files are counted, not
 listed. Nothing is created, not even the state directory.")]
     Preview(PreviewArgs),
+    /// Show what a restore would do (checks, keys, passes, layers, destination, after-steps), reading no archive byte past the format sniff.
+    #[command(after_help = "Examples:
+  projectrestore plan backup.tar.zst.age --to ~/src/app --trust keys/
+  projectrestore plan backup.tar.gz --to app --require-anchored ~/backup-log --json
+
+Keys, signature files, the checksum file and the log requirements are loaded and
+checked; the archive's first bytes are read to name its format; the destination
+is looked at without creating, locking or writing anything. Nothing is decrypted
+and no identity file is read. A restore decides everything again under its lock.")]
+    Plan(PlanArgs),
     /// List the trees a destination held (kept generations), newest first.
     #[command(after_help = "Examples:
   projectrestore history ~/src/app
@@ -351,6 +361,24 @@ pub struct RestoreArgs {
     pub interactive: bool,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Plan an append to this log after the restore (see `restore --anchor`).
+    #[arg(long, value_name = "LOG")]
+    pub anchor: Option<PathBuf>,
+    /// How many replaced trees the restore would keep as generations.
+    #[arg(long, value_name = "N", default_value_t = projectrestore::config::DEFAULT_KEEP)]
+    pub keep: usize,
+    /// Plan a replacement of a foreign tree without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

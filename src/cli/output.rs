@@ -421,3 +421,114 @@ pub fn config(c: &projectrestore::config::Config, json: bool) -> io::Result<()> 
     }
     Ok(())
 }
+
+/// `plan`: what a restore would do.
+pub fn plan(p: &projectrestore::plan::Plan, json: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, p)?;
+        return writeln!(out);
+    }
+    let action = serde_json::to_value(p.action)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    writeln!(out, "plan: {action} {}", p.source.display)?;
+    if let Some(size) = p.source.size {
+        writeln!(
+            out,
+            "  archive:     {} ({})",
+            human_bytes(size),
+            if p.source.rereadable {
+                "can be read twice"
+            } else {
+                "read once"
+            }
+        )?;
+    }
+    writeln!(
+        out,
+        "  layers:      {}",
+        if p.layers_expected.is_empty() {
+            "unknown format".to_string()
+        } else {
+            p.layers_expected.join(" → ")
+        }
+    )?;
+    writeln!(out, "  passes:      {}: {}", p.passes.mode, p.passes.reason)?;
+    let c = &p.checks;
+    writeln!(
+        out,
+        "  trust store: {} ({} key{})",
+        c.trust_store.origin,
+        c.trust_store.keys,
+        if c.trust_store.keys == 1 { "" } else { "s" }
+    )?;
+    for k in &c.keys {
+        writeln!(out, "               {k}")?;
+    }
+    if c.signatures.is_empty() {
+        writeln!(out, "  signatures:  none beside the archive")?;
+    }
+    for s in &c.signatures {
+        writeln!(out, "  signature:   {} ({})", s.file, s.scheme)?;
+    }
+    if let Some(when) = c.signatures_checked {
+        writeln!(
+            out,
+            "  checked:     {when}; {} distinct trusted key(s) required{}",
+            c.threshold,
+            if c.allow_unsigned {
+                ", unsigned allowed"
+            } else {
+                ""
+            }
+        )?;
+    }
+    match &c.checksum {
+        Some(f) => writeln!(out, "  checksum:    {f}")?,
+        None => writeln!(out, "  checksum:    none")?,
+    }
+    if let Some(r) = &c.log.require_anchored {
+        writeln!(
+            out,
+            "  log:         must be included in {r}{}",
+            if c.log.rollback_protection {
+                ", not older than the newest logged"
+            } else {
+                ""
+            }
+        )?;
+    }
+    if !p.identities.is_empty() {
+        writeln!(out, "  identities:  {}", p.identities.join(", "))?;
+    }
+    if let Some(t) = &p.target {
+        writeln!(
+            out,
+            "  destination: {} ({}){}",
+            t.destination,
+            t.state,
+            if t.needs_confirmation {
+                ", replaced only after a yes"
+            } else {
+                ""
+            }
+        )?;
+    }
+    for a in &p.after {
+        match a {
+            projectrestore::plan::AfterStep::Anchor { log } => {
+                writeln!(out, "  then:        append to the log {log}")?
+            }
+            projectrestore::plan::AfterStep::Prune { keep } => {
+                writeln!(out, "  then:        keep {keep} generation(s)")?
+            }
+            _ => {}
+        }
+    }
+    for n in &p.notes {
+        writeln!(out, "  note:        {n}")?;
+    }
+    Ok(())
+}

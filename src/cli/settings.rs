@@ -104,6 +104,10 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, cfg: &Config) -> Result<(), Er
             fill!(m, s, a, opt: [anchor, log_key], val: [keep]);
         }
         Command::Preview(a) => target(&mut a.target, m, &s, cfg)?,
+        Command::Plan(a) => {
+            target(&mut a.target, m, &s, cfg)?;
+            fill!(m, s, a, opt: [anchor], val: [keep]);
+        }
         Command::Verify(a) => {
             check(&mut a.check, m, &s, cfg)?;
             log(&mut a.log, m, &s);

@@ -218,35 +218,23 @@ impl<'a> Throttle<'a> {
 
     /// `n` more stored bytes were read.
     pub fn advance(&self, n: u64) {
-        let due = match self.state.lock() {
-            Ok(mut s) => {
-                s.bytes += n;
-                let due = s.bytes - s.sent_bytes >= EVERY_BYTES || s.sent_at.elapsed() >= EVERY;
-                match (due, s.phase) {
-                    (true, Some((phase, total))) => {
-                        s.sent_bytes = s.bytes;
-                        s.sent_at = Instant::now();
-                        Some(Event::Progress {
-                            phase,
-                            bytes: s.bytes,
-                            total,
-                        })
-                    }
-                    _ => None,
-                }
-            }
-            Err(_) => None,
-        };
-        if let Some(e) = due {
-            self.events.emit(&e);
-        }
+        self.send(|s| {
+            s.bytes += n;
+            s.bytes - s.sent_bytes >= EVERY_BYTES || s.sent_at.elapsed() >= EVERY
+        });
     }
 
     /// Send the count not yet sent.
     pub fn flush(&self) {
-        let last = match self.state.lock() {
-            Ok(mut s) => match s.phase {
-                Some((phase, total)) if s.bytes > s.sent_bytes => {
+        self.send(|s| s.bytes > s.sent_bytes);
+    }
+
+    /// Update the state with `due`; when it says so (and a phase is on), send
+    /// the count (outside the lock).
+    fn send(&self, due: impl FnOnce(&mut ThrottleState) -> bool) {
+        let event = match self.state.lock() {
+            Ok(mut s) => match (due(&mut s), s.phase) {
+                (true, Some((phase, total))) => {
                     s.sent_bytes = s.bytes;
                     s.sent_at = Instant::now();
                     Some(Event::Progress {
@@ -259,7 +247,7 @@ impl<'a> Throttle<'a> {
             },
             Err(_) => None,
         };
-        if let Some(e) = last {
+        if let Some(e) = event {
             self.events.emit(&e);
         }
     }

@@ -42,6 +42,7 @@ pub mod history;
 pub mod interact;
 pub mod log;
 pub mod pipe;
+pub mod plan;
 pub mod preview;
 pub mod report;
 pub mod restore;

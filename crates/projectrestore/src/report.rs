@@ -138,6 +138,9 @@ pub struct Report {
     /// What the destination's file system folds and keeps (found by a probe).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filesystem: Option<crate::stage::FsTraits>,
+    /// What the run planned (`restore --dry-run`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::plan::Plan>,
     /// What a restore would change (`preview`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<crate::preview::Preview>,
@@ -175,6 +178,7 @@ impl Report {
             pruned: 0,
             log: None,
             preview: None,
+            plan: None,
             filesystem: None,
             duration_ms: 0,
             warnings: Vec::new(),

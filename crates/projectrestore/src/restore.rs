@@ -13,6 +13,7 @@ use crate::decrypt::{self, DecryptStatus, Identities};
 use crate::event::{Event, Events, Phase, Throttle};
 use crate::interact::{Interaction, SharedInteraction};
 use crate::log::gate::{LogGate, LogOptions};
+use crate::plan::{self, Plan};
 use crate::preview::PreviewSink;
 use crate::report::escape;
 use crate::report::{ChecksumReport, Report, Warning, WarningKind};
@@ -250,33 +251,16 @@ impl Checks {
 /// [`crate::event`]); the returned report says the same.
 pub fn run(opts: &Options, events: &dyn Events, ui: &SharedInteraction) -> Result<Report, Error> {
     let started = Instant::now();
-    let input = opts
-        .input
-        .clone()
-        .ok_or_else(|| Error::Usage("no archive given".into()))?;
-    let checks = Checks::load(opts, &input)?;
-    let log_gate = LogGate::load(&opts.log)?;
+    let (input, checks, log_gate, passes) = prepare(opts)?;
     // The archive's file name, as the log records it.
     let archive_name = input.file_name().unwrap_or_else(|| input.display());
-    let seekable = input.is_seekable();
-    let verify_first = match opts.mode {
-        PassMode::SinglePass => false,
-        PassMode::VerifyFirst if !seekable => {
-            return Err(Error::Usage(
-                "--verify-first needs an archive file that can be read twice; standard input is read once (use --single-pass)".into(),
-            ))
-        }
-        PassMode::VerifyFirst => true,
-        PassMode::Auto => seekable && (checks.any() || opts.digests_only),
-    };
-    if opts.digests_only && !verify_first {
-        return Err(Error::Usage(
-            "checking digests only needs an archive file that can be read".into(),
-        ));
-    }
+    let verify_first = passes.mode == "verify-first";
     let mut report = Report::new(&input, verify_first, opts.dry_run || opts.dest.is_none());
     report.trust_store =
         crate::report::TrustStoreReport::new(&opts.trust, &opts.trust_origin, checks.store.len());
+    if opts.dry_run && opts.dest.is_some() {
+        report.plan = Some(build_plan(opts, &input, &checks, passes, None, None)?);
+    }
     let em = Emitter::new(events);
     em.emit(&Event::Started {
         archive: report.archive.clone(),
@@ -299,10 +283,154 @@ pub fn run(opts: &Options, events: &dyn Events, ui: &SharedInteraction) -> Resul
         started,
     };
     let result = run.execute(&mut report);
+    if let Some(p) = report.plan.as_mut() {
+        // The dry run read the archive: its outer layer is known now.
+        p.outer_format = report.layers.first().copied();
+        p.layers_expected = report.layers.iter().map(|f| f.name().to_string()).collect();
+    }
     // Whatever the run found before it ended (a refusal too) is in the stream.
     em.sync(&report);
     em.throttle.flush();
     result.map(|()| report)
+}
+
+/// The plan of a run with `opts`: keys, signatures, checksum and log
+/// requirements are loaded and checked, the archive's first bytes are sniffed
+/// (nothing past them is read), and the destination is probed without writing
+/// or locking. Nothing is decrypted; no identity file is read.
+pub fn plan(opts: &Options) -> Result<Plan, Error> {
+    let (input, checks, _, passes) = prepare(opts)?;
+    let (reader, size) = input.open()?;
+    let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
+    reader
+        .take(archive::sniff::SNIFF_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| read_error(&input, e, &opts.cancel))?;
+    build_plan(opts, &input, &checks, passes, archive::sniff(&head), size)
+}
+
+/// What every run loads and decides before reading the archive: the input,
+/// the checks (keys, signatures, checksum), the log gate (keys and logs) and
+/// the passes.
+fn prepare(opts: &Options) -> Result<(Input, Checks, Option<LogGate>, plan::Passes), Error> {
+    let input = opts
+        .input
+        .clone()
+        .ok_or_else(|| Error::Usage("no archive given".into()))?;
+    let checks = Checks::load(opts, &input)?;
+    let log_gate = LogGate::load(&opts.log)?;
+    let passes = plan::passes(
+        opts.mode,
+        input.is_seekable(),
+        checks.any(),
+        opts.digests_only,
+    )?;
+    Ok((input, checks, log_gate, passes))
+}
+
+fn build_plan(
+    opts: &Options,
+    input: &Input,
+    checks: &Checks,
+    passes: plan::Passes,
+    outer: Option<Format>,
+    size: Option<u64>,
+) -> Result<Plan, Error> {
+    let action = match (&opts.dest, opts.preview, opts.dry_run) {
+        _ if opts.digests_only => plan::Action::Audit,
+        (None, _, _) => plan::Action::Verify,
+        (Some(_), Some(_), _) => plan::Action::Preview,
+        (Some(_), None, true) => plan::Action::DryRun,
+        (Some(_), None, false) => plan::Action::Restore,
+    };
+    let signatures_checked = checks.any().then(|| {
+        if checks.inline_only(outer) {
+            INLINE_AFTER_DECRYPTION
+        } else if passes.mode == "verify-first" {
+            BEFORE_DECRYPTION
+        } else {
+            WHILE_EXTRACTING
+        }
+    });
+    let target = match &opts.dest {
+        Some(d) if action != plan::Action::Verify => Some(plan::probe_target(d, opts.keep)?),
+        _ => None,
+    };
+    let mut after = Vec::new();
+    if action == plan::Action::Restore {
+        if let Some(log) = &opts.log.anchor {
+            after.push(plan::AfterStep::Anchor {
+                log: escape(&log.display().to_string()),
+            });
+        }
+        after.push(plan::AfterStep::Prune { keep: opts.keep });
+    }
+    let mut notes = Vec::new();
+    if checks.store.is_empty() && checks.signatures.is_empty() {
+        notes.push(
+            "no trust store and no signature: nothing will prove who made this archive".to_string(),
+        );
+    } else if checks.signatures.is_empty()
+        && !opts.sig_policy.allow_unsigned
+        && !checks.inline_only(outer)
+    {
+        notes.push(
+            "no signature beside the archive: the gate will refuse it (exit 4) unless unsigned archives are allowed".to_string(),
+        );
+    }
+    if target.as_ref().is_some_and(|t| t.needs_confirmation) && !opts.yes {
+        notes.push("the destination holds a tree projectrestore did not put there: it is replaced only after a yes".to_string());
+    }
+    Ok(Plan {
+        schema: crate::report::SCHEMA,
+        action,
+        source: plan::SourcePlan {
+            display: escape(&input.display()),
+            file_name: input.file_name().map(|n| escape(&n)),
+            size,
+            rereadable: input.is_seekable(),
+        },
+        passes,
+        checks: plan::ChecksPlan {
+            trust_store: crate::report::TrustStoreReport::new(
+                &opts.trust,
+                &opts.trust_origin,
+                checks.store.len(),
+            ),
+            keys: checks.store.describe(),
+            signatures: checks
+                .signatures
+                .describe()
+                .into_iter()
+                .map(|(file, scheme)| plan::SignatureFile { file, scheme })
+                .collect(),
+            threshold: opts.sig_policy.threshold,
+            allow_unsigned: opts.sig_policy.allow_unsigned,
+            checksum: checks.checksum.as_ref().map(|c| escape(&c.file)),
+            signatures_checked,
+            log: plan::LogPlan {
+                require_anchored: opts
+                    .log
+                    .require
+                    .as_ref()
+                    .map(|p| escape(&p.display().to_string())),
+                rollback_protection: opts.log.require.as_ref().is_some_and(|p| !p.is_file())
+                    || opts.log.anchor.is_some(),
+                key_pinned: opts.log.vkey.is_some() || opts.log.signer.is_some(),
+            },
+        },
+        outer_format: outer,
+        layers_expected: plan::layers_expected(outer),
+        identities: opts
+            .identities
+            .iter()
+            .map(|p| escape(&p.display().to_string()))
+            .collect(),
+        extractor: "native",
+        target,
+        after,
+        notes,
+    })
 }
 
 /// One run's inputs, loaded and decided before any archive byte is read.

@@ -124,6 +124,22 @@ impl Signatures {
         self.items.is_empty()
     }
 
+    /// Each signature file with its scheme (`minisign`, `signify`, `ssh`, `openpgp`).
+    pub fn describe(&self) -> Vec<(String, &'static str)> {
+        self.items
+            .iter()
+            .map(|(file, d)| {
+                let scheme = match d {
+                    Detached::Minisign { .. } => "minisign",
+                    Detached::Signify { .. } => "signify",
+                    Detached::Ssh(_) => "ssh",
+                    Detached::OpenPgp(_) => "openpgp",
+                };
+                (crate::report::escape(file), scheme)
+            })
+            .collect()
+    }
+
     /// The incremental hashers these signatures need.
     pub fn digester(&self, store: &TrustStore) -> Digester {
         let mut d = Digester::default();

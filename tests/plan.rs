@@ -1,0 +1,166 @@
+//! `projectrestore plan` and the `plan` object of `restore --dry-run --json`
+//! (issue 15): keys, signatures and checksum loaded and checked, the archive read
+//! no further than the format sniff, the destination probed without writing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+fn demo_plan(dest: &std::path::Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "plan",
+        "2026-11-24_120000-demo-initial.tar.gz.age",
+        "--to",
+        dest.to_str().unwrap(),
+        "--trust",
+        "../../keys",
+        "-i",
+        "secret/demo-age-identity.txt",
+    ];
+    args.extend_from_slice(extra);
+    run_bin(Some(&repo().join("fixtures/demo")), &args, &[])
+}
+
+#[test]
+fn plan_says_what_a_restore_would_do_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("app");
+    let before = snapshot(tmp.path());
+    let r = demo_plan(&dest, &["--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(snapshot(tmp.path()), before, "plan wrote something");
+    let p: Value = serde_json::from_str(&r.out).unwrap();
+    assert_eq!(p["schema"], 1);
+    assert_eq!(p["action"], "restore");
+    assert_eq!(p["passes"]["mode"], "verify-first");
+    assert_eq!(p["outer_format"], "age");
+    assert_eq!(p["checks"]["signatures"][0]["scheme"], "minisign");
+    assert_eq!(p["checks"]["keys"][0], "minisign 7FAC16D288BD2D30");
+    assert_eq!(
+        p["checks"]["signatures_checked"],
+        "before any byte was decrypted or parsed"
+    );
+    assert!(p["checks"]["checksum"]
+        .as_str()
+        .unwrap()
+        .ends_with(".sha256"));
+    assert_eq!(p["target"]["state"], "missing");
+    assert_eq!(p["after"][0]["step"], "prune");
+    // No secret: the identity is named by its path, its key is not in the plan.
+    let identity =
+        std::fs::read_to_string(repo().join("fixtures/demo/secret/demo-age-identity.txt")).unwrap();
+    let key = identity
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY"))
+        .unwrap();
+    assert!(!r.out.contains(key));
+    // The human form says the same.
+    let human = demo_plan(&dest, &[]);
+    assert_eq!(human.code, 0, "{}", human.err);
+    assert!(
+        human.out.contains("verify-first") && human.out.contains("minisign"),
+        "{}",
+        human.out
+    );
+    assert_eq!(snapshot(tmp.path()), before);
+}
+
+#[test]
+fn plan_reads_only_the_sniffed_head() {
+    // A FIFO that gives 4 KiB and then nothing, without ever closing: a plan
+    // that read past the sniff would wait forever.
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("backup.tar.gz");
+    sh(&format!("mkfifo {}", fifo.display()), tmp.path());
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let writer_path = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&writer_path)
+            .unwrap();
+        let mut head = gzip(&Tar::new().file("a.txt", b"a").finish());
+        head.resize(4096, 0);
+        let _ = f.write_all(&head);
+        let _ = f.flush();
+        // Hold the FIFO open (no end of file) until the plan has finished.
+        let _ = done_rx.recv_timeout(Duration::from_secs(120));
+    });
+    let dest = tmp.path().join("app");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_projectrestore"))
+        .args([
+            "plan",
+            fifo.to_str().unwrap(),
+            "--to",
+            dest.to_str().unwrap(),
+            "--json",
+        ])
+        .env("XDG_CONFIG_HOME", repo().join("target/no-such-config-home"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("plan read past the sniffed head (it waited for more of the FIFO)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let _ = done_tx.send(());
+    writer.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["outer_format"], "gzip");
+    assert_eq!(p["layers_expected"], serde_json::json!(["gzip", "tar"]));
+    assert_eq!(p["passes"]["mode"], "single-pass");
+    assert_eq!(p["source"]["rereadable"], false);
+    assert!(!dest.exists());
+}
+
+#[test]
+fn a_dry_run_reports_its_plan() {
+    let scene = Scene::new();
+    let archive = scene.archive("a.tar", &Tar::new().file("a.txt", b"a").finish());
+    let before = snapshot(&scene.parent);
+    let r = restore(&archive, &scene.dest, &["--dry-run", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(snapshot(&scene.parent), before);
+    let v: Value = serde_json::from_str(&r.out).unwrap();
+    assert_eq!(v["plan"]["action"], "dry-run");
+    assert_eq!(v["plan"]["target"]["state"], "foreign");
+    assert_eq!(v["plan"]["layers_expected"], serde_json::json!(["tar"]));
+    assert_eq!(v["plan"]["passes"]["mode"], "single-pass");
+    assert!(v["plan"]["after"].as_array().unwrap().is_empty());
+    // A real restore's report carries no plan.
+    let real = restore(&archive, &scene.dest, &["--json"]);
+    assert_eq!(real.code, 0, "{}", real.err);
+    let v: Value = serde_json::from_str(&real.out).unwrap();
+    assert!(v.get("plan").is_none());
+}
+
+#[test]
+fn plan_checks_keys_and_names_a_trust_path_without_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("keys");
+    std::fs::create_dir(&empty).unwrap();
+    let r = demo_plan(
+        &tmp.path().join("app"),
+        &["--trust", empty.to_str().unwrap()],
+    );
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("holds no public key"), "{}", r.err);
+}
