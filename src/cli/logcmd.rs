@@ -9,6 +9,7 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use projectrestore::discover;
+use projectrestore::discover::Catalog;
 use projectrestore::event::Events;
 use projectrestore::interact::NoInteraction;
 use projectrestore::log::{self, Log, LogError, NewEntry};
@@ -339,7 +340,8 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
         .backup_dir
         .clone()
         .unwrap_or_else(discover::default_backup_dir);
-    let backups = discover::list(&dir, &args.pattern)?;
+    let catalog = discover::DirCatalog::new(&dir);
+    let backups = catalog.list(&args.pattern)?;
     let log = match &args.log {
         Some(l) => Some(Log::open(l, pinned(&args.log_vkey)?)?),
         None => None,
@@ -350,7 +352,7 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
             return Err(Error::Interrupted.into());
         }
         let opts = Options {
-            input: Some(Input::File(b.path.clone())),
+            input: Some(catalog.input(b)),
             trust: args.trust.clone(),
             trust_origin: args.trust_origin.clone(),
             sig_policy: SigPolicy {

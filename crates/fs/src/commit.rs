@@ -164,6 +164,65 @@ pub fn crash_points() -> &'static [&'static str] {
 
 use crate::hooks::crash_point;
 
+/// A staging directory under the destination's lock that is discarded when
+/// dropped unless it was committed: every early return, `?` and panic between
+/// staging and commit leaves nothing behind (invariant 5), without a manual
+/// `discard` at each exit.
+pub struct StagingGuard {
+    state: StateDir,
+    lock: Lock,
+    staging: Option<Staging>,
+}
+
+impl StagingGuard {
+    /// Create a staging directory in `state` under `lock`.
+    pub fn create(state: StateDir, lock: Lock) -> Result<Self, CommitError> {
+        let staging = state.create_staging(&lock)?;
+        Ok(StagingGuard {
+            state,
+            lock,
+            staging: Some(staging),
+        })
+    }
+
+    pub fn state(&self) -> &StateDir {
+        &self.state
+    }
+
+    pub fn lock(&self) -> &Lock {
+        &self.lock
+    }
+
+    /// The staging directory (present until committed).
+    pub fn staging(&self) -> Option<&Staging> {
+        self.staging.as_ref()
+    }
+
+    /// Swap staging into place; on failure recovery finishes or undoes the step
+    /// that failed and removes staging. The lock is held until the result is dropped.
+    pub fn commit(&mut self, meta: &GenerationMeta) -> Result<Committed, CommitError> {
+        let staging = self
+            .staging
+            .take()
+            .ok_or_else(|| CommitError::Refused("staging was already committed".into()))?;
+        match self.state.commit(&self.lock, staging, meta) {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                let _ = self.state.recover(&self.lock);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for StagingGuard {
+    fn drop(&mut self) {
+        if let Some(staging) = self.staging.take() {
+            let _ = self.state.discard(&self.lock, staging);
+        }
+    }
+}
+
 /// `.DIRNAME.projectrestore/` beside a destination.
 #[derive(Debug)]
 pub struct StateDir {

@@ -92,12 +92,54 @@ pub fn list(dir: &Path, pattern: &str) -> Result<Vec<Backup>, SourceError> {
 
 /// The newest archive in `dir` matching `pattern`.
 pub fn latest(dir: &Path, pattern: &str) -> Result<Backup, SourceError> {
-    list(dir, pattern)?.into_iter().next().ok_or_else(|| {
-        SourceError::NotFound(format!(
-            "no archive matching {pattern:?} in {}; give the archive path, or --backup-dir/--pattern",
-            dir.display()
-        ))
-    })
+    DirCatalog::new(dir).latest(pattern)
+}
+
+/// Where backups are listed and opened from: a local directory
+/// ([`DirCatalog`]) today, a bucket prefix or a peer later. `audit` and "the
+/// newest backup" work on any catalog.
+pub trait Catalog {
+    /// Where it lists from, for messages.
+    fn display(&self) -> String;
+    /// The archives matching `pattern`, newest first.
+    fn list(&self, pattern: &str) -> Result<Vec<Backup>, SourceError>;
+    /// The newest archive matching `pattern`.
+    fn latest(&self, pattern: &str) -> Result<Backup, SourceError> {
+        self.list(pattern)?.into_iter().next().ok_or_else(|| {
+            SourceError::NotFound(format!(
+                "no archive matching {pattern:?} in {}; give the archive path, or --backup-dir/--pattern",
+                self.display()
+            ))
+        })
+    }
+    /// The input that reads `backup` (and finds its sidecars).
+    fn input(&self, backup: &Backup) -> crate::source::Input;
+}
+
+/// A backup directory on the local file system.
+#[derive(Debug, Clone)]
+pub struct DirCatalog {
+    pub dir: PathBuf,
+}
+
+impl DirCatalog {
+    pub fn new(dir: &Path) -> Self {
+        DirCatalog {
+            dir: dir.to_path_buf(),
+        }
+    }
+}
+
+impl Catalog for DirCatalog {
+    fn display(&self) -> String {
+        self.dir.display().to_string()
+    }
+    fn list(&self, pattern: &str) -> Result<Vec<Backup>, SourceError> {
+        list(&self.dir, pattern)
+    }
+    fn input(&self, backup: &Backup) -> crate::source::Input {
+        crate::source::Input::File(backup.path.clone())
+    }
 }
 
 /// `2024-01-31_235959-…` → `2024-01-31 23:59:59`.

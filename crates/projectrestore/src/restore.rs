@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 use crate::archive::{
     self, ArchiveError, EntryPolicy, ExtractError, Format, Limits, NullSink, Sink, Summary,
 };
-use crate::commit::{DestState, GenerationMeta, StateDir};
+use crate::commit::{DestState, GenerationMeta, StagingGuard, StateDir};
 use crate::decrypt::{self, DecryptStatus, Identities};
 use crate::event::{Event, Events, Phase, Throttle};
 use crate::interact::{Interaction, SharedInteraction};
@@ -101,20 +101,27 @@ impl Checks {
         let store = TrustStore::load(&opts.trust)?;
         // Signatures beside the archive are checked even without a trust store:
         // then nothing can vouch for them, and the gate refuses (fail closed)
-        // unless unsigned archives are explicitly allowed.
-        let files = match (&opts.signatures[..], input) {
-            ([], Input::File(path)) => Signatures::sidecars(path),
-            _ => opts.signatures.clone(),
+        // unless unsigned archives are explicitly allowed. Sidecars come from the
+        // source (a local directory today; a bucket prefix or a peer later).
+        let source = input.source();
+        let signatures = if opts.signatures.is_empty() {
+            let mut sigs = Signatures::default();
+            for ext in verify::SIDECARS {
+                if let Some(s) = sidecar(source.as_ref(), ext, verify::MAX_SIGNATURE_FILE)? {
+                    sigs.add(&s.name, &s.bytes)?;
+                }
+            }
+            sigs
+        } else {
+            Signatures::load(&opts.signatures)?
         };
-        let signatures = Signatures::load(&files)?;
-        let checksum_file = match (&opts.checksum, input) {
-            (Some(f), _) => Some(f.clone()),
-            (None, Input::File(path)) => checksum::sidecar(path),
-            (None, Input::Stdin) => None,
+        let name = input.file_name();
+        let checksum = match &opts.checksum {
+            Some(f) => Some(checksum::load(f, name.as_deref())?),
+            None => sidecar(source.as_ref(), ".sha256", checksum::MAX_FILE)?
+                .map(|s| checksum::from_bytes(&s.name, &s.bytes, name.as_deref()))
+                .transpose()?,
         };
-        let checksum = checksum_file
-            .map(|f| checksum::load(&f, input.file_name().as_deref()))
-            .transpose()?;
         Ok(Checks {
             store,
             signatures,
@@ -309,6 +316,26 @@ pub fn plan(opts: &Options) -> Result<Plan, Error> {
     build_plan(opts, &input, &checks, passes, archive::sniff(&head), size)
 }
 
+/// A sidecar from `source`, if it can supply one; a sidecar that is too large is
+/// refused (verification cannot go on without reading what it claims to be).
+fn sidecar(
+    source: &dyn source::Source,
+    suffix: &str,
+    max: u64,
+) -> Result<Option<source::Sibling>, Error> {
+    if !source.capabilities().siblings {
+        return Ok(None);
+    }
+    source.sibling(suffix, max).map_err(|e| match e {
+        source::SourceError::TooLarge { path, max } => verify::VerifyError::Signature {
+            path,
+            why: format!("larger than {max} bytes; not a detached signature or checksum file"),
+        }
+        .into(),
+        other => other.into(),
+    })
+}
+
 /// What every run loads and decides before reading the archive: the input,
 /// the checks (keys, signatures, checksum), the log gate (keys and logs) and
 /// the passes.
@@ -446,401 +473,84 @@ struct Run<'a> {
     started: Instant,
 }
 
+/// What pass 1 (verify-first) established.
+struct PassOne {
+    /// SHA-256 of the stored bytes.
+    sha: String,
+    /// The keyed pass check of what was read, and how much.
+    check: Option<PassTag>,
+    /// Signature digests whose decision waits for decryption (an inline OpenPGP
+    /// signature).
+    deferred: Option<verify::Digester>,
+    /// What pass 2 must read again.
+    pin: Option<source::Pin>,
+}
+
+/// What pass 2 extracted and where it is.
+struct PassTwo {
+    summary: Summary,
+    status: DecryptStatus,
+    /// The staging directory under the lock (restores only); dropped = discarded.
+    staged: Option<StagingGuard>,
+    /// Recovery of an interrupted swap waits for the gate (one pass).
+    recover_later: bool,
+}
+
 impl Run<'_> {
     /// Both passes, the gate and the commit, filling in `report`.
     fn execute(&self, report: &mut Report) -> Result<(), Error> {
-        let Run {
-            opts,
-            input,
-            checks,
-            log_gate,
-            archive_name,
-            verify_first,
-            ui,
-            em,
-            started,
-        } = self;
-        let (opts, verify_first, started) = (*opts, *verify_first, *started);
-        let progress = &em.throttle;
-
-        // Pass 1: digests only, no parser sees unauthenticated bytes.
-        let mut first_sha = None;
-        let mut first_check = None;
-        let mut deferred = None;
+        let opts = self.opts;
+        let source = self.input.source();
         // The key that lets pass 2 prove it reads pass 1's bytes (verify-first only).
-        let pass_check = verify_first
+        let pass_check = self
+            .verify_first
             .then(source::PassCheck::random)
             .transpose()
-            .map_err(|e| read_error(input, e, &opts.cancel))?;
-        if let Some(pass_check) = &pass_check {
-            let (reader, size) = input.open()?;
-            em.phase(Phase::Verifying, size, report);
-            let mut hashing = HashingReader::new(reader, None, opts.cancel.clone(), progress);
-            // SHA-256 on the reading thread, the signature digests on this one; the
-            // pass check goes with whichever has less to do.
-            let mut digester = checks.signatures.digester(&checks.store);
-            let mut main_check = None;
-            if digester.is_idle() {
-                main_check = Some(pass_check.again());
-            } else {
-                hashing = hashing.with_check(pass_check.again());
+            .map_err(|e| read_error(&self.input, e, &opts.cancel))?;
+        let mut first = match &pass_check {
+            Some(pc) => Some(self.pass_one(source.as_ref(), pc, report)?),
+            None => None,
+        };
+        if opts.digests_only {
+            if first.as_ref().is_some_and(|f| f.deferred.is_some()) {
+                self.checks.inline_unchecked(opts, report)?;
             }
-            let head = std::thread::scope(|scope| {
-                let (pump, mut piped) = crate::pipe::pipe();
-                let source = &mut hashing;
-                scope.spawn(move || pump.run(source));
-                let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
-                loop {
-                    // Hash each chunk where it lies (no copy).
-                    let chunk = piped.fill_buf()?;
-                    let n = chunk.len();
-                    if n == 0 {
-                        return Ok(head);
-                    }
-                    let want = archive::sniff::SNIFF_LEN.saturating_sub(head.len()).min(n);
-                    head.extend_from_slice(&chunk[..want]);
-                    digester.update(chunk);
-                    if let Some(c) = main_check.as_mut() {
-                        c.update(chunk);
-                    }
-                    piped.consume(n);
-                }
-            })
-            .map_err(|e| read_error(input, e, &opts.cancel))?;
-            let (sha, count, _) = hashing.take_digests();
-            let tag = hashing
-                .take_check()
-                .or_else(|| main_check.take().map(source::PassCheck::finish));
-            first_check = tag.map(|tag| (tag, count));
-            let digester = Some(digester);
-            report.size = count;
-            report.sha256 = sha.clone();
-            // A signed-and-encrypted OpenPGP message without a detached signature
-            // carries its signature inside: that decision waits for pass 2 (the gate
-            // still comes before commit). Detached signatures are checked here, before
-            // any byte is decrypted, as for every other format.
-            if checks.inline_only(archive::sniff(&head)) {
-                checks.decide_checksum(&sha, report)?;
-                deferred = digester;
-                report.signatures_checked = Some(INLINE_AFTER_DECRYPTION.into());
-            } else {
-                report.signatures_checked = Some(BEFORE_DECRYPTION.into());
-                checks.decide(&sha, digester, &DecryptStatus::default(), opts, report)?;
-            }
-            if let Some(g) = &log_gate {
-                report.log = Some(g.check(
-                    &sha,
-                    count,
-                    archive_name,
-                    opts.dest.as_deref(),
-                    &mut report.warnings,
-                )?);
-            }
-            first_sha = Some(sha);
-            if opts.digests_only {
-                if deferred.is_some() {
-                    checks.inline_unchecked(opts, report)?;
-                }
-                report.duration_ms = started.elapsed().as_millis() as u64;
-                return Ok(());
-            }
+            report.duration_ms = self.started.elapsed().as_millis() as u64;
+            return Ok(());
         }
         if opts.cancel.is_set() {
             return Err(Error::Interrupted);
         }
-
-        // Every stored byte was verified by a trusted signature in pass 1 (and pass 2
-        // proves it reads the same bytes): integrity checks inside the formats add
-        // nothing then.
-        let authenticated = verify_first
-            && deferred.is_none()
-            && matches!(report.signature_outcome(), Some(Outcome::Verified { .. }));
-        let identities = Identities::load(&opts.identities, std::sync::Arc::clone(ui))?;
         let write = !opts.dry_run && opts.dest.is_some();
-        let (reader, size) = input.open()?;
-        em.phase(
-            if write {
-                Phase::Restoring
-            } else {
-                Phase::Checking
-            },
-            size,
-            report,
+        let reader = self.open_pass_two(source.as_ref(), first.as_ref(), write, report)?;
+        let mut hashing = HashingReader::new(
+            reader,
+            (!self.verify_first).then(|| self.checks.signatures.digester(&self.checks.store)),
+            opts.cancel.clone(),
+            &self.em.throttle,
         );
-        let digester = (!verify_first).then(|| checks.signatures.digester(&checks.store));
-        let mut hashing = HashingReader::new(reader, digester, opts.cancel.clone(), progress);
-        if let Some(pass_check) = &pass_check {
+        if let Some(pc) = &pass_check {
             // Pass 1 computed the SHA-256; this pass only proves it reads the same bytes.
-            hashing = hashing.with_check(pass_check.again()).without_sha256();
+            hashing = hashing.with_check(pc.again()).without_sha256();
         }
-
-        let mut recover_later = false;
-        let (summary, status, staged) = if write {
-            let mut dest = opts.dest.clone().unwrap_or_default();
-            if opts.follow_dest_symlink && dest.is_symlink() {
-                // Restore into what the link names; the link itself is never written through.
-                dest = std::fs::canonicalize(&dest)
-                    .map_err(|e| stage_io("resolve", &dest.display().to_string(), e))?;
-            }
-            let state = StateDir::open(&dest)?;
-            let lock = state.lock(opts.wait)?;
-            // Recovery changes the destination (it finishes or undoes a swap). In
-            // one pass nothing is verified yet, so it waits until the gate has
-            // opened; verify-first has verified everything by now.
-            // An inline-only OpenPGP signature is not checked before pass 2 either.
-            recover_later = (!verify_first || deferred.is_some()) && state.needs_recovery()?;
-            if !recover_later {
-                recover_and_confirm(&state, &lock, None, opts, ui.as_ref(), report)?;
-            }
-            let staging = state.create_staging(&lock)?;
-            let staging_fd = staging
-                .fd
-                .try_clone()
-                .map_err(|e| stage_io("open", &staging.name, e))?;
-            // What the destination's file system does to names and modes decides
-            // which paths collide there (case-insensitive file systems).
-            let traits = match stage::probe(staging.fd.as_fd()) {
-                Ok(t) => t,
-                Err(e) => {
-                    let _ = state.discard(&lock, staging);
-                    return Err(stage_io("probe", "the staging file system", e));
-                }
-            };
-            report.filesystem = Some(traits);
-            let mut writer = StagingWriter::new(
-                staging_fd,
-                StageOptions {
-                    same_owner: opts.same_owner,
-                },
-            )
-            .with_traits(traits);
-            let mut here = opts.clone();
-            here.policy.fold_case = traits.folds_case;
-            let result = stream(
-                authenticated,
-                &mut hashing,
-                &identities,
-                checks,
-                &here,
-                &mut writer,
-                report,
-            );
-            let result = result.and_then(|(summary, status)| {
-                if opts.cancel.is_set() {
-                    return Err(Error::Interrupted);
-                }
-                em.phase(Phase::Syncing, None, report);
-                let stats = writer.finish(summary.root)?;
-                report.warnings.extend(
-                    stats
-                        .warnings
-                        .into_iter()
-                        .map(|m| Warning::new(WarningKind::ModesNotKept, m)),
-                );
-                Ok((summary, status))
-            });
-            match result {
-                Ok((summary, status)) => (summary, status, Some((state, lock, staging))),
-                Err(e) => {
-                    let e = gate_failure(
-                        e,
-                        &mut hashing,
-                        checks,
-                        first_sha.as_deref().map(|f| (f, first_check)),
-                        opts,
-                        report,
-                    );
-                    // Nothing outside staging was touched; remove staging and keep the error.
-                    let _ = state.discard(&lock, staging);
-                    return Err(e);
-                }
-            }
+        let extracted = if write {
+            self.extract_staged(&mut hashing, first.as_ref(), report)
         } else {
-            let mut preview = match (opts.preview, &opts.dest) {
-                (Some(diff), Some(dest)) => Some(
-                    PreviewSink::new(dest, diff)
-                        .map_err(|e| stage_io("read", &dest.display().to_string(), e))?,
-                ),
-                _ => None,
-            };
-            let result = match preview.as_mut() {
-                Some(sink) => stream(
-                    authenticated,
-                    &mut hashing,
-                    &identities,
-                    checks,
-                    opts,
-                    sink,
-                    report,
-                ),
-                None => stream(
-                    authenticated,
-                    &mut hashing,
-                    &identities,
-                    checks,
-                    opts,
-                    &mut NullSink,
-                    report,
-                ),
-            };
-            match result {
-                Ok((summary, status)) => {
-                    report.preview = preview.map(PreviewSink::finish);
-                    (summary, status, None)
-                }
-                Err(e) => {
-                    return Err(gate_failure(
-                        e,
-                        &mut hashing,
-                        checks,
-                        first_sha.as_deref().map(|f| (f, first_check)),
-                        opts,
-                        report,
-                    ))
-                }
-            }
+            self.extract_checked(&mut hashing, first.as_ref(), report)
         };
-
-        // The gate: every check has passed, or nothing is committed.
-        let (sha, count, digester) = hashing.take_digests();
-        let second_check = hashing.take_check().map(|tag| (tag, count));
-        let sha = first_sha.clone().unwrap_or(sha);
-        report.size = count;
-        report.sha256 = sha.clone();
-        report.summary = summary;
-        if report.signatures_checked.is_none() && checks.any() {
-            let when = if checks.inline_only(report.layers.first().copied()) {
-                INLINE_AFTER_DECRYPTION
-            } else {
-                WHILE_EXTRACTING
-            };
-            report.signatures_checked = Some(when.into());
-        }
-        let gate = match &first_sha {
-            Some(first) if first_check != second_check => Err(verify::VerifyError::Changed {
-                first: first.clone(),
-                second: format!(
-                    "different bytes ({} bytes read, {} in the verification pass)",
-                    count,
-                    first_check.map_or(0, |(_, n)| n)
-                ),
-            }
-            .into()),
-            Some(_) if deferred.is_none() => checks.with_inline(&status, opts, report),
-            _ => checks.decide(&sha, deferred.take().or(digester), &status, opts, report),
-        };
-        // `--interactive`: the archive must be the one that was previewed.
-        let gate = gate.and_then(|()| match &opts.expect_sha256 {
-            Some(previewed) if *previewed != sha => Err(verify::VerifyError::Changed {
-                first: previewed.clone(),
-                second: sha.clone(),
-            }
-            .into()),
-            _ => Ok(()),
-        });
-        // The log's checks, bound to the digest of the bytes just read.
-        let gate = gate.and_then(|()| match &log_gate {
-            Some(g) if report.log.is_none() => {
-                let found = g.check(
-                    &sha,
-                    count,
-                    archive_name,
-                    opts.dest.as_deref(),
-                    &mut report.warnings,
-                )?;
-                report.log = Some(found);
-                Ok(())
-            }
-            _ => Ok(()),
-        });
-        if let Err(e) = gate {
-            if let Some((state, lock, staging)) = staged {
-                let _ = state.discard(&lock, staging);
-            }
-            return Err(e);
-        }
-        if opts.cancel.is_set() {
-            if let Some((state, lock, staging)) = staged {
-                let _ = state.discard(&lock, staging);
-            }
-            return Err(Error::Interrupted);
-        }
-
-        let s = &report.summary;
-        if s.files + s.dirs + s.symlinks + s.hardlinks == 0 {
-            // Replacing a project with nothing is never what a restore means; most
-            // often --strip-components removed everything.
-            if let Some((state, lock, staging)) = staged {
-                let _ = state.discard(&lock, staging);
-            }
-            return Err(ArchiveError::Rejected {
-            entry: report.archive.clone(),
-            rule: format!(
-                "nothing to restore ({} entries skipped by --strip-components {}); the destination was left alone",
-                s.stripped, opts.policy.strip_components
-            ),
-        }
-        .into());
-        }
-
-        if let Some((state, lock, staging)) = staged {
-            if recover_later {
-                if let Err(e) = recover_and_confirm(
-                    &state,
-                    &lock,
-                    Some(&staging.name),
-                    opts,
-                    ui.as_ref(),
-                    report,
-                ) {
-                    let _ = state.discard(&lock, staging);
-                    return Err(e);
-                }
-            }
-            let meta = GenerationMeta {
-                archive: input.display(),
-                sha256: sha.clone(),
-                signers: report.signers(),
-                time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-                bytes: report.summary.bytes,
-                files: report.summary.files,
-                how: "restore".into(),
-                replaced: String::new(),
-            };
-            em.phase(Phase::Swapping, None, report);
-            let committed = match state.commit(&lock, staging, &meta) {
-                Ok(c) => c,
-                Err(e) => {
-                    // Finish or undo whatever step failed, and remove staging, now.
-                    let _ = state.recover(&lock);
-                    return Err(e.into());
-                }
-            };
-            report.replaced_generation = committed.replaced;
-            report.destination = Some(state.dest().display().to_string());
-            if !opts.defer_prune {
-                report.pruned = state.prune(&lock, opts.keep)?;
-            }
-            drop(lock);
-            if let (Some(g), Some(found)) = (&log_gate, report.log.as_mut()) {
-                g.anchor(
-                    found,
-                    crate::log::NewEntry {
-                        sha256: sha.clone(),
-                        size: count,
-                        archive: archive_name.clone(),
-                        project: String::new(),
-                        signers: meta.signers.clone(),
-                    },
-                    &meta.time,
-                    &mut report.warnings,
-                )
-                .map_err(|e| {
-                    crate::log::LogError::Invalid(format!(
-                        "the restore completed, but appending it to the log failed: {e}"
-                    ))
-                })?;
-            }
+        let two = extracted.map_err(|e| {
+            gate_failure(
+                e,
+                &mut hashing,
+                &self.checks,
+                first.as_ref().map(|f| (f.sha.as_str(), f.check)),
+                opts,
+                report,
+            )
+        })?;
+        let sha = self.gate(&mut hashing, first.as_mut(), &two, report)?;
+        if let Some(staged) = two.staged {
+            self.commit(staged, &sha, two.recover_later, report)?;
         }
         if report.encryption.is_some()
             && matches!(
@@ -849,11 +559,402 @@ impl Run<'_> {
             )
         {
             report.warnings.push(Warning::new(
-            WarningKind::EncryptedUnsigned,
-            "this archive was encrypted but not signed by a trusted key: encryption does not prove who made it (age has no sender authentication); sign backups and restore with --trust",
-        ));
+                WarningKind::EncryptedUnsigned,
+                "this archive was encrypted but not signed by a trusted key: encryption does not prove who made it (age has no sender authentication); sign backups and restore with --trust",
+            ));
         }
-        report.duration_ms = started.elapsed().as_millis() as u64;
+        report.duration_ms = self.started.elapsed().as_millis() as u64;
+        Ok(())
+    }
+
+    /// Pass 1: digests only, no parser sees unauthenticated bytes. The detached
+    /// signatures, the checksum and the log are decided here.
+    fn pass_one(
+        &self,
+        source: &dyn source::Source,
+        pass_check: &source::PassCheck,
+        report: &mut Report,
+    ) -> Result<PassOne, Error> {
+        let (opts, checks) = (self.opts, &self.checks);
+        let opened = source.open()?;
+        self.em.phase(Phase::Verifying, opened.size, report);
+        let mut hashing =
+            HashingReader::new(opened.reader, None, opts.cancel.clone(), &self.em.throttle);
+        // SHA-256 on the reading thread, the signature digests on this one; the
+        // pass check goes with whichever has less to do.
+        let mut digester = checks.signatures.digester(&checks.store);
+        let mut main_check = None;
+        if digester.is_idle() {
+            main_check = Some(pass_check.again());
+        } else {
+            hashing = hashing.with_check(pass_check.again());
+        }
+        let head = std::thread::scope(|scope| {
+            let (pump, mut piped) = crate::pipe::pipe();
+            let source = &mut hashing;
+            scope.spawn(move || pump.run(source));
+            let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
+            loop {
+                // Hash each chunk where it lies (no copy).
+                let chunk = piped.fill_buf()?;
+                let n = chunk.len();
+                if n == 0 {
+                    return Ok(head);
+                }
+                let want = archive::sniff::SNIFF_LEN.saturating_sub(head.len()).min(n);
+                head.extend_from_slice(&chunk[..want]);
+                digester.update(chunk);
+                if let Some(c) = main_check.as_mut() {
+                    c.update(chunk);
+                }
+                piped.consume(n);
+            }
+        })
+        .map_err(|e| read_error(&self.input, e, &opts.cancel))?;
+        let (sha, count, _) = hashing.take_digests();
+        let tag = hashing
+            .take_check()
+            .or_else(|| main_check.take().map(source::PassCheck::finish));
+        report.size = count;
+        report.sha256 = sha.clone();
+        // A signed-and-encrypted OpenPGP message without a detached signature
+        // carries its signature inside: that decision waits for pass 2 (the gate
+        // still comes before commit). Detached signatures are checked here, before
+        // any byte is decrypted, as for every other format.
+        let mut deferred = None;
+        if checks.inline_only(archive::sniff(&head)) {
+            checks.decide_checksum(&sha, report)?;
+            deferred = Some(digester);
+            report.signatures_checked = Some(INLINE_AFTER_DECRYPTION.into());
+        } else {
+            report.signatures_checked = Some(BEFORE_DECRYPTION.into());
+            checks.decide(
+                &sha,
+                Some(digester),
+                &DecryptStatus::default(),
+                opts,
+                report,
+            )?;
+        }
+        if let Some(g) = &self.log_gate {
+            report.log = Some(g.check(
+                &sha,
+                count,
+                &self.archive_name,
+                opts.dest.as_deref(),
+                &mut report.warnings,
+            )?);
+        }
+        Ok(PassOne {
+            sha,
+            check: tag.map(|tag| (tag, count)),
+            deferred,
+            pin: opened.pin,
+        })
+    }
+
+    /// Open the source for pass 2: after verify-first, the same object as pass 1
+    /// (its pin), or the archive changed (exit 4).
+    fn open_pass_two(
+        &self,
+        source: &dyn source::Source,
+        first: Option<&PassOne>,
+        write: bool,
+        report: &Report,
+    ) -> Result<Box<dyn Read + Send>, Error> {
+        let opened = match first.and_then(|f| f.pin.as_ref().map(|p| (f, p))) {
+            Some((f, pin)) => source.reopen(pin).map_err(|e| match e {
+                source::SourceError::Changed(what) => Error::from(verify::VerifyError::Changed {
+                    first: f.sha.clone(),
+                    second: format!("unknown: {} is another file now", escape(&what)),
+                }),
+                other => other.into(),
+            })?,
+            None => source.open()?,
+        };
+        let phase = if write {
+            Phase::Restoring
+        } else {
+            Phase::Checking
+        };
+        self.em.phase(phase, opened.size, report);
+        Ok(opened.reader)
+    }
+
+    /// Pass 2 into a staging directory under the destination's lock.
+    fn extract_staged<R: Read + Send>(
+        &self,
+        hashing: &mut HashingReader<'_, R>,
+        first: Option<&PassOne>,
+        report: &mut Report,
+    ) -> Result<PassTwo, Error> {
+        let opts = self.opts;
+        let identities = self.identities()?;
+        let mut dest = opts.dest.clone().unwrap_or_default();
+        if opts.follow_dest_symlink && dest.is_symlink() {
+            // Restore into what the link names; the link itself is never written through.
+            dest = std::fs::canonicalize(&dest)
+                .map_err(|e| stage_io("resolve", &dest.display().to_string(), e))?;
+        }
+        let state = StateDir::open(&dest)?;
+        let lock = state.lock(opts.wait)?;
+        // Recovery changes the destination (it finishes or undoes a swap). In
+        // one pass nothing is verified yet, so it waits until the gate has
+        // opened; verify-first has verified everything by now.
+        // An inline-only OpenPGP signature is not checked before pass 2 either.
+        let deferred = first.is_some_and(|f| f.deferred.is_some());
+        let recover_later = (!self.verify_first || deferred) && state.needs_recovery()?;
+        if !recover_later {
+            recover_and_confirm(&state, &lock, None, opts, self.ui.as_ref(), report)?;
+        }
+        let staged = StagingGuard::create(state, lock)?;
+        let staging = staged
+            .staging()
+            .ok_or_else(|| Error::Usage("no staging directory".into()))?;
+        let staging_fd = staging
+            .fd
+            .try_clone()
+            .map_err(|e| stage_io("open", &staging.name, e))?;
+        // What the destination's file system does to names and modes decides
+        // which paths collide there (case-insensitive file systems).
+        let traits = stage::probe(staging.fd.as_fd())
+            .map_err(|e| stage_io("probe", "the staging file system", e))?;
+        report.filesystem = Some(traits);
+        let mut writer = StagingWriter::new(
+            staging_fd,
+            StageOptions {
+                same_owner: opts.same_owner,
+            },
+        )
+        .with_traits(traits);
+        let mut here = opts.clone();
+        here.policy.fold_case = traits.folds_case;
+        let authenticated = self.authenticated(first, report);
+        let (summary, status) = stream(
+            authenticated,
+            hashing,
+            &identities,
+            &self.checks,
+            &here,
+            &mut writer,
+            report,
+        )?;
+        if opts.cancel.is_set() {
+            return Err(Error::Interrupted);
+        }
+        self.em.phase(Phase::Syncing, None, report);
+        let stats = writer.finish(summary.root)?;
+        report.warnings.extend(
+            stats
+                .warnings
+                .into_iter()
+                .map(|m| Warning::new(WarningKind::ModesNotKept, m)),
+        );
+        Ok(PassTwo {
+            summary,
+            status,
+            staged: Some(staged),
+            recover_later,
+        })
+    }
+
+    /// Pass 2 with nothing written: the null sink, or the preview's comparing sink.
+    fn extract_checked<R: Read + Send>(
+        &self,
+        hashing: &mut HashingReader<'_, R>,
+        first: Option<&PassOne>,
+        report: &mut Report,
+    ) -> Result<PassTwo, Error> {
+        let opts = self.opts;
+        let identities = self.identities()?;
+        let mut preview = match (opts.preview, &opts.dest) {
+            (Some(diff), Some(dest)) => Some(
+                PreviewSink::new(dest, diff)
+                    .map_err(|e| stage_io("read", &dest.display().to_string(), e))?,
+            ),
+            _ => None,
+        };
+        let authenticated = self.authenticated(first, report);
+        let (summary, status) = match preview.as_mut() {
+            Some(sink) => stream(
+                authenticated,
+                hashing,
+                &identities,
+                &self.checks,
+                opts,
+                sink,
+                report,
+            )?,
+            None => stream(
+                authenticated,
+                hashing,
+                &identities,
+                &self.checks,
+                opts,
+                &mut NullSink,
+                report,
+            )?,
+        };
+        report.preview = preview.map(PreviewSink::finish);
+        Ok(PassTwo {
+            summary,
+            status,
+            staged: None,
+            recover_later: false,
+        })
+    }
+
+    /// Every stored byte was verified by a trusted signature in pass 1 (and pass 2
+    /// proves it reads the same bytes): integrity checks inside the formats add
+    /// nothing then.
+    fn authenticated(&self, first: Option<&PassOne>, report: &Report) -> bool {
+        first.is_some_and(|f| f.deferred.is_none())
+            && matches!(report.signature_outcome(), Some(Outcome::Verified { .. }))
+    }
+
+    fn identities(&self) -> Result<Identities, Error> {
+        Ok(Identities::load(
+            &self.opts.identities,
+            std::sync::Arc::clone(self.ui),
+        )?)
+    }
+
+    /// The gate: every check has passed, or nothing is committed (a staged tree
+    /// is discarded when `two` is dropped). Returns the archive's SHA-256.
+    fn gate<R: Read>(
+        &self,
+        hashing: &mut HashingReader<'_, R>,
+        first: Option<&mut PassOne>,
+        two: &PassTwo,
+        report: &mut Report,
+    ) -> Result<String, Error> {
+        let (opts, checks) = (self.opts, &self.checks);
+        let (sha, count, digester) = hashing.take_digests();
+        let second_check = hashing.take_check().map(|tag| (tag, count));
+        let sha = first.as_ref().map_or(sha, |f| f.sha.clone());
+        report.size = count;
+        report.sha256 = sha.clone();
+        report.summary = two.summary.clone();
+        if report.signatures_checked.is_none() && checks.any() {
+            let when = if checks.inline_only(report.layers.first().copied()) {
+                INLINE_AFTER_DECRYPTION
+            } else {
+                WHILE_EXTRACTING
+            };
+            report.signatures_checked = Some(when.into());
+        }
+        match first {
+            Some(f) if f.check != second_check => {
+                return Err(verify::VerifyError::Changed {
+                    first: f.sha.clone(),
+                    second: format!(
+                        "different bytes ({} bytes read, {} in the verification pass)",
+                        count,
+                        f.check.map_or(0, |(_, n)| n)
+                    ),
+                }
+                .into())
+            }
+            Some(f) if f.deferred.is_none() => checks.with_inline(&two.status, opts, report)?,
+            Some(f) => checks.decide(&sha, f.deferred.take(), &two.status, opts, report)?,
+            None => checks.decide(&sha, digester, &two.status, opts, report)?,
+        }
+        // `--interactive`: the archive must be the one that was previewed.
+        if let Some(previewed) = opts.expect_sha256.as_ref().filter(|p| **p != sha) {
+            return Err(verify::VerifyError::Changed {
+                first: previewed.clone(),
+                second: sha.clone(),
+            }
+            .into());
+        }
+        // The log's checks, bound to the digest of the bytes just read.
+        if let (Some(g), None) = (&self.log_gate, &report.log) {
+            let found = g.check(
+                &sha,
+                count,
+                &self.archive_name,
+                opts.dest.as_deref(),
+                &mut report.warnings,
+            )?;
+            report.log = Some(found);
+        }
+        if opts.cancel.is_set() {
+            return Err(Error::Interrupted);
+        }
+        let s = &report.summary;
+        if s.files + s.dirs + s.symlinks + s.hardlinks == 0 {
+            // Replacing a project with nothing is never what a restore means; most
+            // often --strip-components removed everything.
+            return Err(ArchiveError::Rejected {
+                entry: report.archive.clone(),
+                rule: format!(
+                    "nothing to restore ({} entries skipped by --strip-components {}); the destination was left alone",
+                    s.stripped, opts.policy.strip_components
+                ),
+            }
+            .into());
+        }
+        Ok(sha)
+    }
+
+    /// The gate has opened: recover (if it waited), swap, prune, release the
+    /// lock, then append to the log.
+    fn commit(
+        &self,
+        mut staged: StagingGuard,
+        sha: &str,
+        recover_later: bool,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let opts = self.opts;
+        if recover_later {
+            let keep = staged.staging().map(|s| s.name.clone());
+            recover_and_confirm(
+                staged.state(),
+                staged.lock(),
+                keep.as_deref(),
+                opts,
+                self.ui.as_ref(),
+                report,
+            )?;
+        }
+        let meta = GenerationMeta {
+            archive: self.input.display(),
+            sha256: sha.to_string(),
+            signers: report.signers(),
+            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            bytes: report.summary.bytes,
+            files: report.summary.files,
+            how: "restore".into(),
+            replaced: String::new(),
+        };
+        self.em.phase(Phase::Swapping, None, report);
+        let committed = staged.commit(&meta)?;
+        report.replaced_generation = committed.replaced;
+        report.destination = Some(staged.state().dest().display().to_string());
+        if !opts.defer_prune {
+            report.pruned = staged.state().prune(staged.lock(), opts.keep)?;
+        }
+        drop(staged);
+        if let (Some(g), Some(found)) = (&self.log_gate, report.log.as_mut()) {
+            g.anchor(
+                found,
+                crate::log::NewEntry {
+                    sha256: sha.to_string(),
+                    size: report.size,
+                    archive: self.archive_name.clone(),
+                    project: String::new(),
+                    signers: meta.signers.clone(),
+                },
+                &meta.time,
+                &mut report.warnings,
+            )
+            .map_err(|e| {
+                crate::log::LogError::Invalid(format!(
+                    "the restore completed, but appending it to the log failed: {e}"
+                ))
+            })?;
+        }
         Ok(())
     }
 }

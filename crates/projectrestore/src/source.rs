@@ -24,6 +24,12 @@ pub enum SourceError {
     },
     #[error("{0}")]
     NotFound(String),
+    /// A sidecar over the size a sidecar can have.
+    #[error("{path} is larger than {max} bytes; not a sidecar file")]
+    TooLarge { path: String, max: u64 },
+    /// The second read found another object than the first (replaced between passes).
+    #[error("{0} was replaced between the verification pass and the extraction pass")]
+    Changed(String),
 }
 
 /// A cancellation flag set by SIGINT/SIGTERM (or by a caller) and checked on every
@@ -53,13 +59,15 @@ impl Cancel {
 /// The error a cancelled read returns (found again by [`is_cancelled`]).
 pub use projectrestore_archive::Cancelled;
 
-/// Where the stored bytes come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the stored bytes come from: a file, standard input, or any [`Source`].
+#[derive(Debug, Clone)]
 pub enum Input {
     /// A file, which can be read twice (verify-first).
     File(PathBuf),
     /// Standard input: one pass only.
     Stdin,
+    /// Another source (an object store, a network peer, a test).
+    Source(Arc<dyn Source>),
 }
 
 impl Input {
@@ -72,51 +80,227 @@ impl Input {
         }
     }
 
+    /// The source behind this input.
+    pub fn source(&self) -> Arc<dyn Source> {
+        match self {
+            Input::File(p) => Arc::new(FileSource::new(p)),
+            Input::Stdin => Arc::new(StdinSource),
+            Input::Source(s) => Arc::clone(s),
+        }
+    }
+
     /// A name for reports.
     pub fn display(&self) -> String {
-        match self {
-            Input::File(p) => p.display().to_string(),
-            Input::Stdin => "-".into(),
-        }
+        self.source().display()
     }
 
     /// The file name (for checksum files that list several archives).
     pub fn file_name(&self) -> Option<String> {
-        match self {
-            Input::File(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()),
-            Input::Stdin => None,
-        }
+        self.source().file_name()
     }
 
     /// Open for reading; returns the reader and the size if known.
     pub fn open(&self) -> Result<(Box<dyn Read + Send>, Option<u64>), SourceError> {
-        match self {
-            Input::Stdin => Ok((Box::new(io::stdin()), None)),
-            Input::File(path) => {
-                let io_err = |source| SourceError::Io {
-                    path: path.display().to_string(),
-                    source,
-                };
-                let file = File::open(path).map_err(io_err)?;
-                let meta = file.metadata().map_err(io_err)?;
-                if meta.is_dir() {
-                    return Err(SourceError::NotFound(format!(
-                        "{} is a directory, not an archive",
-                        path.display()
-                    )));
-                }
-                let size = meta.is_file().then_some(meta.len());
-                Ok((Box::new(file), size))
-            }
-        }
+        self.source().open().map(|o| (o.reader, o.size))
     }
 
     /// Can this input be read twice?
     pub fn is_seekable(&self) -> bool {
-        match self {
-            Input::File(p) => std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false),
-            Input::Stdin => false,
+        self.source().capabilities().rereadable
+    }
+}
+
+/// What a source can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Capabilities {
+    /// It can be read twice (verify-first), the second read pinned to the first.
+    pub rereadable: bool,
+    /// Its size is known before reading.
+    pub size_known: bool,
+    /// It can supply sidecar files (signatures, checksums) beside the archive.
+    pub siblings: bool,
+}
+
+/// What a second read must match: the same object (for a file: device, inode,
+/// size and modification time; for an object store: its ETag or version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin(pub String);
+
+/// An opened source.
+pub struct Opened {
+    pub reader: Box<dyn Read + Send>,
+    pub size: Option<u64>,
+    /// Present when the source can be read again and pinned to this read.
+    pub pin: Option<Pin>,
+}
+
+/// A sidecar file supplied by a source.
+#[derive(Debug, Clone)]
+pub struct Sibling {
+    /// How reports name it (a path, a key).
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Where an archive's bytes and its sidecar files come from. New sources
+/// (object stores, peers) implement this; the pipeline asks nothing else of them.
+pub trait Source: Send + Sync + std::fmt::Debug {
+    /// A name for reports (escaped where shown).
+    fn display(&self) -> String;
+    /// The archive's own name, if it has one (checksum files list names).
+    fn file_name(&self) -> Option<String>;
+    fn capabilities(&self) -> Capabilities;
+    /// Open for reading.
+    fn open(&self) -> Result<Opened, SourceError>;
+    /// Open again for pass 2: the same object as `pin`, or [`SourceError::Changed`].
+    fn reopen(&self, pin: &Pin) -> Result<Opened, SourceError>;
+    /// The sidecar `ARCHIVE{suffix}` (e.g. `.minisig`, `.sha256`), at most `max`
+    /// bytes ([`SourceError::TooLarge`] beyond), `None` when there is none.
+    fn sibling(&self, suffix: &str, max: u64) -> Result<Option<Sibling>, SourceError>;
+}
+
+/// A local file.
+#[derive(Debug, Clone)]
+pub struct FileSource {
+    path: PathBuf,
+}
+
+impl FileSource {
+    pub fn new(path: &Path) -> Self {
+        FileSource {
+            path: path.to_path_buf(),
         }
+    }
+
+    fn io_err(&self, source: io::Error) -> SourceError {
+        SourceError::Io {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+}
+
+fn pin_of(meta: &std::fs::Metadata) -> Pin {
+    use std::os::unix::fs::MetadataExt;
+    Pin(format!(
+        "{}:{}:{}:{}.{}",
+        meta.dev(),
+        meta.ino(),
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec()
+    ))
+}
+
+impl Source for FileSource {
+    fn display(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn file_name(&self) -> Option<String> {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let regular = std::fs::metadata(&self.path).is_ok_and(|m| m.is_file());
+        Capabilities {
+            rereadable: regular,
+            size_known: regular,
+            siblings: true,
+        }
+    }
+
+    fn open(&self) -> Result<Opened, SourceError> {
+        let file = File::open(&self.path).map_err(|e| self.io_err(e))?;
+        let meta = file.metadata().map_err(|e| self.io_err(e))?;
+        if meta.is_dir() {
+            return Err(SourceError::NotFound(format!(
+                "{} is a directory, not an archive",
+                self.path.display()
+            )));
+        }
+        let regular = meta.is_file();
+        Ok(Opened {
+            reader: Box::new(file),
+            size: regular.then_some(meta.len()),
+            pin: regular.then(|| pin_of(&meta)),
+        })
+    }
+
+    fn reopen(&self, pin: &Pin) -> Result<Opened, SourceError> {
+        let opened = self.open()?;
+        if opened.pin.as_ref() != Some(pin) {
+            return Err(SourceError::Changed(self.display()));
+        }
+        Ok(opened)
+    }
+
+    fn sibling(&self, suffix: &str, max: u64) -> Result<Option<Sibling>, SourceError> {
+        let Some(name) = self.path.file_name() else {
+            return Ok(None);
+        };
+        let mut name = name.to_os_string();
+        name.push(suffix);
+        let path = self.path.with_file_name(name);
+        // Only a regular file is a sidecar (a FIFO or a directory of that name is not).
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let shown = path.display().to_string();
+        let err = |source| SourceError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let mut bytes = Vec::new();
+        File::open(&path)
+            .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+            .map_err(err)?;
+        if bytes.len() as u64 > max {
+            return Err(SourceError::TooLarge { path: shown, max });
+        }
+        Ok(Some(Sibling { name: shown, bytes }))
+    }
+}
+
+/// Standard input: one pass, no siblings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StdinSource;
+
+impl Source for StdinSource {
+    fn display(&self) -> String {
+        "-".into()
+    }
+
+    fn file_name(&self) -> Option<String> {
+        None
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            rereadable: false,
+            size_known: false,
+            siblings: false,
+        }
+    }
+
+    fn open(&self) -> Result<Opened, SourceError> {
+        Ok(Opened {
+            reader: Box::new(io::stdin()),
+            size: None,
+            pin: None,
+        })
+    }
+
+    fn reopen(&self, _pin: &Pin) -> Result<Opened, SourceError> {
+        Err(SourceError::NotFound(
+            "standard input cannot be read twice".into(),
+        ))
+    }
+
+    fn sibling(&self, _suffix: &str, _max: u64) -> Result<Option<Sibling>, SourceError> {
+        Ok(None)
     }
 }
 
@@ -333,6 +517,48 @@ pub fn is_cancelled(err: &(dyn std::error::Error + 'static)) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_file_pin_refuses_a_replaced_or_touched_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.tar");
+        std::fs::write(&path, b"first").unwrap();
+        let src = FileSource::new(&path);
+        let pin = src.open().unwrap().pin.unwrap();
+        assert!(src.reopen(&pin).is_ok(), "the same file must reopen");
+        // Replaced by another file of the same size (a rename over it).
+        let other = tmp.path().join("b.tar");
+        std::fs::write(&other, b"other").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert!(matches!(src.reopen(&pin), Err(SourceError::Changed(_))));
+        // Changed in place: the modification time moves.
+        let pin = src.open().unwrap().pin.unwrap();
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+        assert!(matches!(src.reopen(&pin), Err(SourceError::Changed(_))));
+    }
+
+    #[test]
+    fn siblings_are_regular_files_of_bounded_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.tar");
+        std::fs::write(&path, b"x").unwrap();
+        let src = FileSource::new(&path);
+        assert!(src.sibling(".sig", 10).unwrap().is_none());
+        std::fs::write(tmp.path().join("a.tar.sig"), b"0123456789").unwrap();
+        assert_eq!(
+            src.sibling(".sig", 10).unwrap().unwrap().bytes,
+            b"0123456789"
+        );
+        assert!(matches!(
+            src.sibling(".sig", 9),
+            Err(SourceError::TooLarge { max: 9, .. })
+        ));
+        std::fs::create_dir(tmp.path().join("a.tar.asc")).unwrap();
+        assert!(src.sibling(".asc", 10).unwrap().is_none());
+        assert!(StdinSource.sibling(".sig", 10).unwrap().is_none());
+        assert!(!StdinSource.capabilities().rereadable);
+    }
+
     use super::*;
     use crate::NoProgress;
 

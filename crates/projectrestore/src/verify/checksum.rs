@@ -45,6 +45,25 @@ pub fn load(file: &Path, archive_name: Option<&str>) -> Result<ExpectedChecksum,
     })
 }
 
+/// The expected digest for `archive_name` in the checksum file `bytes`, named
+/// `file` in reports (a sidecar a source supplied).
+pub fn from_bytes(
+    file: &str,
+    bytes: &[u8],
+    archive_name: Option<&str>,
+) -> Result<ExpectedChecksum, VerifyError> {
+    let fail = |why: String| VerifyError::Checksum(format!("{file}: {why}"));
+    let text = std::str::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
+    let sha256 = parse(text, archive_name).map_err(fail)?;
+    Ok(ExpectedChecksum {
+        file: file.to_string(),
+        sha256,
+    })
+}
+
+/// Largest checksum file a source may supply.
+pub const MAX_FILE: u64 = MAX_CHECKSUM_FILE;
+
 /// Parse checksum text; see the module documentation.
 pub fn parse(text: &str, archive_name: Option<&str>) -> Result<String, String> {
     let mut candidates = Vec::new();

@@ -64,6 +64,12 @@ enum Detached {
     OpenPgp(Vec<openpgp::packet::Signature>),
 }
 
+/// The sidecar suffixes that hold detached signatures, in the order they are read.
+pub const SIDECARS: [&str; 3] = [".sig", ".asc", ".minisig"];
+
+/// Largest detached signature file read.
+pub const MAX_SIGNATURE_FILE: u64 = 1 << 20;
+
 /// Detached signatures over the archive, parsed and validated.
 #[derive(Debug, Default)]
 pub struct Signatures {
@@ -81,7 +87,7 @@ impl Signatures {
                 why,
             };
             let meta = std::fs::metadata(f).map_err(|e| err(e.to_string()))?;
-            if meta.len() > 1 << 20 {
+            if meta.len() > MAX_SIGNATURE_FILE {
                 return Err(err("larger than 1 MiB; not a detached signature".into()));
             }
             let data = std::fs::read(f).map_err(|e| err(e.to_string()))?;
@@ -94,13 +100,19 @@ impl Signatures {
     /// [`Signatures::load`] does after reading a file; for callers whose
     /// signature is not a local file, and the fuzz targets).
     pub fn parse(name: &str, data: &[u8]) -> Result<Self, VerifyError> {
+        let mut sigs = Signatures::default();
+        sigs.add(name, data)?;
+        Ok(sigs)
+    }
+
+    /// Add one more signature file's bytes (a sidecar a source supplied).
+    pub fn add(&mut self, name: &str, data: &[u8]) -> Result<(), VerifyError> {
         let detached = parse_signature(data).map_err(|why| VerifyError::Signature {
             path: name.to_string(),
             why,
         })?;
-        Ok(Signatures {
-            items: vec![(name.to_string(), detached)],
-        })
+        self.items.push((name.to_string(), detached));
+        Ok(())
     }
 
     /// Sidecar signature files beside the archive (`.sig`, `.asc`, `.minisig`).
@@ -108,11 +120,11 @@ impl Signatures {
         let Some(name) = archive.file_name() else {
             return Vec::new();
         };
-        ["sig", "asc", "minisig"]
+        SIDECARS
             .iter()
             .map(|ext| {
                 let mut n = name.to_os_string();
-                n.push(format!(".{ext}"));
+                n.push(ext);
                 archive.with_file_name(n)
             })
             .filter(|p| p.is_file())
