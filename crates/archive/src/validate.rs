@@ -281,6 +281,8 @@ impl<'a> Validator<'a> {
         Ok(out)
     }
 
+    /// One raw tar entry: an extension header is kept for the next entry; any
+    /// other entry is judged, and passed to the sink only when every rule holds.
     fn entry<R: Read, S: Sink>(
         &mut self,
         entry: &mut tar::Entry<'_, R>,
@@ -289,151 +291,103 @@ impl<'a> Validator<'a> {
         let size = entry.size();
         self.end = entry.raw_file_position() + size.div_ceil(512) * 512;
         let kind = entry.header().entry_type();
+        if self.extension(kind, entry)? {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let header = entry.header().clone();
+        let (raw_name, raw_link) = names(&pending, &header)?;
+        check_pax(&pending, &raw_name, kind, size, self.policy)?;
+        check_fields(&header, kind, &raw_name, raw_link.as_deref())?;
+        self.count_entry()?;
+        let shape = shape_of(kind, &raw_name, size)?;
+        let Some(full) =
+            SafeRelPath::parse(&raw_name, self.limits).map_err(|e| path_error(&raw_name, e))?
+        else {
+            return self
+                .archive_root(&header, shape, &raw_name)
+                .map_err(Into::into);
+        };
+        let attrs = self.attributes(&header, &pending, &raw_name)?;
+        if shape == Seen::File {
+            self.count_bytes(size)?;
+        }
+        // Link targets, validated before the entry is stripped.
+        let target = self.link_target(shape, &raw_name, &raw_link.unwrap_or_default())?;
+        let Some(path) = full.strip(self.policy.strip_components) else {
+            self.summary.stripped += 1;
+            return Ok(());
+        };
+        let missing = self.place(&path, shape, &raw_name)?;
+        for dir in missing {
+            self.implicit_dir(&dir, &attrs, &raw_name, sink)?;
+        }
+        let kind = self.kind_of(shape, size, &path, target, &raw_name)?;
+        let safe = SafeEntry {
+            path,
+            kind,
+            mode: attrs.mode,
+            mtime: attrs.mtime,
+            uid: attrs.uid,
+            gid: attrs.gid,
+        };
+        deliver(safe, entry, sink)
+    }
+
+    /// PAX and GNU extension headers: recorded for the next entry (`true`), or
+    /// refused when they are ambiguous or change what entries are.
+    fn extension<R: Read>(
+        &mut self,
+        kind: EntryType,
+        entry: &mut tar::Entry<'_, R>,
+    ) -> Result<bool, ArchiveError> {
         match kind {
             EntryType::XHeader => {
                 if self.pending.pax.is_some() {
-                    return Err(rejected(b"PAX header", "two PAX headers in a row").into());
+                    return Err(rejected(b"PAX header", "two PAX headers in a row"));
                 }
                 let data = self.extension_data(entry)?;
                 self.pending.pax = Some(Self::pax_records(&data)?);
-                return Ok(());
             }
             EntryType::XGlobalHeader => {
                 if self.pending.any() {
                     return Err(rejected(
                         b"PAX global header",
                         "an extension header is followed by a global header",
-                    )
-                    .into());
+                    ));
                 }
                 let data = self.extension_data(entry)?;
-                let records = Self::pax_records(&data)?;
-                if let Some(key) = redefining_key(&records) {
-                    return Err(rejected(
-                        b"PAX global header",
-                        format!("a global header sets {key}, which changes what entries are"),
-                    )
-                    .into());
-                }
-                for (key, _) in records {
-                    if matches!(key.as_str(), "path" | "linkpath" | "size") {
-                        return Err(rejected(
-                            b"PAX global header",
-                            format!("a global header sets {key} for every entry"),
-                        )
-                        .into());
-                    }
-                }
-                return Ok(());
+                check_global(&Self::pax_records(&data)?)?;
             }
             EntryType::GNULongName | EntryType::GNULongLink => {
-                let slot = if kind == EntryType::GNULongName {
-                    &self.pending.long_name
+                let name = kind == EntryType::GNULongName;
+                let taken = if name {
+                    self.pending.long_name.is_some()
                 } else {
-                    &self.pending.long_link
+                    self.pending.long_link.is_some()
                 };
-                if slot.is_some() {
+                if taken {
                     return Err(rejected(
                         b"GNU long-name header",
                         "two GNU long-name or long-link headers in a row",
-                    )
-                    .into());
+                    ));
                 }
                 let mut data = self.extension_data(entry)?;
                 while data.last() == Some(&0) {
                     data.pop();
                 }
-                if kind == EntryType::GNULongName {
+                if name {
                     self.pending.long_name = Some(data);
                 } else {
                     self.pending.long_link = Some(data);
                 }
-                return Ok(());
             }
-            _ => {}
+            _ => return Ok(false),
         }
-        let pending = std::mem::take(&mut self.pending);
-        let header = entry.header();
-        // The name after every override; both kinds of override at once is ambiguous.
-        let raw_name: Vec<u8> = match (pending.pax("path"), &pending.long_name) {
-            (Some(_), Some(_)) => {
-                return Err(rejected(
-                    &header.path_bytes(),
-                    "the path is given by both a PAX and a GNU long-name header",
-                )
-                .into())
-            }
-            (Some(p), None) => p.to_vec(),
-            (None, Some(l)) => l.clone(),
-            (None, None) => header.path_bytes().into_owned(),
-        };
-        let raw_link: Option<Vec<u8>> = match (pending.pax("linkpath"), &pending.long_link) {
-            (Some(_), Some(_)) => {
-                return Err(rejected(
-                    &raw_name,
-                    "the link target is given by both a PAX and a GNU long-link header",
-                )
-                .into())
-            }
-            (Some(p), None) => Some(p.to_vec()),
-            (None, Some(l)) => Some(l.clone()),
-            (None, None) => header.link_name_bytes().map(|c| c.into_owned()),
-        };
-        if let Some(pax_size) = pending.pax("size") {
-            let declared = parse_decimal(&raw_name, "size", pax_size)?;
-            if declared != size {
-                return Err(rejected(
-                    &raw_name,
-                    format!("the PAX size ({declared}) disagrees with the header size ({size})"),
-                )
-                .into());
-            }
-        }
-        if pending
-            .pax
-            .as_ref()
-            .is_some_and(|p| p.iter().any(|(k, _)| k.starts_with("GNU.sparse")))
-            || kind == EntryType::GNUSparse
-        {
-            let even = if self.policy.allow_sparse {
-                ", even with --allow-sparse"
-            } else {
-                ""
-            };
-            return Err(rejected(
-                &raw_name,
-                format!(
-                    "GNU sparse entry: sparse files are not supported yet{even} (re-create the archive without --sparse/-S)"
-                ),
-            )
-            .into());
-        }
+        Ok(true)
+    }
 
-        if let Some(key) = pending.pax.as_ref().and_then(|p| redefining_key(p)) {
-            return Err(rejected(
-                &raw_name,
-                format!("PAX record {key} changes what the entry is; refused (see the README's PAX keywords)"),
-            )
-            .into());
-        }
-        let linkless = matches!(
-            kind,
-            EntryType::Regular | EntryType::Continuous | EntryType::Directory
-        );
-        if linkless && raw_link.as_ref().is_some_and(|l| !l.is_empty()) {
-            return Err(
-                rejected(&raw_name, "a file or directory with a link target; refused").into(),
-            );
-        }
-        let device = |v: std::io::Result<Option<u32>>| v.ok().flatten().is_some_and(|d| d != 0);
-        if linkless && (device(header.device_major()) || device(header.device_minor())) {
-            return Err(rejected(
-                &raw_name,
-                "a file or directory with device numbers; refused",
-            )
-            .into());
-        }
-
+    fn count_entry(&mut self) -> Result<(), ArchiveError> {
         self.entries += 1;
         if self.entries > self.limits.max_files {
             return Err(ArchiveError::Limit {
@@ -441,195 +395,212 @@ impl<'a> Validator<'a> {
                 value: self.entries,
                 limit: self.limits.max_files,
                 flag: "--max-files",
-            }
-            .into());
+            });
         }
+        Ok(())
+    }
 
-        // What the entry is. A V7 regular entry whose name ends in '/' is a directory.
-        let is_dir = kind == EntryType::Directory
-            || (matches!(kind, EntryType::Regular) && raw_name.ends_with(b"/") && size == 0);
-        let shape = match kind {
-            _ if is_dir => Seen::Dir,
-            EntryType::Regular | EntryType::Continuous => Seen::File,
-            EntryType::Symlink => Seen::Symlink,
-            EntryType::Link => Seen::Hardlink,
-            EntryType::Char | EntryType::Block => {
-                return Err(rejected(&raw_name, "device file").into())
-            }
-            EntryType::Fifo => return Err(rejected(&raw_name, "FIFO (named pipe)").into()),
-            other => {
-                return Err(rejected(
-                    &raw_name,
-                    format!("unknown entry type {:?}", char::from(other.as_byte())),
-                )
-                .into())
-            }
-        };
+    /// Size limits, on the declared size, before any data is read.
+    fn count_bytes(&mut self, size: u64) -> Result<(), ArchiveError> {
+        if size > self.limits.max_entry_bytes {
+            return Err(ArchiveError::Limit {
+                what: "size of one file",
+                value: size,
+                limit: self.limits.max_entry_bytes,
+                flag: "--max-entry-size",
+            });
+        }
+        self.bytes = self.bytes.saturating_add(size);
+        if self.bytes > self.limits.max_bytes {
+            return Err(ArchiveError::Limit {
+                what: "total size of files",
+                value: self.bytes,
+                limit: self.limits.max_bytes,
+                flag: "--max-bytes",
+            });
+        }
+        Ok(())
+    }
 
-        let Some(full) =
-            SafeRelPath::parse(&raw_name, self.limits).map_err(|e| path_error(&raw_name, e))?
-        else {
-            if shape == Seen::Dir {
-                // The archive root `./`: its mode and time go to the restored tree's root.
-                let mode = header.mode().map_err(|e| malformed("mode", e))? & 0o7777;
-                let mode = if self.policy.keep_permissions {
-                    mode
-                } else {
-                    mode & !0o7022
-                };
-                self.summary.root = Some((
-                    mode,
-                    header.mtime().map_err(|e| malformed("mtime", e))? as i64,
-                ));
-                return Ok(());
-            }
-            return Err(rejected(&raw_name, "the archive root is not a directory").into());
-        };
-        let mode_bits = header.mode().map_err(|e| malformed("mode", e))? & 0o7777;
-        let mode = if self.policy.keep_permissions {
-            mode_bits
+    /// The archive root `./`: its mode and time go to the restored tree's root.
+    fn archive_root(
+        &mut self,
+        header: &tar::Header,
+        shape: Seen,
+        raw_name: &[u8],
+    ) -> Result<(), ArchiveError> {
+        if shape != Seen::Dir {
+            return Err(rejected(raw_name, "the archive root is not a directory"));
+        }
+        let mode = header.mode().map_err(|e| malformed("mode", e))? & 0o7777;
+        self.summary.root = Some((
+            self.kept_mode(mode),
+            header.mtime().map_err(|e| malformed("mtime", e))? as i64,
+        ));
+        Ok(())
+    }
+
+    fn kept_mode(&self, mode: u32) -> u32 {
+        if self.policy.keep_permissions {
+            mode
         } else {
-            mode_bits & !0o7022
-        };
+            mode & !0o7022
+        }
+    }
+
+    /// Mode, time and owner, with PAX overrides.
+    fn attributes(
+        &self,
+        header: &tar::Header,
+        pending: &Pending,
+        raw_name: &[u8],
+    ) -> Result<Attributes, ArchiveError> {
+        let mode = self.kept_mode(header.mode().map_err(|e| malformed("mode", e))? & 0o7777);
         let mtime = match pending.pax("mtime") {
             Some(v) => {
                 let s = std::str::from_utf8(v).unwrap_or("");
                 s.split('.')
                     .next()
                     .and_then(|i| i.parse::<i64>().ok())
-                    .ok_or_else(|| rejected(&raw_name, "PAX mtime is not a number"))?
+                    .ok_or_else(|| rejected(raw_name, "PAX mtime is not a number"))?
             }
             None => header.mtime().map_err(|e| malformed("mtime", e))? as i64,
         };
         let uid = match pending.pax("uid") {
-            Some(v) => parse_decimal(&raw_name, "uid", v)?,
+            Some(v) => parse_decimal(raw_name, "uid", v)?,
             None => header.uid().map_err(|e| malformed("uid", e))?,
         };
         let gid = match pending.pax("gid") {
-            Some(v) => parse_decimal(&raw_name, "gid", v)?,
+            Some(v) => parse_decimal(raw_name, "gid", v)?,
             None => header.gid().map_err(|e| malformed("gid", e))?,
         };
+        Ok(Attributes {
+            mode,
+            mtime,
+            uid,
+            gid,
+        })
+    }
 
-        // Size limits, on the declared size, before any data is read.
-        if shape == Seen::File {
-            if size > self.limits.max_entry_bytes {
-                return Err(ArchiveError::Limit {
-                    what: "size of one file",
-                    value: size,
-                    limit: self.limits.max_entry_bytes,
-                    flag: "--max-entry-size",
-                }
-                .into());
-            }
-            self.bytes = self.bytes.saturating_add(size);
-            if self.bytes > self.limits.max_bytes {
-                return Err(ArchiveError::Limit {
-                    what: "total size of files",
-                    value: self.bytes,
-                    limit: self.limits.max_bytes,
-                    flag: "--max-bytes",
-                }
-                .into());
-            }
-        }
-
-        // Link targets, validated before the entry is stripped.
-        let link_bytes = raw_link.unwrap_or_default();
-        let target = match shape {
-            Seen::Symlink => Some(self.symlink_target(&raw_name, &link_bytes)?),
+    /// A symlink's or hardlink's target, checked (not yet stripped).
+    fn link_target(
+        &self,
+        shape: Seen,
+        raw_name: &[u8],
+        link: &[u8],
+    ) -> Result<Option<String>, ArchiveError> {
+        Ok(match shape {
+            Seen::Symlink => Some(self.symlink_target(raw_name, link)?),
             Seen::Hardlink => {
-                let t = SafeRelPath::parse(&link_bytes, self.limits)
+                let t = SafeRelPath::parse(link, self.limits)
                     .map_err(|e| match e {
-                        PathError::Rule(r) => rejected(&raw_name, format!("hardlink target: {r}")),
-                        other => path_error(&raw_name, other),
+                        PathError::Rule(r) => rejected(raw_name, format!("hardlink target: {r}")),
+                        other => path_error(raw_name, other),
                     })?
-                    .ok_or_else(|| rejected(&raw_name, "hardlink to the archive root"))?;
+                    .ok_or_else(|| rejected(raw_name, "hardlink to the archive root"))?;
                 Some(t.as_str().to_string())
             }
             _ => None,
-        };
+        })
+    }
 
-        let Some(path) = full.strip(self.policy.strip_components) else {
-            self.summary.stripped += 1;
-            return Ok(());
-        };
-
-        // Parents: never beneath a symlink or a file of the archive; missing ones are
-        // created as directories first.
+    /// Where the entry goes: never beneath a symlink or a file of the archive,
+    /// never a second time, never a case twin on a case-folding destination.
+    /// Returns the parents still missing (created as directories first).
+    fn place(
+        &mut self,
+        path: &SafeRelPath,
+        shape: Seen,
+        raw_name: &[u8],
+    ) -> Result<Vec<String>, ArchiveError> {
         let mut missing = Vec::new();
         for ancestor in path.ancestors() {
-            match self.seen.get(&fold_key(ancestor)) {
-                Some(Seen::Dir | Seen::ImplicitDir) => {}
-                Some(Seen::Symlink) => {
-                    return Err(rejected(
-                        &raw_name,
-                        format!("the entry lies beneath the symlink {ancestor} of the archive"),
-                    )
-                    .into())
+            let what = match self.seen.get(&fold_key(ancestor)) {
+                Some(Seen::Dir | Seen::ImplicitDir) => continue,
+                None => {
+                    missing.push(ancestor.to_string());
+                    continue;
                 }
-                Some(Seen::File | Seen::Hardlink) => {
-                    return Err(rejected(
-                        &raw_name,
-                        format!("the entry lies beneath the file {ancestor} of the archive"),
-                    )
-                    .into())
-                }
-                None => missing.push(ancestor.to_string()),
-            }
+                Some(Seen::Symlink) => "symlink",
+                Some(Seen::File | Seen::Hardlink) => "file",
+            };
+            return Err(rejected(
+                raw_name,
+                format!("the entry lies beneath the {what} {ancestor} of the archive"),
+            ));
         }
-        // On a case-insensitive destination, `README` and `readme` (or a directory
-        // `A/` and a symlink `a`) would be one file: refuse before either is written.
         if self.policy.fold_case {
             for p in missing.iter().map(String::as_str).chain([path.as_str()]) {
-                let nfc = fold_key(p);
-                let folded = nfc.to_lowercase();
-                match self.folded.get(&folded) {
-                    Some(other) if *other != nfc => {
-                        return Err(rejected(
-                            &raw_name,
-                            format!(
-                                "{} and {} are one name on this case-insensitive file system",
-                                crate::escape(p),
-                                crate::escape(other)
-                            ),
-                        )
-                        .into())
-                    }
-                    Some(_) => {}
-                    None => {
-                        self.folded.insert(folded, nfc);
-                    }
-                }
+                self.fold(p, raw_name)?;
             }
         }
-        let key = path.fold_key();
-        match self.seen.get(&key) {
+        match self.seen.get(&path.fold_key()) {
             None => {}
             Some(Seen::ImplicitDir) if shape == Seen::Dir => {}
-            Some(_) => {
-                return Err(rejected(&raw_name, "the path appears twice in the archive").into())
+            Some(_) => return Err(rejected(raw_name, "the path appears twice in the archive")),
+        }
+        Ok(missing)
+    }
+
+    /// On a case-insensitive destination, `README` and `readme` (or a directory
+    /// `A/` and a symlink `a`) would be one file: refuse before either is written.
+    fn fold(&mut self, p: &str, raw_name: &[u8]) -> Result<(), ArchiveError> {
+        let nfc = fold_key(p);
+        let folded = nfc.to_lowercase();
+        match self.folded.get(&folded) {
+            Some(other) if *other != nfc => Err(rejected(
+                raw_name,
+                format!(
+                    "{} and {} are one name on this case-insensitive file system",
+                    crate::escape(p),
+                    crate::escape(other)
+                ),
+            )),
+            Some(_) => Ok(()),
+            None => {
+                self.folded.insert(folded, nfc);
+                Ok(())
             }
         }
-        for dir in missing {
-            let implicit = SafeEntry {
-                path: SafeRelPath::parse(dir.as_bytes(), self.limits)
-                    .map_err(|e| path_error(&raw_name, e))?
-                    .ok_or_else(|| rejected(&raw_name, "empty parent"))?,
-                kind: EntryKind::Dir,
-                mode: 0o755,
-                mtime,
-                uid,
-                gid,
-            };
-            self.seen.insert(fold_key(&dir), Seen::ImplicitDir);
-            self.summary.dirs += 1;
-            sink.entry(&implicit, &mut io::empty())
-                .map_err(|source| ExtractError::Sink {
-                    entry: dir.clone(),
-                    source,
-                })?;
-        }
+    }
 
+    /// A parent the archive did not list, given to the sink as a directory.
+    fn implicit_dir<S: Sink>(
+        &mut self,
+        dir: &str,
+        attrs: &Attributes,
+        raw_name: &[u8],
+        sink: &mut S,
+    ) -> Result<(), ExtractError<S::Error>> {
+        let implicit = SafeEntry {
+            path: SafeRelPath::parse(dir.as_bytes(), self.limits)
+                .map_err(|e| path_error(raw_name, e))?
+                .ok_or_else(|| rejected(raw_name, "empty parent"))?,
+            kind: EntryKind::Dir,
+            mode: 0o755,
+            mtime: attrs.mtime,
+            uid: attrs.uid,
+            gid: attrs.gid,
+        };
+        self.seen.insert(fold_key(dir), Seen::ImplicitDir);
+        self.summary.dirs += 1;
+        sink.entry(&implicit, &mut io::empty())
+            .map_err(|source| ExtractError::Sink {
+                entry: dir.to_string(),
+                source,
+            })
+    }
+
+    /// What the sink is given, recorded as seen and counted.
+    fn kind_of(
+        &mut self,
+        shape: Seen,
+        size: u64,
+        path: &SafeRelPath,
+        target: Option<String>,
+        raw_name: &[u8],
+    ) -> Result<EntryKind, ArchiveError> {
+        let key = path.fold_key();
         let kind = match shape {
             Seen::Dir | Seen::ImplicitDir => EntryKind::Dir,
             Seen::File => EntryKind::File { size },
@@ -639,27 +610,9 @@ impl<'a> Validator<'a> {
                     .insert(key.clone(), (path.clone(), target.clone()));
                 EntryKind::Symlink { target }
             }
-            Seen::Hardlink => {
-                let t = SafeRelPath::parse(target.unwrap_or_default().as_bytes(), self.limits)
-                    .map_err(|e| path_error(&raw_name, e))?
-                    .and_then(|t| t.strip(self.policy.strip_components))
-                    .ok_or_else(|| {
-                        rejected(
-                            &raw_name,
-                            "the hardlink target was removed by --strip-components",
-                        )
-                    })?;
-                if self.seen.get(&t.fold_key()) != Some(&Seen::File) {
-                    return Err(rejected(
-                        &raw_name,
-                        format!(
-                            "hardlink to {t}, which is not an earlier regular file of the archive"
-                        ),
-                    )
-                    .into());
-                }
-                EntryKind::Hardlink { target: t }
-            }
+            Seen::Hardlink => EntryKind::Hardlink {
+                target: self.hardlink_target(target.unwrap_or_default(), raw_name)?,
+            },
         };
         let was_implicit = self.seen.insert(key, shape) == Some(Seen::ImplicitDir);
         match &kind {
@@ -672,46 +625,31 @@ impl<'a> Validator<'a> {
             EntryKind::Symlink { .. } => self.summary.symlinks += 1,
             EntryKind::Hardlink { .. } => self.summary.hardlinks += 1,
         }
-        let safe = SafeEntry {
-            path,
-            kind,
-            mode,
-            mtime,
-            uid,
-            gid,
-        };
-        let name = safe.path.to_string();
-        if let EntryKind::File { size } = safe.kind {
-            let mut data = Exact {
-                inner: entry,
-                left: size,
-                error: None,
-            };
-            let written = sink.entry(&safe, &mut data);
-            if let Some(e) = data.error.take() {
-                // The sink failed because the archive could not be read: that is the cause.
-                return Err(match classify(e) {
-                    ArchiveError::Malformed(m) => ArchiveError::Malformed(format!("{name}: {m}")),
-                    other => other,
-                }
-                .into());
-            }
-            written.map_err(|source| ExtractError::Sink {
-                entry: name.clone(),
-                source,
+        Ok(kind)
+    }
+
+    /// A hardlink's target after stripping: an earlier regular file of the archive.
+    fn hardlink_target(
+        &self,
+        target: String,
+        raw_name: &[u8],
+    ) -> Result<SafeRelPath, ArchiveError> {
+        let t = SafeRelPath::parse(target.as_bytes(), self.limits)
+            .map_err(|e| path_error(raw_name, e))?
+            .and_then(|t| t.strip(self.policy.strip_components))
+            .ok_or_else(|| {
+                rejected(
+                    raw_name,
+                    "the hardlink target was removed by --strip-components",
+                )
             })?;
-            if data.left > 0 {
-                // The sink stopped early: read the rest so that a short archive is still caught.
-                io::copy(&mut data, &mut io::sink()).map_err(|e| malformed(&name, e))?;
-            }
-        } else {
-            sink.entry(&safe, &mut io::empty())
-                .map_err(|source| ExtractError::Sink {
-                    entry: name,
-                    source,
-                })?;
+        if self.seen.get(&t.fold_key()) != Some(&Seen::File) {
+            return Err(rejected(
+                raw_name,
+                format!("hardlink to {t}, which is not an earlier regular file of the archive"),
+            ));
         }
-        Ok(())
+        Ok(t)
     }
 
     /// A symlink target must be relative and, resolved lexically from the link's
@@ -854,4 +792,196 @@ impl<R: Read> Read for Exact<'_, R> {
         self.error = Some(err);
         Err(copy)
     }
+}
+
+/// Mode, time and owner of an entry.
+struct Attributes {
+    mode: u32,
+    mtime: i64,
+    uid: u64,
+    gid: u64,
+}
+
+/// A global PAX header may not change what entries are, nor set their path,
+/// link target or size.
+fn check_global(records: &[(String, Vec<u8>)]) -> Result<(), ArchiveError> {
+    if let Some(key) = redefining_key(records) {
+        return Err(rejected(
+            b"PAX global header",
+            format!("a global header sets {key}, which changes what entries are"),
+        ));
+    }
+    if let Some((key, _)) = records
+        .iter()
+        .find(|(k, _)| matches!(k.as_str(), "path" | "linkpath" | "size"))
+    {
+        return Err(rejected(
+            b"PAX global header",
+            format!("a global header sets {key} for every entry"),
+        ));
+    }
+    Ok(())
+}
+
+/// The name and link target after every override; both kinds of override at
+/// once is ambiguous.
+fn names(
+    pending: &Pending,
+    header: &tar::Header,
+) -> Result<(Vec<u8>, Option<Vec<u8>>), ArchiveError> {
+    let raw_name: Vec<u8> = match (pending.pax("path"), &pending.long_name) {
+        (Some(_), Some(_)) => {
+            return Err(rejected(
+                &header.path_bytes(),
+                "the path is given by both a PAX and a GNU long-name header",
+            ))
+        }
+        (Some(p), None) => p.to_vec(),
+        (None, Some(l)) => l.clone(),
+        (None, None) => header.path_bytes().into_owned(),
+    };
+    let raw_link: Option<Vec<u8>> = match (pending.pax("linkpath"), &pending.long_link) {
+        (Some(_), Some(_)) => {
+            return Err(rejected(
+                &raw_name,
+                "the link target is given by both a PAX and a GNU long-link header",
+            ))
+        }
+        (Some(p), None) => Some(p.to_vec()),
+        (None, Some(l)) => Some(l.clone()),
+        (None, None) => header.link_name_bytes().map(|c| c.into_owned()),
+    };
+    Ok((raw_name, raw_link))
+}
+
+/// The PAX records of one entry: a size that agrees with the header, no sparse
+/// keys, nothing that changes what the entry is.
+fn check_pax(
+    pending: &Pending,
+    raw_name: &[u8],
+    kind: EntryType,
+    size: u64,
+    policy: &EntryPolicy,
+) -> Result<(), ArchiveError> {
+    if let Some(pax_size) = pending.pax("size") {
+        let declared = parse_decimal(raw_name, "size", pax_size)?;
+        if declared != size {
+            return Err(rejected(
+                raw_name,
+                format!("the PAX size ({declared}) disagrees with the header size ({size})"),
+            ));
+        }
+    }
+    let sparse = pending
+        .pax
+        .as_ref()
+        .is_some_and(|p| p.iter().any(|(k, _)| k.starts_with("GNU.sparse")));
+    if sparse || kind == EntryType::GNUSparse {
+        let even = if policy.allow_sparse {
+            ", even with --allow-sparse"
+        } else {
+            ""
+        };
+        return Err(rejected(
+            raw_name,
+            format!(
+                "GNU sparse entry: sparse files are not supported yet{even} (re-create the archive without --sparse/-S)"
+            ),
+        ));
+    }
+    if let Some(key) = pending.pax.as_ref().and_then(|p| redefining_key(p)) {
+        return Err(rejected(
+            raw_name,
+            format!("PAX record {key} changes what the entry is; refused (see the README's PAX keywords)"),
+        ));
+    }
+    Ok(())
+}
+
+/// A file or directory carries no link target and no device numbers.
+fn check_fields(
+    header: &tar::Header,
+    kind: EntryType,
+    raw_name: &[u8],
+    raw_link: Option<&[u8]>,
+) -> Result<(), ArchiveError> {
+    let linkless = matches!(
+        kind,
+        EntryType::Regular | EntryType::Continuous | EntryType::Directory
+    );
+    if !linkless {
+        return Ok(());
+    }
+    if raw_link.is_some_and(|l| !l.is_empty()) {
+        return Err(rejected(
+            raw_name,
+            "a file or directory with a link target; refused",
+        ));
+    }
+    let device = |v: std::io::Result<Option<u32>>| v.ok().flatten().is_some_and(|d| d != 0);
+    if device(header.device_major()) || device(header.device_minor()) {
+        return Err(rejected(
+            raw_name,
+            "a file or directory with device numbers; refused",
+        ));
+    }
+    Ok(())
+}
+
+/// What the entry is. A V7 regular entry whose name ends in '/' is a directory.
+fn shape_of(kind: EntryType, raw_name: &[u8], size: u64) -> Result<Seen, ArchiveError> {
+    let is_dir = kind == EntryType::Directory
+        || (matches!(kind, EntryType::Regular) && raw_name.ends_with(b"/") && size == 0);
+    match kind {
+        _ if is_dir => Ok(Seen::Dir),
+        EntryType::Regular | EntryType::Continuous => Ok(Seen::File),
+        EntryType::Symlink => Ok(Seen::Symlink),
+        EntryType::Link => Ok(Seen::Hardlink),
+        EntryType::Char | EntryType::Block => Err(rejected(raw_name, "device file")),
+        EntryType::Fifo => Err(rejected(raw_name, "FIFO (named pipe)")),
+        other => Err(rejected(
+            raw_name,
+            format!("unknown entry type {:?}", char::from(other.as_byte())),
+        )),
+    }
+}
+
+/// Give the sink the entry and, for a file, exactly its data.
+fn deliver<R: Read, S: Sink>(
+    safe: SafeEntry,
+    entry: &mut tar::Entry<'_, R>,
+    sink: &mut S,
+) -> Result<(), ExtractError<S::Error>> {
+    let name = safe.path.to_string();
+    let EntryKind::File { size } = safe.kind else {
+        return sink
+            .entry(&safe, &mut io::empty())
+            .map_err(|source| ExtractError::Sink {
+                entry: name,
+                source,
+            });
+    };
+    let mut data = Exact {
+        inner: entry,
+        left: size,
+        error: None,
+    };
+    let written = sink.entry(&safe, &mut data);
+    if let Some(e) = data.error.take() {
+        // The sink failed because the archive could not be read: that is the cause.
+        return Err(match classify(e) {
+            ArchiveError::Malformed(m) => ArchiveError::Malformed(format!("{name}: {m}")),
+            other => other,
+        }
+        .into());
+    }
+    written.map_err(|source| ExtractError::Sink {
+        entry: name.clone(),
+        source,
+    })?;
+    if data.left > 0 {
+        // The sink stopped early: read the rest so that a short archive is still caught.
+        io::copy(&mut data, &mut io::sink()).map_err(|e| malformed(&name, e))?;
+    }
+    Ok(())
 }
