@@ -370,15 +370,6 @@ fn build_plan(
         (Some(_), None, true) => plan::Action::DryRun,
         (Some(_), None, false) => plan::Action::Restore,
     };
-    let signatures_checked = checks.any().then(|| {
-        if checks.inline_only(outer) {
-            INLINE_AFTER_DECRYPTION
-        } else if passes.mode == "verify-first" {
-            BEFORE_DECRYPTION
-        } else {
-            WHILE_EXTRACTING
-        }
-    });
     let target = match &opts.dest {
         Some(d) if action != plan::Action::Verify => Some(plan::probe_target(d, opts.keep)?),
         _ => None,
@@ -392,22 +383,6 @@ fn build_plan(
         }
         after.push(plan::AfterStep::Prune { keep: opts.keep });
     }
-    let mut notes = Vec::new();
-    if checks.store.is_empty() && checks.signatures.is_empty() {
-        notes.push(
-            "no trust store and no signature: nothing will prove who made this archive".to_string(),
-        );
-    } else if checks.signatures.is_empty()
-        && !opts.sig_policy.allow_unsigned
-        && !checks.inline_only(outer)
-    {
-        notes.push(
-            "no signature beside the archive: the gate will refuse it (exit 4) unless unsigned archives are allowed".to_string(),
-        );
-    }
-    if target.as_ref().is_some_and(|t| t.needs_confirmation) && !opts.yes {
-        notes.push("the destination holds a tree projectrestore did not put there: it is replaced only after a yes".to_string());
-    }
     Ok(Plan {
         schema: crate::report::SCHEMA,
         action,
@@ -417,35 +392,8 @@ fn build_plan(
             size,
             rereadable: input.is_seekable(),
         },
+        checks: checks_plan(opts, checks, &passes, outer),
         passes,
-        checks: plan::ChecksPlan {
-            trust_store: crate::report::TrustStoreReport::new(
-                &opts.trust,
-                &opts.trust_origin,
-                checks.store.len(),
-            ),
-            keys: checks.store.describe(),
-            signatures: checks
-                .signatures
-                .describe()
-                .into_iter()
-                .map(|(file, scheme)| plan::SignatureFile { file, scheme })
-                .collect(),
-            threshold: opts.sig_policy.threshold,
-            allow_unsigned: opts.sig_policy.allow_unsigned,
-            checksum: checks.checksum.as_ref().map(|c| escape(&c.file)),
-            signatures_checked,
-            log: plan::LogPlan {
-                require_anchored: opts
-                    .log
-                    .require
-                    .as_ref()
-                    .map(|p| escape(&p.display().to_string())),
-                rollback_protection: opts.log.require.as_ref().is_some_and(|p| !p.is_file())
-                    || opts.log.anchor.is_some(),
-                key_pinned: opts.log.vkey.is_some() || opts.log.signer.is_some(),
-            },
-        },
         outer_format: outer,
         layers_expected: plan::layers_expected(outer),
         identities: opts
@@ -454,10 +402,88 @@ fn build_plan(
             .map(|p| escape(&p.display().to_string()))
             .collect(),
         extractor: "native",
+        notes: plan_notes(opts, checks, outer, target.as_ref()),
         target,
         after,
-        notes,
     })
+}
+
+/// What the plan says will be verified, by which keys, and when.
+fn checks_plan(
+    opts: &Options,
+    checks: &Checks,
+    passes: &plan::Passes,
+    outer: Option<Format>,
+) -> plan::ChecksPlan {
+    let signatures_checked = checks.any().then(|| {
+        if checks.inline_only(outer) {
+            INLINE_AFTER_DECRYPTION
+        } else if passes.mode == "verify-first" {
+            BEFORE_DECRYPTION
+        } else {
+            WHILE_EXTRACTING
+        }
+    });
+    plan::ChecksPlan {
+        trust_store: crate::report::TrustStoreReport::new(
+            &opts.trust,
+            &opts.trust_origin,
+            checks.store.len(),
+        ),
+        keys: checks.store.describe(),
+        signatures: checks
+            .signatures
+            .describe()
+            .into_iter()
+            .map(|(file, scheme)| plan::SignatureFile { file, scheme })
+            .collect(),
+        threshold: opts.sig_policy.threshold,
+        allow_unsigned: opts.sig_policy.allow_unsigned,
+        checksum: checks.checksum.as_ref().map(|c| escape(&c.file)),
+        signatures_checked,
+        log: plan::LogPlan {
+            require_anchored: opts
+                .log
+                .require
+                .as_ref()
+                .map(|p| escape(&p.display().to_string())),
+            rollback_protection: opts.log.require.as_ref().is_some_and(|p| !p.is_file())
+                || opts.log.anchor.is_some(),
+            key_pinned: opts.log.vkey.is_some() || opts.log.signer.is_some(),
+        },
+    }
+}
+
+/// What to know before running.
+fn plan_notes(
+    opts: &Options,
+    checks: &Checks,
+    outer: Option<Format>,
+    target: Option<&plan::TargetPlan>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if checks.store.is_empty() && checks.signatures.is_empty() {
+        notes.push(
+            "no trust store and no signature: nothing will prove who made this archive".to_string(),
+        );
+    } else if checks.store.is_empty() && !opts.sig_policy.allow_unsigned {
+        notes.push(
+            "signatures lie beside the archive but no trust store can check them: the gate will refuse it (exit 4)".to_string(),
+        );
+    } else if checks.signatures.is_empty()
+        && !opts.sig_policy.allow_unsigned
+        && !checks.inline_only(outer)
+    {
+        notes.push(
+            "no signature beside the archive: the gate will refuse it (exit 4) unless unsigned archives are allowed".to_string(),
+        );
+    }
+    if target.is_some_and(|t| t.needs_confirmation) && !opts.yes {
+        notes.push(
+            "the destination holds a tree projectrestore did not put there: it is replaced only after a yes".to_string(),
+        );
+    }
+    notes
 }
 
 /// One run's inputs, loaded and decided before any archive byte is read.
@@ -471,6 +497,35 @@ struct Run<'a> {
     ui: &'a SharedInteraction,
     em: &'a Emitter<'a>,
     started: Instant,
+}
+
+/// Read everything once: SHA-256 (and the pass check, when the signatures need
+/// no digest) on the reading thread, the signature digests on this one, each
+/// chunk hashed where it lies. Returns the first bytes, for the sniff.
+fn digest_pass<R: Read + Send>(
+    hashing: &mut HashingReader<'_, R>,
+    digester: &mut verify::Digester,
+    mut main_check: Option<&mut source::PassCheck>,
+) -> io::Result<Vec<u8>> {
+    std::thread::scope(|scope| {
+        let (pump, mut piped) = crate::pipe::pipe();
+        scope.spawn(move || pump.run(hashing));
+        let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
+        loop {
+            let chunk = piped.fill_buf()?;
+            let n = chunk.len();
+            if n == 0 {
+                return Ok(head);
+            }
+            let want = archive::sniff::SNIFF_LEN.saturating_sub(head.len()).min(n);
+            head.extend_from_slice(&chunk[..want]);
+            digester.update(chunk);
+            if let Some(c) = main_check.as_mut() {
+                c.update(chunk);
+            }
+            piped.consume(n);
+        }
+    })
 }
 
 /// What pass 1 (verify-first) established.
@@ -589,28 +644,8 @@ impl Run<'_> {
         } else {
             hashing = hashing.with_check(pass_check.again());
         }
-        let head = std::thread::scope(|scope| {
-            let (pump, mut piped) = crate::pipe::pipe();
-            let source = &mut hashing;
-            scope.spawn(move || pump.run(source));
-            let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
-            loop {
-                // Hash each chunk where it lies (no copy).
-                let chunk = piped.fill_buf()?;
-                let n = chunk.len();
-                if n == 0 {
-                    return Ok(head);
-                }
-                let want = archive::sniff::SNIFF_LEN.saturating_sub(head.len()).min(n);
-                head.extend_from_slice(&chunk[..want]);
-                digester.update(chunk);
-                if let Some(c) = main_check.as_mut() {
-                    c.update(chunk);
-                }
-                piped.consume(n);
-            }
-        })
-        .map_err(|e| read_error(&self.input, e, &opts.cancel))?;
+        let head = digest_pass(&mut hashing, &mut digester, main_check.as_mut())
+            .map_err(|e| read_error(&self.input, e, &opts.cancel))?;
         let (sha, count, _) = hashing.take_digests();
         let tag = hashing
             .take_check()
@@ -1082,22 +1117,32 @@ where
             .as_ref()
             .map(|s| s.lock().map(|g| g.clone()).unwrap_or_default())
             .unwrap_or_default();
-        match result {
-            Ok(summary) => Ok((summary, status)),
-            Err(e) => {
-                if cancel.is_set() || error_is_cancel(&e) {
-                    return Err(Error::Interrupted);
-                }
-                if let Some(err) = status.error {
-                    return Err(err.into());
-                }
-                Err(match e {
-                    ExtractError::Archive(a) => a.into(),
-                    ExtractError::Sink { source, .. } => source.into(),
-                })
-            }
-        }
+        extracted(result, status, cancel)
     })
+}
+
+/// The validator's result, with the cause that explains a failure best: an
+/// interruption, then a decryption failure (the plaintext ended because
+/// decryption failed), then the archive or sink error itself.
+fn extracted<E>(
+    result: Result<Summary, ExtractError<E>>,
+    status: DecryptStatus,
+    cancel: &Cancel,
+) -> Result<(Summary, DecryptStatus), Error>
+where
+    Error: From<E>,
+{
+    match result {
+        Ok(summary) => Ok((summary, status)),
+        Err(e) if cancel.is_set() || error_is_cancel(&e) => Err(Error::Interrupted),
+        Err(e) => match status.error {
+            Some(err) => Err(err.into()),
+            None => Err(match e {
+                ExtractError::Archive(a) => a.into(),
+                ExtractError::Sink { source, .. } => source.into(),
+            }),
+        },
+    }
 }
 
 fn error_is_cancel<E>(e: &ExtractError<E>) -> bool {

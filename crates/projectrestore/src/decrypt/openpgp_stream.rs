@@ -103,40 +103,55 @@ impl DecryptionHelper for Helper {
             }
         }
         if !skesks.is_empty() {
-            let pw = match self.passphrase.get("the archive") {
-                Ok(p) => p,
-                Err(e) => return Err(self.fail(e).into()),
-            };
-            let pw = openpgp_password(&pw);
-            for skesk in skesks {
-                if let Ok((algo, sk)) = skesk.decrypt(&pw) {
-                    if decrypt(algo, &sk) {
-                        return Ok(None);
-                    }
-                }
-            }
-            return Err(self
-                .fail(DecryptError::WrongPassphrase("the archive".into()))
-                .into());
+            return self.decrypt_symmetric(skesks, decrypt);
         }
         if let Some(what) = wrong_key_passphrase {
             return Err(self.fail(DecryptError::WrongPassphrase(what)).into());
         }
+        Err(self.no_match(pkesks).into())
+    }
+}
+
+impl Helper {
+    /// A passphrase-encrypted message: the one passphrase, tried on every SKESK.
+    fn decrypt_symmetric(
+        &self,
+        skesks: &[SKESK],
+        decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> openpgp::Result<Option<openpgp::Cert>> {
+        let pw = match self.passphrase.get("the archive") {
+            Ok(p) => p,
+            Err(e) => return Err(self.fail(e).into()),
+        };
+        let pw = openpgp_password(&pw);
+        for skesk in skesks {
+            if let Ok((algo, sk)) = skesk.decrypt(&pw) {
+                if decrypt(algo, &sk) {
+                    return Ok(None);
+                }
+            }
+        }
+        Err(self
+            .fail(DecryptError::WrongPassphrase("the archive".into()))
+            .into())
+    }
+
+    /// No identity matched: say what was tried and whom the archive is for.
+    fn no_match(&self, pkesks: &[PKESK]) -> openpgp::Error {
         let recipients: Vec<String> = pkesks
             .iter()
             .filter_map(|p| p.recipient().map(|r| r.to_string()))
             .collect();
-        let extra = if recipients.is_empty() {
-            String::new()
-        } else {
-            format!("the archive is for {}", recipients.join(", "))
-        };
-        let tried = if extra.is_empty() {
+        let tried = if recipients.is_empty() {
             self.tried.clone()
         } else {
-            format!("{}; {extra}", self.tried)
+            format!(
+                "{}; the archive is for {}",
+                self.tried,
+                recipients.join(", ")
+            )
         };
-        Err(self.fail(DecryptError::NoMatch { tried }).into())
+        self.fail(DecryptError::NoMatch { tried })
     }
 }
 

@@ -165,33 +165,46 @@ impl LogGate {
             Some(a) => Some(a.entry.clone()),
             None => found.found.map(|(e, _)| e),
         };
-        if let Some(newest) = found.newest {
-            if newest.sha256 != sha256 {
-                let older = match &this {
-                    Some(e) => newest.newer_than(e),
-                    // Not logged: compare backup times from the names, if both have one.
-                    None => match (super::parse_name(archive), &newest.archive_time) {
-                        (Some((_, t)), Some(nt)) => *nt > t,
-                        _ => false,
-                    },
-                };
-                if older {
-                    let msg = format!(
-                        "{archive} is older than the newest logged backup of project {project:?}: {} (entry {}, sha256 {}). Restoring it would roll the project back; pass --allow-older if that is what you want",
-                        newest.archive, newest.seq, newest.sha256
-                    );
-                    if !self.opts.allow_older {
-                        return Err(LogError::Older(msg));
-                    }
-                    warnings.push(Warning::new(
-                        WarningKind::OlderAllowed,
-                        format!("--allow-older: {msg}"),
-                    ));
-                }
-                report.newest = Some(newest);
-            }
+        if let Some(newest) = found.newest.filter(|n| n.sha256 != sha256) {
+            self.rollback_check(archive, &project, this.as_ref(), &newest, warnings)?;
+            report.newest = Some(newest);
         }
         Ok(report)
+    }
+
+    /// Rollback protection: an archive older than the project's newest logged
+    /// one is refused, unless `--allow-older` (then a warning).
+    fn rollback_check(
+        &self,
+        archive: &str,
+        project: &str,
+        this: Option<&Entry>,
+        newest: &Entry,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), LogError> {
+        let older = match this {
+            Some(e) => newest.newer_than(e),
+            // Not logged: compare backup times from the names, if both have one.
+            None => match (super::parse_name(archive), &newest.archive_time) {
+                (Some((_, t)), Some(nt)) => *nt > t,
+                _ => false,
+            },
+        };
+        if !older {
+            return Ok(());
+        }
+        let msg = format!(
+            "{archive} is older than the newest logged backup of project {project:?}: {} (entry {}, sha256 {}). Restoring it would roll the project back; pass --allow-older if that is what you want",
+            newest.archive, newest.seq, newest.sha256
+        );
+        if !self.opts.allow_older {
+            return Err(LogError::Older(msg));
+        }
+        warnings.push(Warning::new(
+            WarningKind::OlderAllowed,
+            format!("--allow-older: {msg}"),
+        ));
+        Ok(())
     }
 
     /// After the swap: append the archive to the `--anchor` log unless it is there.

@@ -570,33 +570,7 @@ impl Log {
                 aside.display()
             ));
         }
-        let mut lines = Vec::new();
-        let mut leaves = Vec::new();
-        let mut indices = Vec::new();
-        for (i, e) in new.iter().enumerate() {
-            let entry = Entry {
-                seq: size + i as u64,
-                sha256: e.sha256.clone(),
-                size: e.size,
-                archive: e.archive.clone(),
-                project: e.project.clone(),
-                archive_time: parse_name(&e.archive).map(|(_, t)| t),
-                signers: e.signers.clone(),
-                time: time.to_string(),
-            };
-            let line = serde_json::to_string(&entry)
-                .map_err(|e| LogError::Invalid(format!("cannot encode an entry: {e}")))?;
-            if line.len() > MAX_ENTRY_LEN {
-                return Err(LogError::Invalid(format!(
-                    "the entry for {} is longer than {MAX_ENTRY_LEN} bytes",
-                    e.archive
-                )));
-            }
-            leaves.push(merkle::leaf_hash(line.as_bytes()));
-            lines.extend_from_slice(line.as_bytes());
-            lines.push(b'\n');
-            indices.push(entry.seq);
-        }
+        let (lines, leaves, indices) = encode_entries(new, size, time)?;
         let mut f = OpenOptions::new()
             .append(true)
             .open(&path)
@@ -772,48 +746,10 @@ impl Log {
         }
         // Older checkpoint first: a truncated or rolled-back log is named as such.
         let older = match older {
-            Some((note, path)) => {
-                let old = self.open_checkpoint(note, path)?;
-                if old.checkpoint.size > size {
-                    return Err(LogError::Tampered(format!(
-                        "the log's checkpoint covers {size} entries but the checkpoint you kept ({}) covers {}: the log was truncated or rolled back",
-                        path.display(),
-                        old.checkpoint.size
-                    )));
-                }
-                Some((old, path))
-            }
+            Some((note, path)) => Some((self.older_checkpoint(note, path, size)?, path)),
             None => None,
         };
-        let mut leaves = Vec::with_capacity(size.min(1 << 24) as usize);
-        let mut reader = TileReader::new(&self.dir, size);
-        let mut tile_leaves: Vec<Hash> = Vec::new();
-        self.scan(size, |i, line| {
-            parse_entry(i, line)?;
-            let leaf = merkle::leaf_hash(line);
-            // Compare with the hash recorded in the tiles when it was appended, to
-            // name the entry that changed.
-            if i % tiles::WIDTH == 0 {
-                let bytes = reader.tile(0, i / tiles::WIDTH).map_err(LogError::from);
-                tile_leaves = match bytes {
-                    Ok(b) => b
-                        .chunks_exact(32)
-                        .map(|c| c.try_into().unwrap_or([0u8; 32]))
-                        .collect(),
-                    Err(_) => Vec::new(),
-                };
-            }
-            if let Some(t) = tile_leaves.get((i % tiles::WIDTH) as usize) {
-                if *t != leaf {
-                    return Err(LogError::Tampered(format!(
-                        "entry {i} (entries.jsonl line {}) is not the entry that was appended: it was changed after it was logged",
-                        i + 1
-                    )));
-                }
-            }
-            leaves.push(leaf);
-            Ok(ControlFlow::Continue(()))
-        })?;
+        let leaves = self.checked_leaves(size)?;
         let (committed, len) = self.committed_len(size)?;
         if len > committed {
             warnings.push(format!(
@@ -836,26 +772,10 @@ impl Log {
                 "the tiles under LOG/tile do not match the entries and the checkpoint: the tiles were changed".into(),
             ));
         }
-        let mut consistent_with = None;
-        if let Some((old, path)) = older {
-            let mut src: &[Hash] = &leaves;
-            let proof = merkle::consistency_proof(&mut src, old.checkpoint.size, size)?;
-            merkle::verify_consistency(
-                old.checkpoint.size,
-                size,
-                &old.checkpoint.root,
-                &root,
-                &proof,
-            )
-            .map_err(|_| {
-                LogError::Tampered(format!(
-                    "the log is not an extension of the checkpoint you kept ({}, {} entries): its history was rewritten (a fork)",
-                    path.display(),
-                    old.checkpoint.size
-                ))
-            })?;
-            consistent_with = Some(old.checkpoint.size);
-        }
+        let consistent_with = match older {
+            Some((old, path)) => Some(consistent(&leaves, &old, &root, path)?),
+            None => None,
+        };
         Ok(VerifyReport {
             origin: cp.checkpoint.origin,
             size,
@@ -866,6 +786,59 @@ impl Log {
             uncommitted_bytes: len - committed,
             warnings,
         })
+    }
+
+    /// An older checkpoint the caller kept: signed by the log's key and not
+    /// covering more entries than the log now has.
+    fn older_checkpoint(
+        &self,
+        note: &[u8],
+        path: &Path,
+        size: u64,
+    ) -> Result<SignedCheckpoint, LogError> {
+        let old = self.open_checkpoint(note, path)?;
+        if old.checkpoint.size > size {
+            return Err(LogError::Tampered(format!(
+                "the log's checkpoint covers {size} entries but the checkpoint you kept ({}) covers {}: the log was truncated or rolled back",
+                path.display(),
+                old.checkpoint.size
+            )));
+        }
+        Ok(old)
+    }
+
+    /// The leaf hashes of the first `size` entries, each entry parsed and
+    /// compared with the hash its tile recorded when it was appended (to name the
+    /// entry that changed).
+    fn checked_leaves(&self, size: u64) -> Result<Vec<Hash>, LogError> {
+        let mut leaves = Vec::with_capacity(size.min(1 << 24) as usize);
+        let mut reader = TileReader::new(&self.dir, size);
+        let mut tile_leaves: Vec<Hash> = Vec::new();
+        self.scan(size, |i, line| {
+            parse_entry(i, line)?;
+            let leaf = merkle::leaf_hash(line);
+            if i % tiles::WIDTH == 0 {
+                let bytes = reader.tile(0, i / tiles::WIDTH).map_err(LogError::from);
+                tile_leaves = match bytes {
+                    Ok(b) => b
+                        .chunks_exact(32)
+                        .map(|c| c.try_into().unwrap_or([0u8; 32]))
+                        .collect(),
+                    Err(_) => Vec::new(),
+                };
+            }
+            if let Some(t) = tile_leaves.get((i % tiles::WIDTH) as usize) {
+                if *t != leaf {
+                    return Err(LogError::Tampered(format!(
+                        "entry {i} (entries.jsonl line {}) is not the entry that was appended: it was changed after it was logged",
+                        i + 1
+                    )));
+                }
+            }
+            leaves.push(leaf);
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(leaves)
     }
 
     /// The last `n` committed entries (for `log show`).
@@ -908,6 +881,64 @@ pub(crate) fn parse_entry(i: u64, line: &[u8]) -> Result<Entry, LogError> {
 }
 
 use projectrestore_fs::hooks::crash_point;
+
+/// Entries ready to append: their lines, leaf hashes and indices.
+type Encoded = (Vec<u8>, Vec<Hash>, Vec<u64>);
+
+/// The lines of `new` entries numbered from `first`, their leaf hashes and
+/// their indices.
+fn encode_entries(new: &[NewEntry], first: u64, time: &str) -> Result<Encoded, LogError> {
+    let mut lines = Vec::new();
+    let mut leaves = Vec::new();
+    let mut indices = Vec::new();
+    for (i, e) in new.iter().enumerate() {
+        let entry = Entry {
+            seq: first + i as u64,
+            sha256: e.sha256.clone(),
+            size: e.size,
+            archive: e.archive.clone(),
+            project: e.project.clone(),
+            archive_time: parse_name(&e.archive).map(|(_, t)| t),
+            signers: e.signers.clone(),
+            time: time.to_string(),
+        };
+        let line = serde_json::to_string(&entry)
+            .map_err(|e| LogError::Invalid(format!("cannot encode an entry: {e}")))?;
+        if line.len() > MAX_ENTRY_LEN {
+            return Err(LogError::Invalid(format!(
+                "the entry for {} is longer than {MAX_ENTRY_LEN} bytes",
+                e.archive
+            )));
+        }
+        leaves.push(merkle::leaf_hash(line.as_bytes()));
+        lines.extend_from_slice(line.as_bytes());
+        lines.push(b'\n');
+        indices.push(entry.seq);
+    }
+    Ok((lines, leaves, indices))
+}
+
+/// The log `leaves` (with `root`) extends the older checkpoint `old` kept at
+/// `path`: its size, or a fork.
+fn consistent(
+    leaves: &[Hash],
+    old: &SignedCheckpoint,
+    root: &Hash,
+    path: &Path,
+) -> Result<u64, LogError> {
+    let size = leaves.len() as u64;
+    let mut src: &[Hash] = leaves;
+    let proof = merkle::consistency_proof(&mut src, old.checkpoint.size, size)?;
+    merkle::verify_consistency(old.checkpoint.size, size, &old.checkpoint.root, root, &proof)
+        .map_err(|_| {
+            LogError::Tampered(format!(
+                "the log is not an extension of the checkpoint you kept ({}, {} entries): its history was rewritten (a fork)",
+                path.display(),
+                old.checkpoint.size
+            ))
+        })?;
+    Ok(old.checkpoint.size)
+}
 
 /// The C2SP tlog-proof text: header, `extra` (the entry line, base64), index,
 /// hashes, a blank line, then the signed checkpoint.
