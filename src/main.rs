@@ -225,6 +225,12 @@ fn run(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
             );
             if args.interactive {
+                if args.output.events.as_deref() == Some(std::path::Path::new("-")) {
+                    return Err(Error::Usage(
+                        "--interactive shows the preview on standard output, so --events cannot write there; give --events a file".into(),
+                    )
+                    .into());
+                }
                 if matches!(opts.input, Some(Input::Stdin)) {
                     return Err(Error::Usage(
                         "--interactive reads your answer from standard input, so the archive cannot come from it"
@@ -294,7 +300,9 @@ fn run(
                 &args.target.check.interaction(false),
             )?;
             bar.finish();
+            let stdout_is_events = args.output.events.as_deref() == Some(std::path::Path::new("-"));
             match &report.preview {
+                _ if stdout_is_events => {}
                 Some(p) if !args.output.json => {
                     cli::output::preview(p, &report, args.output.quiet)?
                 }
@@ -307,6 +315,7 @@ fn run(
             opts.keep = args.keep;
             opts.yes = args.yes;
             opts.log.anchor = args.anchor.clone();
+            opts.log.signer = args.log_key.clone();
             let plan = restore::plan(&opts)?;
             cli::output::plan(&plan, args.json)?;
         }

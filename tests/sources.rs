@@ -65,13 +65,11 @@ impl Source for Memory {
         }
         Ok(opened)
     }
-    fn sibling(&self, suffix: &str, max: u64) -> Result<Option<Sibling>, SourceError> {
-        Ok(self.siblings.get(suffix).map(|b| {
-            assert!(b.len() as u64 <= max);
-            Sibling {
-                name: format!("mem://bucket/data.tar.gz{suffix}"),
-                bytes: b.clone(),
-            }
+    fn sibling(&self, suffix: &str, _max: u64) -> Result<Option<Sibling>, SourceError> {
+        // Deliberately ignores `max`: the pipeline must not trust a source's bound.
+        Ok(self.siblings.get(suffix).map(|b| Sibling {
+            name: format!("mem://bucket/data.tar.gz{suffix}"),
+            bytes: b.clone(),
         }))
     }
 }
@@ -158,4 +156,19 @@ fn an_oversized_sidecar_file_is_refused() {
     );
     assert_eq!(r.code, 4, "{}", r.err);
     assert!(r.err.contains("larger than"), "{}", r.err);
+}
+
+#[test]
+fn a_source_that_returns_an_oversized_sibling_is_refused() {
+    let src = memory(vec![fixture("data.tar.gz")], true);
+    let mut siblings = BTreeMap::new();
+    siblings.insert(".sha256".to_string(), vec![b'0'; (1 << 20) + 1]);
+    let src = Arc::new(Memory {
+        versions: src.versions.clone(),
+        siblings,
+        opens: AtomicUsize::new(0),
+        reopen_checks_pin: true,
+    });
+    let err = verify(src).unwrap_err();
+    assert!(err.to_string().contains("larger than"), "{err}");
 }

@@ -10,6 +10,35 @@ use std::sync::Mutex;
 
 use projectrestore::event::{Event, Events, Line};
 
+fn open_stream_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let flags = rustix::fs::OFlags::NOFOLLOW.bits() | rustix::fs::OFlags::NONBLOCK.bits();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(flags as i32)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                io::Error::other("it is a symbolic link; give the file itself")
+            } else {
+                e
+            }
+        })?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        // Truncate only once it is known to be a regular file.
+        file.set_len(0)?;
+    } else if !kind.is_fifo() {
+        return Err(io::Error::other("not a regular file or a pipe"));
+    }
+    // Opened without blocking (a FIFO without a reader must not hang here);
+    // writes block as usual.
+    rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::empty())?;
+    Ok(file)
+}
+
 /// Writes every event as one JSON line.
 pub struct EventFile {
     out: Mutex<Box<dyn Write + Send>>,
@@ -18,12 +47,15 @@ pub struct EventFile {
 }
 
 impl EventFile {
-    /// Open `path` (created or truncated), or standard output for `-`.
+    /// Open `path` (created mode 0600, or truncated), or standard output for
+    /// `-`. A symbolic link is refused (a link planted where the stream goes
+    /// would truncate the file it names), and so is anything but a regular file
+    /// or a pipe.
     pub fn open(path: &Path) -> io::Result<Self> {
         let out: Box<dyn Write + Send> = if path == Path::new("-") {
             Box::new(io::stdout())
         } else {
-            Box::new(BufWriter::new(File::create(path)?))
+            Box::new(BufWriter::new(open_stream_file(path)?))
         };
         Ok(EventFile {
             out: Mutex::new(out),

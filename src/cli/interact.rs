@@ -36,8 +36,14 @@ fn terminal() -> bool {
 impl Interaction for Terminal {
     fn passphrase(&self, what: &str) -> Result<Option<SecretString>, String> {
         if let Some(f) = &self.passphrase_file {
-            let mut text = std::fs::read_to_string(f)
-                .map_err(|e| format!("cannot read the passphrase file {}: {e}", f.display()))?;
+            use std::io::Read;
+            let cannot =
+                |e: io::Error| format!("cannot read the passphrase file {}: {e}", f.display());
+            let mut text = String::new();
+            // The first line is all that counts; 64 KiB is more than any passphrase.
+            std::fs::File::open(f)
+                .and_then(|file| file.take(64 << 10).read_to_string(&mut text))
+                .map_err(cannot)?;
             let first = text.lines().next().unwrap_or_default().to_string();
             zeroize::Zeroize::zeroize(&mut text);
             return Ok(Some(SecretString::from(first)));

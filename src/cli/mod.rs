@@ -368,8 +368,11 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Plan an append to this log after the restore (see `restore --anchor`).
-    #[arg(long, value_name = "LOG")]
+    #[arg(long, value_name = "LOG", requires = "log_key")]
     pub anchor: Option<PathBuf>,
+    /// The log's signing key, for --anchor (loaded and checked, never shown).
+    #[arg(long, value_name = "KEYFILE")]
+    pub log_key: Option<PathBuf>,
     /// How many replaced trees the restore would keep as generations.
     #[arg(long, value_name = "N", default_value_t = projectrestore::config::DEFAULT_KEEP)]
     pub keep: usize,

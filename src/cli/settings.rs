@@ -106,7 +106,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, cfg: &Config) -> Result<(), Er
         Command::Preview(a) => target(&mut a.target, m, &s, cfg)?,
         Command::Plan(a) => {
             target(&mut a.target, m, &s, cfg)?;
-            fill!(m, s, a, opt: [anchor], val: [keep]);
+            fill!(m, s, a, opt: [anchor, log_key], val: [keep]);
         }
         Command::Verify(a) => {
             check(&mut a.check, m, &s, cfg)?;

@@ -265,9 +265,6 @@ pub fn run(opts: &Options, events: &dyn Events, ui: &SharedInteraction) -> Resul
     let mut report = Report::new(&input, verify_first, opts.dry_run || opts.dest.is_none());
     report.trust_store =
         crate::report::TrustStoreReport::new(&opts.trust, &opts.trust_origin, checks.store.len());
-    if opts.dry_run && opts.dest.is_some() {
-        report.plan = Some(build_plan(opts, &input, &checks, passes, None, None)?);
-    }
     let em = Emitter::new(events);
     em.emit(&Event::Started {
         archive: report.archive.clone(),
@@ -290,10 +287,18 @@ pub fn run(opts: &Options, events: &dyn Events, ui: &SharedInteraction) -> Resul
         started,
     };
     let result = run.execute(&mut report);
-    if let Some(p) = report.plan.as_mut() {
-        // The dry run read the archive: its outer layer is known now.
-        p.outer_format = report.layers.first().copied();
-        p.layers_expected = report.layers.iter().map(|f| f.name().to_string()).collect();
+    if result.is_ok() && opts.dry_run && opts.dest.is_some() {
+        // The plan of what the dry run did, now that its layers are known.
+        let mut plan = build_plan(
+            opts,
+            &run.input,
+            &run.checks,
+            passes,
+            report.layers.first().copied(),
+            Some(report.size),
+        )?;
+        plan.layers_expected = report.layers.iter().map(|f| f.name().to_string()).collect();
+        report.plan = Some(plan);
     }
     // Whatever the run found before it ended (a refusal too) is in the stream.
     em.sync(&report);
@@ -326,14 +331,20 @@ fn sidecar(
     if !source.capabilities().siblings {
         return Ok(None);
     }
-    source.sibling(suffix, max).map_err(|e| match e {
-        source::SourceError::TooLarge { path, max } => verify::VerifyError::Signature {
-            path,
+    let too_large = |path: String| -> Error {
+        verify::VerifyError::Signature {
+            path: escape(&path),
             why: format!("larger than {max} bytes; not a detached signature or checksum file"),
         }
-        .into(),
-        other => other.into(),
-    })
+        .into()
+    };
+    match source.sibling(suffix, max) {
+        // A source's promise of `max` is checked, not trusted.
+        Ok(Some(s)) if s.bytes.len() as u64 > max => Err(too_large(s.name)),
+        Ok(s) => Ok(s),
+        Err(source::SourceError::TooLarge { path, .. }) => Err(too_large(path)),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// What every run loads and decides before reading the archive: the input,
@@ -541,6 +552,14 @@ struct PassOne {
     pin: Option<source::Pin>,
 }
 
+/// Where a restore's pass 2 writes.
+struct Target {
+    staged: StagingGuard,
+    writer: StagingWriter,
+    folds_case: bool,
+    recover_later: bool,
+}
+
 /// What pass 2 extracted and where it is.
 struct PassTwo {
     summary: Summary,
@@ -577,7 +596,22 @@ impl Run<'_> {
             return Err(Error::Interrupted);
         }
         let write = !opts.dry_run && opts.dest.is_some();
+        // Everything that can fail for reasons of its own (identity files, the
+        // destination, its lock) fails before pass 2 reads a byte.
+        let identities = self.identities()?;
+        let preview = match (opts.preview, &opts.dest) {
+            (Some(diff), Some(dest)) if !write => Some(
+                PreviewSink::new(dest, diff)
+                    .map_err(|e| stage_io("read", &dest.display().to_string(), e))?,
+            ),
+            _ => None,
+        };
         let reader = self.open_pass_two(source.as_ref(), first.as_ref(), write, report)?;
+        let target = if write {
+            Some(self.open_staging(first.as_ref(), report)?)
+        } else {
+            None
+        };
         let mut hashing = HashingReader::new(
             reader,
             (!self.verify_first).then(|| self.checks.signatures.digester(&self.checks.store)),
@@ -588,10 +622,11 @@ impl Run<'_> {
             // Pass 1 computed the SHA-256; this pass only proves it reads the same bytes.
             hashing = hashing.with_check(pc.again()).without_sha256();
         }
-        let extracted = if write {
-            self.extract_staged(&mut hashing, first.as_ref(), report)
-        } else {
-            self.extract_checked(&mut hashing, first.as_ref(), report)
+        let extracted = match target {
+            Some(t) => self.extract_staged(&mut hashing, &identities, t, first.as_ref(), report),
+            None => {
+                self.extract_checked(&mut hashing, &identities, preview, first.as_ref(), report)
+            }
         };
         let two = extracted.map_err(|e| {
             gate_failure(
@@ -716,15 +751,11 @@ impl Run<'_> {
         Ok(opened.reader)
     }
 
-    /// Pass 2 into a staging directory under the destination's lock.
-    fn extract_staged<R: Read + Send>(
-        &self,
-        hashing: &mut HashingReader<'_, R>,
-        first: Option<&PassOne>,
-        report: &mut Report,
-    ) -> Result<PassTwo, Error> {
+    /// Where pass 2 writes: a staging directory under the destination's lock
+    /// (after recovery, unless recovery must wait for the gate). Errors here
+    /// are the destination's, reported as they are.
+    fn open_staging(&self, first: Option<&PassOne>, report: &mut Report) -> Result<Target, Error> {
         let opts = self.opts;
-        let identities = self.identities()?;
         let mut dest = opts.dest.clone().unwrap_or_default();
         if opts.follow_dest_symlink && dest.is_symlink() {
             // Restore into what the link names; the link itself is never written through.
@@ -755,20 +786,44 @@ impl Run<'_> {
         let traits = stage::probe(staging.fd.as_fd())
             .map_err(|e| stage_io("probe", "the staging file system", e))?;
         report.filesystem = Some(traits);
-        let mut writer = StagingWriter::new(
+        let writer = StagingWriter::new(
             staging_fd,
             StageOptions {
                 same_owner: opts.same_owner,
             },
         )
         .with_traits(traits);
+        Ok(Target {
+            staged,
+            writer,
+            folds_case: traits.folds_case,
+            recover_later,
+        })
+    }
+
+    /// Pass 2 into the staging directory.
+    fn extract_staged<R: Read + Send>(
+        &self,
+        hashing: &mut HashingReader<'_, R>,
+        identities: &Identities,
+        target: Target,
+        first: Option<&PassOne>,
+        report: &mut Report,
+    ) -> Result<PassTwo, Error> {
+        let opts = self.opts;
+        let Target {
+            staged,
+            mut writer,
+            folds_case,
+            recover_later,
+        } = target;
         let mut here = opts.clone();
-        here.policy.fold_case = traits.folds_case;
+        here.policy.fold_case = folds_case;
         let authenticated = self.authenticated(first, report);
         let (summary, status) = stream(
             authenticated,
             hashing,
-            &identities,
+            identities,
             &self.checks,
             &here,
             &mut writer,
@@ -797,24 +852,18 @@ impl Run<'_> {
     fn extract_checked<R: Read + Send>(
         &self,
         hashing: &mut HashingReader<'_, R>,
+        identities: &Identities,
+        mut preview: Option<PreviewSink>,
         first: Option<&PassOne>,
         report: &mut Report,
     ) -> Result<PassTwo, Error> {
         let opts = self.opts;
-        let identities = self.identities()?;
-        let mut preview = match (opts.preview, &opts.dest) {
-            (Some(diff), Some(dest)) => Some(
-                PreviewSink::new(dest, diff)
-                    .map_err(|e| stage_io("read", &dest.display().to_string(), e))?,
-            ),
-            _ => None,
-        };
         let authenticated = self.authenticated(first, report);
         let (summary, status) = match preview.as_mut() {
             Some(sink) => stream(
                 authenticated,
                 hashing,
-                &identities,
+                identities,
                 &self.checks,
                 opts,
                 sink,
@@ -823,7 +872,7 @@ impl Run<'_> {
             None => stream(
                 authenticated,
                 hashing,
-                &identities,
+                identities,
                 &self.checks,
                 opts,
                 &mut NullSink,
@@ -1322,7 +1371,8 @@ pub fn decrypt_to(
 struct Sent {
     layers: usize,
     checksum: bool,
-    signatures: bool,
+    signatures: usize,
+    outcome: Option<serde_json::Value>,
     log: Option<serde_json::Value>,
     warnings: usize,
     committed: bool,
@@ -1370,14 +1420,21 @@ impl<'a> Emitter<'a> {
             self.emit(&Event::Checksum(c.clone()));
             sent.checksum = true;
         }
-        if let (Some(v), false) = (&report.signatures, sent.signatures) {
-            for s in &v.signatures {
+        if let Some(v) = &report.signatures {
+            // The verdict can be decided again at the gate (an inline OpenPGP
+            // signature joins the detached ones): send what is new, and the new
+            // decision.
+            for s in v.signatures.iter().skip(sent.signatures) {
                 self.emit(&Event::Signature(Box::new(s.clone())));
             }
-            self.emit(&Event::GateDecided {
-                outcome: v.outcome.clone(),
-            });
-            sent.signatures = true;
+            sent.signatures = sent.signatures.max(v.signatures.len());
+            let outcome = serde_json::to_value(&v.outcome).ok();
+            if outcome != sent.outcome {
+                self.emit(&Event::GateDecided {
+                    outcome: v.outcome.clone(),
+                });
+                sent.outcome = outcome;
+            }
         }
         if let Some(log) = &report.log {
             let now = serde_json::to_value(log).ok();
@@ -1404,5 +1461,62 @@ impl<'a> Emitter<'a> {
             });
             sent.pruned = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Recorder;
+    use crate::verify::{SignatureReport, SignatureVerdict};
+
+    fn sig(key: &str, valid: bool) -> SignatureReport {
+        SignatureReport {
+            file: "f.sig".into(),
+            scheme: "openpgp".into(),
+            key: key.into(),
+            signer: None,
+            trusted: true,
+            valid,
+            reason: None,
+            trusted_comment: None,
+            identities: Vec::new(),
+        }
+    }
+
+    /// A verdict decided again at the gate (an inline signature joining a
+    /// detached one) is sent again: the new signature and the new decision.
+    #[test]
+    fn a_verdict_decided_again_is_streamed_again() {
+        let rec = Recorder::default();
+        let em = Emitter::new(&rec);
+        let mut report = Report::new(&Input::Stdin, false, true);
+        report.signatures = Some(SignatureVerdict {
+            signatures: vec![sig("a", true)],
+            outcome: Outcome::Verified {
+                signers: vec!["a".into()],
+            },
+        });
+        em.sync(&report);
+        em.sync(&report);
+        report.signatures = Some(SignatureVerdict {
+            signatures: vec![sig("a", true), sig("b", false)],
+            outcome: Outcome::Failed { reason: "b".into() },
+        });
+        em.sync(&report);
+        let kinds: Vec<String> = rec
+            .events()
+            .iter()
+            .map(|e| {
+                serde_json::to_value(e).unwrap_or_default()["event"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["signature", "gate-decided", "signature", "gate-decided"]
+        );
     }
 }

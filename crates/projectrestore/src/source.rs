@@ -244,19 +244,35 @@ impl Source for FileSource {
         let mut name = name.to_os_string();
         name.push(suffix);
         let path = self.path.with_file_name(name);
-        // Only a regular file is a sidecar (a FIFO or a directory of that name is not).
-        if !path.is_file() {
-            return Ok(None);
-        }
         let shown = path.display().to_string();
         let err = |source| SourceError::Io {
             path: shown.clone(),
             source,
         };
+        // Opened without following a link and without blocking (a FIFO swapped
+        // in after a check would hang an open that waits for a writer), then
+        // judged by what was opened: only a regular file is a sidecar.
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        let file = match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(flags.bits() as i32)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                return Err(SourceError::NotFound(format!(
+                    "{shown} is a symbolic link; a sidecar (signature or checksum) must be a regular file beside the archive"
+                )))
+            }
+            Err(e) => return Err(err(e)),
+        };
+        if !file.metadata().map_err(err)?.is_file() {
+            return Ok(None);
+        }
         let mut bytes = Vec::new();
-        File::open(&path)
-            .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
-            .map_err(err)?;
+        file.take(max + 1).read_to_end(&mut bytes).map_err(err)?;
         if bytes.len() as u64 > max {
             return Err(SourceError::TooLarge { path: shown, max });
         }

@@ -194,8 +194,12 @@ impl LogGate {
             return Ok(());
         }
         let msg = format!(
-            "{archive} is older than the newest logged backup of project {project:?}: {} (entry {}, sha256 {}). Restoring it would roll the project back; pass --allow-older if that is what you want",
-            newest.archive, newest.seq, newest.sha256
+            "{} is older than the newest logged backup of project {:?}: {} (entry {}, sha256 {}). Restoring it would roll the project back; pass --allow-older if that is what you want",
+            crate::report::escape(archive),
+            crate::report::escape(project),
+            crate::report::escape(&newest.archive),
+            newest.seq,
+            crate::report::escape(&newest.sha256)
         );
         if !self.opts.allow_older {
             return Err(LogError::Older(msg));

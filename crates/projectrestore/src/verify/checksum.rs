@@ -31,13 +31,17 @@ pub fn sidecar(archive: &Path) -> Option<PathBuf> {
 /// Read the expected digest for `archive_name` from `file`.
 pub fn load(file: &Path, archive_name: Option<&str>) -> Result<ExpectedChecksum, VerifyError> {
     let fail = |why: String| VerifyError::Checksum(format!("{}: {why}", file.display()));
-    let meta = std::fs::metadata(file).map_err(|e| fail(e.to_string()))?;
-    if meta.len() > MAX_CHECKSUM_FILE {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_CHECKSUM_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > MAX_CHECKSUM_FILE {
         return Err(fail(format!(
             "larger than {MAX_CHECKSUM_FILE} bytes; is this a checksum file?"
         )));
     }
-    let text = std::fs::read_to_string(file).map_err(|e| fail(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
     let sha256 = parse(&text, archive_name).map_err(fail)?;
     Ok(ExpectedChecksum {
         file: file.display().to_string(),
@@ -99,7 +103,7 @@ pub fn parse(text: &str, archive_name: Option<&str>) -> Result<String, String> {
                 .collect();
             match matching.as_slice() {
                 [(hex, _)] => Ok(hex.clone()),
-                [] => Err(format!("no line for {wanted}")),
+                [] => Err(format!("no line for {}", crate::report::escape(wanted))),
                 _ => Err(format!("several lines for {wanted}")),
             }
         }

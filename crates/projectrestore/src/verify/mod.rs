@@ -86,11 +86,14 @@ impl Signatures {
                 path: shown.clone(),
                 why,
             };
-            let meta = std::fs::metadata(f).map_err(|e| err(e.to_string()))?;
-            if meta.len() > MAX_SIGNATURE_FILE {
+            use std::io::Read;
+            let mut data = Vec::new();
+            std::fs::File::open(f)
+                .and_then(|file| file.take(MAX_SIGNATURE_FILE + 1).read_to_end(&mut data))
+                .map_err(|e| err(e.to_string()))?;
+            if data.len() as u64 > MAX_SIGNATURE_FILE {
                 return Err(err("larger than 1 MiB; not a detached signature".into()));
             }
-            let data = std::fs::read(f).map_err(|e| err(e.to_string()))?;
             items.push((shown.clone(), parse_signature(&data).map_err(err)?));
         }
         Ok(Signatures { items })
@@ -108,7 +111,7 @@ impl Signatures {
     /// Add one more signature file's bytes (a sidecar a source supplied).
     pub fn add(&mut self, name: &str, data: &[u8]) -> Result<(), VerifyError> {
         let detached = parse_signature(data).map_err(|why| VerifyError::Signature {
-            path: name.to_string(),
+            path: crate::report::escape(name),
             why,
         })?;
         self.items.push((name.to_string(), detached));
