@@ -193,11 +193,10 @@ fn an_interrupted_restore_ends_in_failed_interrupted() {
     }
     let tar = t.finish();
     let file = scene.tmp.path().join("events.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_projectrestore"))
+    let mut child = child_command()
         .args(["restore", "-", "--to"])
         .arg(&scene.dest)
         .args(["--yes", "--events", file.to_str().unwrap()])
-        .env("XDG_CONFIG_HOME", repo().join("target/no-such-config-home"))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -6,8 +6,8 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
@@ -93,7 +93,7 @@ fn plan_reads_only_the_sniffed_head() {
         let _ = done_rx.recv_timeout(Duration::from_secs(120));
     });
     let dest = tmp.path().join("app");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_projectrestore"))
+    let mut child = child_command()
         .args([
             "plan",
             fifo.to_str().unwrap(),
@@ -101,20 +101,15 @@ fn plan_reads_only_the_sniffed_head() {
             dest.to_str().unwrap(),
             "--json",
         ])
-        .env("XDG_CONFIG_HOME", repo().join("target/no-such-config-home"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("plan read past the sniffed head (it waited for more of the FIFO)");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_or_fail(
+        &mut child,
+        "plan read past the sniffed head (it waited for more of the FIFO)",
+    );
     let out = child.wait_with_output().unwrap();
     let _ = done_tx.send(());
     writer.join().unwrap();

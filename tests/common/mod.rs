@@ -26,6 +26,32 @@ pub fn require_test_hooks() {
     panic!("this test needs the binary's test hooks: run `cargo test --features test-hooks` (scripts/test.sh does)");
 }
 
+/// The binary as a child process that the test talks to while it runs (no
+/// settings or default trust store of the machine running the tests).
+pub fn child_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_projectrestore"));
+    cmd.env_remove("PROJECTRESTORE_PASSPHRASE")
+        .env_remove("PROJECTRESTORE_CRASH_AT")
+        .env("XDG_CONFIG_HOME", repo().join("target/no-such-config-home"));
+    cmd
+}
+
+/// Wait for `child`; a child still running after 60 s is killed and the test
+/// fails with `hang` (a hang detector, not a timing).
+pub fn wait_or_fail(child: &mut std::process::Child, hang: &str) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{hang}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// The repository root (fixtures, keys).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
