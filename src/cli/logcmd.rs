@@ -9,9 +9,7 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use projectrestore::discover;
-use projectrestore::discover::Catalog;
 use projectrestore::event::Events;
-use projectrestore::interact::NoInteraction;
 use projectrestore::log::{self, Log, LogError, NewEntry};
 use projectrestore::report::escape;
 use projectrestore::report::{Warning, WarningKind};
@@ -319,21 +317,6 @@ fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
     Ok(())
 }
 
-/// One row of the audit.
-#[derive(Debug, Serialize)]
-struct AuditRow {
-    archive: String,
-    date: Option<String>,
-    size: u64,
-    sha256: String,
-    checksum: &'static str,
-    signers: Vec<String>,
-    logged: Option<u64>,
-    ok: bool,
-    problem: Option<String>,
-    warnings: Vec<Warning>,
-}
-
 /// `audit`: returns whether every archive passed (the caller exits 4 if not).
 pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<bool, Failure> {
     let dir = args
@@ -341,89 +324,24 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
         .clone()
         .unwrap_or_else(discover::default_backup_dir);
     let catalog = discover::DirCatalog::new(&dir);
-    let backups = catalog.list(&args.pattern)?;
     let log = match &args.log {
         Some(l) => Some(Log::open(l, pinned(&args.log_vkey)?)?),
         None => None,
     };
-    let mut rows = Vec::new();
-    for b in &backups {
-        if cancel.is_set() {
-            return Err(Error::Interrupted.into());
-        }
-        let opts = Options {
-            input: Some(catalog.input(b)),
-            trust: args.trust.clone(),
-            trust_origin: args.trust_origin.clone(),
-            sig_policy: SigPolicy {
-                threshold: args.threshold,
-                allow_unsigned: args.allow_unsigned,
-                ssh_namespace: args.ssh_namespace.clone(),
-                allow_legacy_minisign: args.allow_legacy_minisign,
-            },
-            digests_only: true,
-            cancel: cancel.clone(),
-            ..Options::default()
-        };
-        let mut row = AuditRow {
-            archive: b.name.clone(),
-            date: b.date.clone(),
-            size: b.size,
-            sha256: String::new(),
-            checksum: "none",
-            signers: Vec::new(),
-            logged: None,
-            ok: true,
-            problem: None,
-            warnings: Vec::new(),
-        };
-        match restore::run(&opts, events, &NoInteraction::shared()) {
-            Ok(r) => {
-                row.sha256 = r.sha256.clone();
-                row.checksum = match &r.checksum {
-                    Some(c) if c.matched => "ok",
-                    Some(_) => "MISMATCH",
-                    None => "none",
-                };
-                row.signers = r.signers();
-                row.warnings = r.warnings.clone();
-                if let Some(l) = &log {
-                    match log::check_included(l, &r.sha256, r.size) {
-                        Ok(a) => row.logged = Some(a.leaf_index),
-                        Err(e) => {
-                            row.ok = false;
-                            row.problem = Some(e.to_string());
-                        }
-                    }
-                }
-            }
-            Err(Error::Interrupted) => return Err(Error::Interrupted.into()),
-            Err(e) => {
-                row.ok = false;
-                row.problem = Some(e.to_string());
-                if let Error::Verify(projectrestore::verify::VerifyError::Checksum(_)) = &e {
-                    row.checksum = "MISMATCH";
-                }
-            }
-        }
-        rows.push(row);
-    }
-    let failed = rows.iter().filter(|r| !r.ok).count();
-    #[derive(Serialize)]
-    struct Audit<'a> {
-        schema: u32,
-        backup_dir: String,
-        archives: &'a [AuditRow],
-        failed: usize,
-        ok: bool,
-    }
-    let audit = Audit {
-        schema: projectrestore::report::SCHEMA,
-        backup_dir: dir.display().to_string(),
-        archives: &rows,
-        failed,
-        ok: failed == 0,
+    let base = Options {
+        trust: args.trust.clone(),
+        trust_origin: args.trust_origin.clone(),
+        sig_policy: SigPolicy {
+            threshold: args.threshold,
+            allow_unsigned: args.allow_unsigned,
+            ssh_namespace: args.ssh_namespace.clone(),
+            allow_legacy_minisign: args.allow_legacy_minisign,
+        },
+        cancel,
+        ..Options::default()
     };
+    let audit = projectrestore::audit::audit(&catalog, &args.pattern, &base, log.as_ref(), events)?;
+    let (rows, failed) = (&audit.archives, audit.failed);
     let to_stdout = args.events.as_deref() == Some(std::path::Path::new("-"));
     if args.json {
         json_out(&audit)?;
@@ -436,7 +354,7 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
             "{:<48} {:<19} {:>9} {:<8} {:<24} {:<7} VERDICT",
             "ARCHIVE", "DATE", "SIZE", "CHECKSUM", "SIGNERS", "LOGGED"
         )?;
-        for r in &rows {
+        for r in rows {
             let signers = if r.signers.is_empty() {
                 "-".to_string()
             } else {

@@ -30,6 +30,7 @@
 //! prompts, never reads the terminal or the environment for answers.
 
 pub mod archive;
+pub mod audit;
 /// The file-system layer, staging writer and commit (from `projectrestore-fs`).
 pub use projectrestore_fs::{commit, fs, stage};
 pub mod config;
