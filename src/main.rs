@@ -224,51 +224,33 @@ fn run(
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
             );
-            if args.interactive {
+            // Old generations are removed after the report is out (off the
+            // critical path); a crash meanwhile leaves trash that recovery removes.
+            opts.defer_prune = true;
+            let fan = Fanout(vec![&bar, events]);
+            let report = if args.interactive {
                 if args.output.events.as_deref() == Some(std::path::Path::new("-")) {
                     return Err(Error::Usage(
                         "--interactive shows the preview on standard output, so --events cannot write there; give --events a file".into(),
                     )
                     .into());
                 }
-                if matches!(opts.input, Some(Input::Stdin)) {
-                    return Err(Error::Usage(
-                        "--interactive reads your answer from standard input, so the archive cannot come from it"
-                            .into(),
-                    )
-                    .into());
-                }
-                // The whole verified pass, compared with the destination; then ask.
-                let mut first = opts.clone();
-                first.dry_run = true;
-                first.preview = Some(false);
-                first.log.anchor = None;
-                let previewed = restore::run(
-                    &first,
-                    &Fanout(vec![&bar, events]),
-                    &args.target.check.interaction(false),
-                )?;
-                bar.finish();
-                if let Some(p) = &previewed.preview {
-                    cli::output::preview(p, &previewed, false)?;
-                }
-                if !ask("Restore it?") {
-                    return Err(Error::NotConfirmed(
-                        "restore not confirmed; nothing was changed".into(),
-                    )
-                    .into());
-                }
-                opts.expect_sha256 = Some(previewed.sha256.clone());
-                opts.yes = true;
-            }
-            // Old generations are removed after the report is out (off the
-            // critical path); a crash meanwhile leaves trash that recovery removes.
-            opts.defer_prune = true;
-            let report = restore::run(
-                &opts,
-                &Fanout(vec![&bar, events]),
-                &args.target.check.interaction(true),
-            )?;
+                let ui: projectrestore::interact::SharedInteraction =
+                    std::sync::Arc::new(cli::interact::Terminal {
+                        passphrase_file: args.target.check.passphrase_file.clone(),
+                        confirm: true,
+                        answer_from_stdin: true,
+                    });
+                restore::run_previewed(&opts, &fan, &ui, &mut |previewed| {
+                    bar.finish();
+                    if let Some(p) = &previewed.preview {
+                        cli::output::preview(p, previewed, false)?;
+                    }
+                    Ok(())
+                })?
+            } else {
+                restore::run(&opts, &fan, &args.target.check.interaction(true))?
+            };
             bar.finish();
             cli::output::report(&report, args.output.json, args.output.quiet)?;
             if let (Some(dest), false) = (&report.destination, report.dry_run) {
@@ -340,6 +322,7 @@ fn run(
                 &cli::interact::Terminal {
                     passphrase_file: None,
                     confirm: true,
+                    answer_from_stdin: false,
                 },
                 events,
             )?;
@@ -406,15 +389,6 @@ fn run(
         }
     }
     Ok(())
-}
-
-/// `restore --interactive`: the one question asked on standard input even when it
-/// is not a terminal (so `echo y |` works); end of input is "no".
-fn ask(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
-    let _ = io::stderr().flush();
-    let mut answer = String::new();
-    io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
 /// The documented exit codes (DESIGN.md), in one place.

@@ -17,6 +17,9 @@ pub struct Terminal {
     pub passphrase_file: Option<PathBuf>,
     /// Ask for confirmations at all (commands that never replace anything: no).
     pub confirm: bool,
+    /// Read the answer from standard input even when it is not a terminal
+    /// (`restore --interactive`, so `echo y |` works; end of input is "no").
+    pub answer_from_stdin: bool,
 }
 
 impl Terminal {
@@ -25,6 +28,7 @@ impl Terminal {
         Arc::new(Terminal {
             passphrase_file,
             confirm,
+            answer_from_stdin: false,
         })
     }
 }
@@ -60,7 +64,7 @@ impl Interaction for Terminal {
     }
 
     fn confirm(&self, question: &str) -> bool {
-        if !self.confirm || !terminal() {
+        if !self.confirm || !(self.answer_from_stdin || terminal()) {
             return false;
         }
         eprint!("{question} [y/N] ");

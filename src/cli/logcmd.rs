@@ -10,10 +10,9 @@ use serde::Serialize;
 
 use projectrestore::discover;
 use projectrestore::event::Events;
-use projectrestore::log::{self, Log, LogError, NewEntry};
+use projectrestore::log::{self, Log, LogError};
 use projectrestore::report::escape;
-use projectrestore::report::{Warning, WarningKind};
-use projectrestore::restore::{self, Options};
+use projectrestore::restore::Options;
 use projectrestore::source::{Cancel, HashingReader, Input};
 use projectrestore::verify::SigPolicy;
 use projectrestore::{Error, NoProgress};
@@ -228,71 +227,20 @@ fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
     let mut opts = args.check.options();
     opts.input = Some(Input::File(args.archive.clone()));
     opts.cancel = cancel;
-    // The same full pass as `verify`: signatures, checksum, decryption, every entry.
-    let report = restore::run(
-        &opts,
-        &projectrestore::event::NoEvents,
-        &args.check.interaction(false),
-    )?;
     let name = args
         .archive
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let Some(project) = log::project_of(args.project.as_deref(), &name, None) else {
-        return Err(Error::Usage(format!(
-            "{} does not follow projectclone's naming: pass --project NAME",
-            escape(&name)
-        ))
-        .into());
-    };
-    let cp = log.checkpoint()?;
-    #[derive(Serialize)]
-    struct Appended {
-        index: u64,
-        appended: bool,
-        tree_size: u64,
-        sha256: String,
-        checkpoint: String,
-        warnings: Vec<Warning>,
-    }
-    let out = if let Some((e, _)) = log.find(cp.checkpoint.size, &report.sha256)? {
-        Appended {
-            index: e.seq,
-            appended: false,
-            tree_size: cp.checkpoint.size,
-            sha256: report.sha256.clone(),
-            checkpoint: cp.note,
-            warnings: report.warnings.clone(),
-        }
-    } else {
-        let (idx, cp, warnings) = log.append(
-            &signer,
-            &[NewEntry {
-                sha256: report.sha256.clone(),
-                size: report.size,
-                archive: name.clone(),
-                project,
-                signers: report.signers(),
-            }],
-            &now(),
-        )?;
-        Appended {
-            index: idx.first().copied().unwrap_or_default(),
-            appended: true,
-            tree_size: cp.checkpoint.size,
-            sha256: report.sha256.clone(),
-            checkpoint: cp.note,
-            warnings: [
-                report.warnings.clone(),
-                warnings
-                    .into_iter()
-                    .map(|m| Warning::new(WarningKind::LogRepaired, m))
-                    .collect(),
-            ]
-            .concat(),
-        }
-    };
+    let out = log::anchor::append_verified(
+        &log,
+        &signer,
+        &opts,
+        args.project.as_deref(),
+        &now(),
+        &projectrestore::event::NoEvents,
+        &args.check.interaction(false),
+    )?;
     if args.json {
         json_out(&out)?;
     } else {

@@ -306,6 +306,39 @@ pub fn run(opts: &Options, events: &dyn Events, ui: &SharedInteraction) -> Resul
     result.map(|()| report)
 }
 
+/// `restore --interactive`: the whole verified pass compared with the
+/// destination (writing nothing), shown by `show`, then one question through
+/// `ui`; on yes, exactly the previewed bytes are restored (an archive that
+/// changed since is exit 4). The archive must be readable twice.
+pub fn run_previewed(
+    opts: &Options,
+    events: &dyn Events,
+    ui: &SharedInteraction,
+    show: &mut dyn FnMut(&Report) -> Result<(), Error>,
+) -> Result<Report, Error> {
+    if matches!(opts.input, Some(Input::Stdin)) {
+        return Err(Error::Usage(
+            "--interactive reads your answer from standard input, so the archive cannot come from it"
+                .into(),
+        ));
+    }
+    let mut first = opts.clone();
+    first.dry_run = true;
+    first.preview = Some(false);
+    first.log.anchor = None;
+    let previewed = run(&first, events, ui)?;
+    show(&previewed)?;
+    if !ui.confirm("Restore it?") {
+        return Err(Error::NotConfirmed(
+            "restore not confirmed; nothing was changed".into(),
+        ));
+    }
+    let mut second = opts.clone();
+    second.expect_sha256 = Some(previewed.sha256.clone());
+    second.yes = true;
+    run(&second, events, ui)
+}
+
 /// The plan of a run with `opts`: keys, signatures, checksum and log
 /// requirements are loaded and checked, the archive's first bytes are sniffed
 /// (nothing past them is read), and the destination is probed without writing

@@ -18,6 +18,7 @@
 //! reported, moved aside to `LOG/uncommitted-<time>.jsonl` by the next append, and
 //! never counted.
 
+pub mod anchor;
 pub mod gate;
 pub mod merkle;
 pub mod note;
