@@ -102,7 +102,7 @@ fn verify(source: Arc<Memory>) -> Result<projectrestore::report::Report, project
 fn sidecars_come_from_the_source() {
     let src = memory(vec![fixture("data.tar.gz")], true);
     let report = verify(Arc::clone(&src)).unwrap();
-    assert_eq!(report.mode, "verify-first");
+    assert_eq!(report.mode, projectrestore::plan::PassKind::VerifyFirst);
     assert!(matches!(
         report.signature_outcome(),
         Some(Outcome::Verified { .. })

@@ -12,20 +12,20 @@ use projectrestore::event::{Event, Events, Line};
 
 fn open_stream_file(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-    let flags = rustix::fs::OFlags::NOFOLLOW.bits() | rustix::fs::OFlags::NONBLOCK.bits();
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(flags as i32)
-        .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
-                io::Error::other("it is a symbolic link; give the file itself")
-            } else {
-                e
-            }
-        })?;
+    let file = projectrestore::fs::open_unfollowed(
+        path,
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .mode(0o600),
+    )
+    .map_err(|e| {
+        if projectrestore::fs::is_symlink_refusal(&e) {
+            io::Error::other("it is a symbolic link; give the file itself")
+        } else {
+            e
+        }
+    })?;
     let kind = file.metadata()?.file_type();
     if kind.is_file() {
         // Truncate only once it is known to be a regular file.

@@ -223,6 +223,13 @@ impl Drop for StagingGuard {
     }
 }
 
+/// Did projectrestore put the tree at `dest` there? (Its state directory holds
+/// the `managed` marker.) A read-only look, for predictions such as a plan; a
+/// restore decides again under its lock with [`StateDir::dest_state`].
+pub fn is_managed(dest: &Path) -> bool {
+    state_dir_path(dest).is_ok_and(|s| s.join(MANAGED).exists())
+}
+
 /// `.DIRNAME.projectrestore/` beside a destination.
 #[derive(Debug)]
 pub struct StateDir {
@@ -357,8 +364,10 @@ enum BadJournal {
 }
 
 /// The checks recovery applies to the bytes of a state directory's `journal`
-/// before it acts on one (an attacker may have planted it): for the fuzz
-/// targets; `Ok` means recovery would act on it.
+/// before it acts on one (an attacker may have planted it), for the fuzz
+/// targets: the JSON shape and every name's form. `Ok` means these pass;
+/// recovery also checks, on the file system, that the directories the journal
+/// goes through are real ones.
 #[doc(hidden)]
 pub fn check_journal(bytes: &[u8]) -> Result<(), String> {
     Journal::parse(bytes).map(drop).map_err(|bad| match bad {

@@ -28,6 +28,31 @@ pub fn portable() -> bool {
     crate::hooks::portable()
 }
 
+/// Open `path` as `options` says, without following a symbolic link in its
+/// last component and without blocking on a FIFO (a pipe swapped in after a
+/// check would otherwise hang an open that waits for its other end). What was
+/// opened is then the caller's to judge with `fstat`; a link is an error that
+/// [`is_symlink_refusal`] recognises. The descriptor is left non-blocking:
+/// irrelevant for regular files; a caller that keeps a pipe clears it.
+pub fn open_unfollowed(
+    path: &std::path::Path,
+    options: &mut std::fs::OpenOptions,
+) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    options
+        .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32)
+        .open(path)
+}
+
+/// Did [`open_unfollowed`] refuse a symbolic link? (`ELOOP` on Linux and macOS,
+/// `EMLINK` on FreeBSD.)
+pub fn is_symlink_refusal(e: &io::Error) -> bool {
+    let loop_ = Some(rustix::io::Errno::LOOP.raw_os_error());
+    let freebsd = cfg!(target_os = "freebsd")
+        && e.raw_os_error() == Some(rustix::io::Errno::MLINK.raw_os_error());
+    e.raw_os_error() == loop_ || freebsd
+}
+
 /// Permission bits as rustix takes them (`mode_t` is 16 bits on macOS, 32 on Linux).
 #[allow(clippy::unnecessary_cast)]
 pub fn mode(bits: u32) -> Mode {

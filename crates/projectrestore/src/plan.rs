@@ -27,14 +27,36 @@ pub enum Action {
     Audit,
 }
 
+/// How many times the archive is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PassKind {
+    /// Two reads: nothing is decrypted or parsed before the signatures are checked.
+    VerifyFirst,
+    /// One read: the staging gate protects the destination.
+    SinglePass,
+}
+
 /// How many times the archive is read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Passes {
-    /// `verify-first` (two reads: nothing is decrypted or parsed before the
-    /// signatures are checked) or `single-pass` (the staging gate protects the
-    /// destination).
-    pub mode: &'static str,
+    pub mode: PassKind,
     pub reason: String,
+}
+
+impl std::fmt::Display for PassKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PassKind::VerifyFirst => "verify-first",
+            PassKind::SinglePass => "single-pass",
+        })
+    }
+}
+
+impl Passes {
+    pub fn verify_first(&self) -> bool {
+        self.mode == PassKind::VerifyFirst
+    }
 }
 
 /// Decide the passes: `requested` by the caller, `seekable` (can the archive be
@@ -74,7 +96,11 @@ pub(crate) fn passes(
         ));
     }
     Ok(Passes {
-        mode: if first { "verify-first" } else { "single-pass" },
+        mode: if first {
+            PassKind::VerifyFirst
+        } else {
+            PassKind::SinglePass
+        },
         reason: reason.into(),
     })
 }
@@ -204,7 +230,7 @@ pub(crate) fn probe_target(
         }
         Ok(m) if m.file_type().is_symlink() => "symlink",
         Ok(m) if !m.is_dir() => "not-a-directory",
-        Ok(_) if state_dir.join("managed").exists() => "managed",
+        Ok(_) if crate::commit::is_managed(dest) => "managed",
         Ok(_) => match std::fs::read_dir(dest).map(|mut d| d.next().is_none()) {
             Ok(true) => "empty",
             Ok(false) => "foreign",

@@ -110,8 +110,8 @@ pub struct Report {
     pub sha256: String,
     /// The layers found, outermost first (e.g. age, zstd, tar).
     pub layers: Vec<Format>,
-    /// "verify-first" or "single-pass".
-    pub mode: &'static str,
+    /// `verify-first` or `single-pass`.
+    pub mode: crate::plan::PassKind,
     /// Nothing was written.
     pub dry_run: bool,
     /// How the archive was decrypted, if it was encrypted.
@@ -162,9 +162,9 @@ impl Report {
             sha256: String::new(),
             layers: Vec::new(),
             mode: if verify_first {
-                "verify-first"
+                crate::plan::PassKind::VerifyFirst
             } else {
-                "single-pass"
+                crate::plan::PassKind::SinglePass
             },
             dry_run,
             encryption: None,

@@ -261,7 +261,7 @@ pub fn run(opts: &Options, events: &dyn Events, ui: &SharedInteraction) -> Resul
     let (input, checks, log_gate, passes) = prepare(opts)?;
     // The archive's file name, as the log records it.
     let archive_name = input.file_name().unwrap_or_else(|| input.display());
-    let verify_first = passes.mode == "verify-first";
+    let verify_first = passes.verify_first();
     let mut report = Report::new(&input, verify_first, opts.dry_run || opts.dest.is_none());
     report.trust_store =
         crate::report::TrustStoreReport::new(&opts.trust, &opts.trust_origin, checks.store.len());
@@ -462,7 +462,7 @@ fn checks_plan(
     let signatures_checked = checks.any().then(|| {
         if checks.inline_only(outer) {
             INLINE_AFTER_DECRYPTION
-        } else if passes.mode == "verify-first" {
+        } else if passes.verify_first() {
             BEFORE_DECRYPTION
         } else {
             WHILE_EXTRACTING

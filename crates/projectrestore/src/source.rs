@@ -252,16 +252,10 @@ impl Source for FileSource {
         // Opened without following a link and without blocking (a FIFO swapped
         // in after a check would hang an open that waits for a writer), then
         // judged by what was opened: only a regular file is a sidecar.
-        use std::os::unix::fs::OpenOptionsExt;
-        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
-        let file = match std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(flags.bits() as i32)
-            .open(&path)
-        {
+        let file = match crate::fs::open_unfollowed(&path, std::fs::OpenOptions::new().read(true)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            Err(e) if crate::fs::is_symlink_refusal(&e) => {
                 return Err(SourceError::NotFound(format!(
                     "{shown} is a symbolic link; a sidecar (signature or checksum) must be a regular file beside the archive"
                 )))
