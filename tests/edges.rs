@@ -238,3 +238,48 @@ fn plan_with_an_anchor_lists_the_append() {
         "the signing key is not in the plan"
     );
 }
+
+/// A project settings file is never echoed: a link planted as
+/// `.projectrestore.rc` to a secret is refused without reading it, and a parse
+/// error names the line and column but shows no text (control characters in a
+/// planted file cannot reach the terminal).
+#[test]
+fn a_planted_settings_file_cannot_leak_or_inject_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = tmp.path().join("identity.txt");
+    std::fs::write(
+        &secret,
+        "# a key\nAGE-SECRET-KEY-1NOTREALLYASECRETBUTTREATEDASONE\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("work");
+    std::fs::create_dir(&dir).unwrap();
+    symlink(&secret, dir.join(".projectrestore.rc")).unwrap();
+    let r = run_bin(
+        Some(&dir),
+        &["restore", "x.tar", "--to", "d", "--json"],
+        &[],
+    );
+    assert_eq!(r.code, 64, "{}", r.err);
+    assert!(
+        !r.out.contains("AGE-SECRET") && !r.err.contains("AGE-SECRET"),
+        "{}{}",
+        r.out,
+        r.err
+    );
+    assert!(r.out.contains("symbolic link"), "{}", r.out);
+    std::fs::remove_file(dir.join(".projectrestore.rc")).unwrap();
+    std::fs::write(
+        dir.join(".projectrestore.rc"),
+        "keep = 1\x1b]0;PWNED\x07\x1b[2J\n",
+    )
+    .unwrap();
+    let r = run_bin(Some(&dir), &["restore", "x.tar", "--to", "d"], &[]);
+    assert_eq!(r.code, 64, "{}", r.err);
+    assert!(
+        !r.err.contains('\x1b') && !r.err.contains("PWNED"),
+        "{:?}",
+        r.err
+    );
+    assert!(r.err.contains("line 1, column"), "{}", r.err);
+}

@@ -243,7 +243,7 @@ pub fn read_file(path: &Path) -> Result<(Settings, String), ConfigError> {
 pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
     let mut s: Settings = toml::from_str(text).map_err(|e| ConfigError::Parse {
         path: path.display().to_string(),
-        message: e.to_string().trim_end().to_string(),
+        message: parse_message(text, &e),
     })?;
     if let Some(Err(m)) = s.max_bytes.as_ref().map(Size::bytes) {
         let line = line_of(text, "max_bytes").unwrap_or(0);
@@ -273,6 +273,23 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
         }
     }
     Ok(s)
+}
+
+/// Where and what, never the file's text: a settings file planted in the current
+/// directory (or a link to a secret) must not get its lines echoed into a
+/// terminal, a log or `--json`. The message is escaped.
+fn parse_message(text: &str, e: &toml::de::Error) -> String {
+    let at = e.span().map(|s| {
+        let before = &text[..s.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!("line {line}, column {column}: ")
+    });
+    crate::report::escape(&format!(
+        "{}{}",
+        at.unwrap_or_default(),
+        e.message().trim_end()
+    ))
 }
 
 fn line_of(text: &str, key: &str) -> Option<usize> {
@@ -341,7 +358,16 @@ impl Config {
                     .map(|u| file(u.clone(), Source::UserFile { path: u }))
                     .transpose()?;
                 let project = PathBuf::from(".projectrestore.rc");
-                if project.is_file() {
+                let kind = std::fs::symlink_metadata(&project).map(|m| m.file_type());
+                if kind.as_ref().is_ok_and(|k| k.is_symlink()) {
+                    // A link planted in the directory could name any file the
+                    // user can read; a project file is a regular file here.
+                    return Err(ConfigError::Parse {
+                        path: project.display().to_string(),
+                        message: "is a symbolic link; a project settings file must be a regular file in this directory (nothing was read from it)".into(),
+                    });
+                }
+                if kind.is_ok_and(|k| k.is_file()) {
                     let cwd = std::env::current_dir().unwrap_or_default();
                     let abs = cwd.join(&project);
                     let mut layer = file(abs.clone(), Source::ProjectFile { path: abs })?;
