@@ -376,6 +376,12 @@ fn sidecar(
         Ok(Some(s)) if s.bytes.len() as u64 > max => Err(too_large(s.name)),
         Ok(s) => Ok(s),
         Err(source::SourceError::TooLarge { path, .. }) => Err(too_large(path)),
+        // A planted link where a sidecar belongs is tampering: a verification failure.
+        Err(source::SourceError::SidecarLink { path }) => Err(verify::VerifyError::Signature {
+            path: escape(&path),
+            why: "is a symbolic link; a sidecar (signature or checksum) must be a regular file beside the archive".into(),
+        }
+        .into()),
         Err(other) => Err(other.into()),
     }
 }

@@ -27,6 +27,9 @@ pub enum SourceError {
     /// A sidecar over the size a sidecar can have.
     #[error("{path} is larger than {max} bytes; not a sidecar file")]
     TooLarge { path: String, max: u64 },
+    /// A sidecar is a symbolic link (it could name any file the user can read).
+    #[error("{path} is a symbolic link; a sidecar (signature or checksum) must be a regular file beside the archive")]
+    SidecarLink { path: String },
     /// The second read found another object than the first (replaced between passes).
     #[error("{0} was replaced between the verification pass and the extraction pass")]
     Changed(String),
@@ -256,9 +259,7 @@ impl Source for FileSource {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) if crate::fs::is_symlink_refusal(&e) => {
-                return Err(SourceError::NotFound(format!(
-                    "{shown} is a symbolic link; a sidecar (signature or checksum) must be a regular file beside the archive"
-                )))
+                return Err(SourceError::SidecarLink { path: shown })
             }
             Err(e) => return Err(err(e)),
         };
