@@ -14,7 +14,25 @@ use projectrestore::restore;
 use projectrestore::source::{Cancel, Input};
 use projectrestore::{Category, Error};
 
+/// A panic inside a contained parser (projectrestore::contain) is caught and
+/// reported as a refusal of the input: the hook says nothing for it. Any other
+/// panic is a bug in this tool; the default report is followed by a line
+/// that says so.
+fn quiet_contained_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if projectrestore::contain::containing() {
+            return;
+        }
+        default(info);
+        eprintln!(
+            "projectrestore: internal error (a bug in projectrestore, not in your archive); please report it with the lines above"
+        );
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_contained_panics();
     let parsed = Cli::command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
@@ -413,6 +431,9 @@ fn hint(e: &Error) -> Option<&'static str> {
             l if l.is_verification() => "the log does not vouch for this; nothing was changed. Check the log with `projectrestore log verify`",
             _ => return None,
         });
+    }
+    if let Error::Decrypt(projectrestore::decrypt::DecryptError::Corrupt(_)) = e {
+        return Some("nothing was changed; the encrypted file is damaged or cut short: fetch it again, and compare it with its checksum or signature");
     }
     Some(match e.category() {
         Category::Verification => {

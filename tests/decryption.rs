@@ -385,3 +385,96 @@ fn decrypt_round_trip_and_no_partial_output() {
         "no temporary file left"
     );
 }
+
+/// An OpenPGP message anyone can write with the recipient's *public* key: a
+/// session key encrypted to the fixture key, then an encrypted-data packet
+/// (SEIPv1) whose quick check passes but which is cut short before its
+/// integrity code. sequoia-openpgp 2.4.2 panics on it (parse.rs, an `unwrap`
+/// found by the fuzzer); the tool must refuse it as damaged (exit 6) with no
+/// panic, whether the command is `restore` or `verify`, and leave nothing.
+fn short_seip_message(dir: &std::path::Path) -> PathBuf {
+    use openpgp::crypto::symmetric::{BlockCipherMode, Encryptor, PaddingMode};
+    use openpgp::crypto::SessionKey;
+    use openpgp::packet::pkesk::PKESK3;
+    use openpgp::parse::Parse;
+    use openpgp::policy::StandardPolicy;
+    use openpgp::serialize::Serialize;
+    use openpgp::types::SymmetricAlgorithm;
+    use sequoia_openpgp as openpgp;
+    use std::io::Write;
+
+    let cert = openpgp::Cert::from_file(crypto("secret/gpg-enc25519.asc"))
+        .unwrap()
+        .strip_secret_key_material();
+    let policy = StandardPolicy::new();
+    let key = cert
+        .keys()
+        .with_policy(&policy, None)
+        .for_transport_encryption()
+        .next()
+        .unwrap()
+        .key()
+        .clone();
+    let algo = SymmetricAlgorithm::AES256;
+    let sk = SessionKey::new(algo.key_size().unwrap()).unwrap();
+    let pkesk = PKESK3::for_recipient(algo, &sk, &key).unwrap();
+    let mut msg = Vec::new();
+    openpgp::Packet::from(openpgp::packet::PKESK::from(pkesk))
+        .serialize(&mut msg)
+        .unwrap();
+    // The prefix: one random block and its last two bytes again (the quick check).
+    let block = algo.block_size().unwrap();
+    let mut prefix = vec![0x5a; block + 2];
+    prefix.extend_from_slice(b"short");
+    let mut sealed = Vec::new();
+    let mut enc = Encryptor::new(
+        algo,
+        BlockCipherMode::CFB,
+        PaddingMode::None,
+        &sk,
+        None,
+        &mut sealed,
+    )
+    .unwrap();
+    enc.write_all(&prefix).unwrap();
+    enc.finalize().unwrap();
+    let mut body = vec![1u8]; // SEIP version 1
+    body.extend_from_slice(&sealed);
+    // A new-format header (tag 18) that promises 400 more bytes than follow:
+    // the file ends inside the packet, as a cut download would.
+    let promised = body.len() + 400 - 192;
+    msg.push(0xc0 | 18);
+    msg.push(u8::try_from(192 + (promised >> 8)).unwrap());
+    msg.push(u8::try_from(promised & 0xff).unwrap());
+    msg.extend_from_slice(&body);
+    let path = dir.join("short.tar.gz.gpg");
+    std::fs::write(&path, msg).unwrap();
+    path
+}
+
+#[test]
+fn a_message_that_crashes_the_openpgp_parser_is_refused_as_damaged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = short_seip_message(tmp.path());
+    let trust = s(repo().join("fixtures/crypto/trust"));
+    let id = s(crypto("secret/gpg-enc25519.asc"));
+    let scene = Scene::new();
+    let before = snapshot(&scene.dest);
+    let r = restore(&archive, &scene.dest, &["--trust", &trust, "-i", &id]);
+    assert_eq!(r.code, 6, "{}", r.err);
+    assert!(r.err.contains("damaged"), "{}", r.err);
+    assert!(r.err.contains("sequoia-openpgp"), "{}", r.err);
+    assert!(r.err.contains("fetch it again"), "the hint: {}", r.err);
+    assert!(!r.err.contains("panicked at"), "{}", r.err);
+    assert!(!r.err.contains("internal error (a bug"), "{}", r.err);
+    assert_eq!(snapshot(&scene.dest), before);
+    assert!(scene.leftover_staging().is_empty());
+    let out = bin()
+        .args(["verify", "--trust", &trust, "-i", &id])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(!err.contains("panicked at"), "{err}");
+}

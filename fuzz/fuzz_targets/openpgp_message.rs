@@ -2,7 +2,9 @@
 
 use projectrestore_fuzz::fuzzing;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzzing::openpgp_message(
+libfuzzer_sys::fuzz_target!(
+    init: projectrestore_fuzz::init(),
+    |data: &[u8]| fuzzing::openpgp_message(
     data,
     projectrestore_fuzz::keys()
 ));

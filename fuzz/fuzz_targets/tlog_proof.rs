@@ -2,4 +2,6 @@
 
 use projectrestore_fuzz::fuzzing;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzzing::tlog_proof(data, projectrestore_fuzz::keys()));
+libfuzzer_sys::fuzz_target!(
+    init: projectrestore_fuzz::init(),
+    |data: &[u8]| fuzzing::tlog_proof(data, projectrestore_fuzz::keys()));

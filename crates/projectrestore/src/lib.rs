@@ -34,6 +34,7 @@ pub mod audit;
 /// The file-system layer, staging writer and commit (from `projectrestore-fs`).
 pub use projectrestore_fs::{commit, fs, stage};
 pub mod config;
+pub mod contain;
 pub mod decrypt;
 pub mod discover;
 pub mod event;

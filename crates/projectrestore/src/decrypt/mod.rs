@@ -144,13 +144,11 @@ pub fn open<'a, R: Read + Send + 'a>(
     certs: &[sequoia_openpgp::Cert],
 ) -> Result<Decrypted<'a>, DecryptError> {
     let status = Arc::new(Mutex::new(DecryptStatus::default()));
-    let (reader, method) = match format {
-        Format::Age | Format::AgeArmored => {
-            age_stream::open(input, format == Format::AgeArmored, identities)?
-        }
-        Format::OpenPgp | Format::OpenPgpArmored => {
-            openpgp_stream::open(input, identities, certs, Arc::clone(&status))?
-        }
+    // The parsers are contained (crate::contain): a panic on hostile or cut
+    // bytes is a refusal of damaged input, never the end of the process.
+    let parser = match format {
+        Format::Age | Format::AgeArmored => "the age parser (age)",
+        Format::OpenPgp | Format::OpenPgpArmored => "the OpenPGP parser (sequoia-openpgp)",
         other => {
             return Err(DecryptError::Unsupported(format!(
                 "{} is not an encryption format",
@@ -158,8 +156,16 @@ pub fn open<'a, R: Read + Send + 'a>(
             )))
         }
     };
+    let opened = crate::contain::contain(parser, || {
+        if matches!(format, Format::Age | Format::AgeArmored) {
+            age_stream::open(input, format == Format::AgeArmored, identities)
+        } else {
+            openpgp_stream::open(input, identities, certs, Arc::clone(&status))
+        }
+    });
+    let (reader, method) = opened.map_err(|p| DecryptError::Corrupt(p.to_string()))??;
     let reader = Box::new(Recorder {
-        inner: reader,
+        inner: crate::contain::Contained::new(parser, reader),
         status: Arc::clone(&status),
     });
     Ok(Decrypted {

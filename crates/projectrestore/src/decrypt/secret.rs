@@ -127,7 +127,11 @@ pub(crate) fn load_identity(path: &Path) -> Result<Identity, DecryptError> {
             });
         }
     }
-    match openpgp::Cert::from_bytes(&data) {
+    let parsed = crate::contain::contain("the OpenPGP parser (sequoia-openpgp)", || {
+        openpgp::Cert::from_bytes(&data)
+    })
+    .map_err(|p| err(p.to_string()))?;
+    match parsed {
         Ok(cert) if cert.is_tsk() => Ok(Identity::OpenPgp {
             cert: Box::new(cert),
         }),

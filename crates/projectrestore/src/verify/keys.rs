@@ -239,7 +239,11 @@ impl TrustStore {
 
     fn load_openpgp(&mut self, data: &[u8]) -> Result<(), String> {
         let mut n = 0;
-        for cert in openpgp::cert::CertParser::from_bytes(data).map_err(|e| e.to_string())? {
+        let certs = crate::contain::contain("the OpenPGP parser (sequoia-openpgp)", || {
+            openpgp::cert::CertParser::from_bytes(data).map(|p| p.collect::<Vec<_>>())
+        })
+        .map_err(|p| p.to_string())?;
+        for cert in certs.map_err(|e| e.to_string())? {
             let cert = cert.map_err(|e| format!("OpenPGP certificate: {e}"))?;
             if cert.is_tsk() {
                 return Err(

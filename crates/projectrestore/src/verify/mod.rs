@@ -259,7 +259,11 @@ fn parse_minisign_or_signify(t: &str) -> Result<Detached, String> {
 
 fn parse_openpgp_detached(data: &[u8]) -> Result<Detached, String> {
     use openpgp::Packet;
-    let pile = openpgp::PacketPile::from_bytes(data).map_err(|e| {
+    let parsed = crate::contain::contain("the OpenPGP parser (sequoia-openpgp)", || {
+        openpgp::PacketPile::from_bytes(data)
+    })
+    .map_err(|p| p.to_string())?;
+    let pile = parsed.map_err(|e| {
         format!("not a recognised signature (minisign, signify, SSH or OpenPGP): {e}")
     })?;
     let mut sigs = Vec::new();
@@ -854,12 +858,16 @@ fn check_openpgp(
             last = format!("signing key {} is expired: {e}", ka.key().fingerprint());
             continue;
         }
-        match sig.verify_hash(ka.key(), ctx.clone()) {
-            Ok(()) => {
+        let checked = crate::contain::contain("the OpenPGP verifier (sequoia-openpgp)", || {
+            sig.verify_hash(ka.key(), ctx.clone())
+        });
+        match checked {
+            Ok(Ok(())) => {
                 r.valid = true;
                 return r;
             }
-            Err(_) => last = BAD.into(),
+            Ok(Err(_)) => last = BAD.into(),
+            Err(panicked) => last = panicked.to_string(),
         }
     }
     r.fail(last)
