@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command};
-use projectrestore::event::{Event, Events, Fanout};
+use projectrestore::event::{Events, Fanout};
 use projectrestore::restore;
 use projectrestore::source::{Cancel, Input};
 use projectrestore::{Category, Error};
@@ -229,8 +229,14 @@ fn run(
 ) -> Result<(), Failure> {
     match cli.command {
         Command::Restore(args) => {
-            let mut opts = args.target.options("restore")?;
-            opts.dry_run = args.dry_run;
+            let dry_run = args.dry_run;
+            let mut opts = args.target.options("restore", |dest| {
+                if dry_run {
+                    restore::Action::DryRun { dest }
+                } else {
+                    restore::Action::Restore { dest }
+                }
+            })?;
             opts.same_owner = args.same_owner;
             opts.keep = args.keep;
             opts.wait = args.wait;
@@ -242,11 +248,8 @@ fn run(
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
             );
-            // Old generations are removed after the report is out (off the
-            // critical path); a crash meanwhile leaves trash that recovery removes.
-            opts.defer_prune = true;
             let fan = Fanout(vec![&bar, events]);
-            let report = if args.interactive {
+            let (prepared, report) = if args.interactive {
                 if args.output.events.as_deref() == Some(std::path::Path::new("-")) {
                     return Err(Error::Usage(
                         "--interactive shows the preview on standard output, so --events cannot write there; give --events a file".into(),
@@ -267,29 +270,27 @@ fn run(
                     Ok(())
                 })?
             } else {
-                restore::run(&opts, &fan, &args.target.check.interaction(true))?
+                let prepared = restore::prepare(&opts)?;
+                let report = prepared.execute(&fan, &args.target.check.interaction(true))?;
+                (prepared, report)
             };
             bar.finish();
             cli::output::report(&report, args.output.json, args.output.quiet)?;
-            if let (Some(dest), false) = (&report.destination, report.dry_run) {
-                match restore::prune(std::path::Path::new(dest), opts.keep) {
-                    Ok(0) => {}
-                    Ok(removed) => events.emit(&Event::Pruned {
-                        destination: projectrestore::report::escape(dest),
-                        removed,
-                    }),
-                    Err(e) => eprintln!(
-                        "warning: restored, but removing generations beyond --keep {} failed: {e}; the next restore retries",
-                        opts.keep
-                    ),
-                }
+            // Old generations are removed after the report is out (off the
+            // critical path); a crash meanwhile leaves trash that recovery removes.
+            if let Err(e) = prepared.after(events) {
+                eprintln!(
+                    "warning: restored, but removing generations beyond --keep {} failed: {e}; the next restore retries",
+                    opts.keep
+                );
             }
             cli::finished(events, &report);
         }
         Command::Preview(args) => {
-            let mut opts = args.target.options("preview")?;
-            opts.dry_run = true;
-            opts.preview = Some(args.diff);
+            let diff = args.diff;
+            let mut opts = args
+                .target
+                .options("preview", |dest| restore::Action::Preview { dest, diff })?;
             opts.cancel = cancel;
             let bar = cli::progress::Bar::new(
                 !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
@@ -311,7 +312,9 @@ fn run(
             cli::finished(events, &report);
         }
         Command::Plan(args) => {
-            let mut opts = args.target.options("plan")?;
+            let mut opts = args
+                .target
+                .options("plan", |dest| restore::Action::Restore { dest })?;
             opts.keep = args.keep;
             opts.yes = args.yes;
             opts.log.anchor = args.anchor.clone();

@@ -38,7 +38,9 @@ fn attempt(
 ) -> Result<(), projectrestore::Error> {
     let mut opts = Options {
         input: Some(Input::File(archive.to_path_buf())),
-        dest: Some(dest.to_path_buf()),
+        action: restore::Action::Restore {
+            dest: dest.to_path_buf(),
+        },
         yes: true,
         ..Options::default()
     };

@@ -64,7 +64,7 @@ fn case(name: &str, bytes: Vec<u8>, offset: impl Fn(&[u8]) -> u64) {
     let before = common::snapshot(&dest);
     let opts = Options {
         input: Some(Input::File(archive.clone())),
-        dest: Some(dest.clone()),
+        action: restore::Action::Restore { dest: dest.clone() },
         checksum: Some(sums),
         mode: PassMode::VerifyFirst,
         yes: true,

@@ -159,3 +159,112 @@ fn plan_checks_keys_and_names_a_trust_path_without_keys() {
     assert_ne!(r.code, 0);
     assert!(r.err.contains("holds no public key"), "{}", r.err);
 }
+
+/// The library's pinned plan (`restore --interactive` stands on it): a restore
+/// pinned to other bytes than the archive now holds is refused (exit 4) and
+/// leaves the destination alone; pinned to the archive's own bytes it restores.
+#[test]
+fn a_pinned_plan_restores_only_the_pinned_bytes() {
+    use projectrestore::interact::NoInteraction;
+    use projectrestore::plan::Pinned;
+    use projectrestore::restore::{self, Action, Options};
+    use projectrestore::source::Input;
+    use sha2::Digest;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("a.tar.gz");
+    let bytes = gzip(&Tar::new().file("a.txt", b"pinned").finish());
+    std::fs::write(&archive, &bytes).unwrap();
+    let dest = tmp.path().join("dest");
+    let opts = Options {
+        input: Some(Input::File(archive)),
+        action: Action::Restore { dest: dest.clone() },
+        ..Options::default()
+    };
+    let ui = NoInteraction::shared();
+    let events = projectrestore::event::NoEvents;
+    let real = hex::encode(sha2::Sha256::digest(&bytes));
+    for wrong in [
+        Pinned {
+            sha256: "0".repeat(64),
+            size: bytes.len() as u64,
+        },
+        // The right digest but another size is not the same pin either.
+        Pinned {
+            sha256: real.clone(),
+            size: bytes.len() as u64 + 1,
+        },
+    ] {
+        let mut prepared = restore::prepare(&opts).unwrap();
+        prepared.pin(wrong.clone());
+        assert_eq!(prepared.plan().unwrap().pinned, Some(wrong));
+        let err = prepared.execute(&events, &ui).unwrap_err();
+        assert_eq!(
+            err.category(),
+            projectrestore::Category::Verification,
+            "{err}"
+        );
+        // Refused at the gate: the destination was never created (the state
+        // directory beside it, where staging lived, is allowed as in hostile.rs).
+        assert!(!dest.exists(), "a refused pin wrote the destination");
+    }
+    let mut prepared = restore::prepare(&opts).unwrap();
+    prepared.pin(Pinned {
+        sha256: real,
+        size: bytes.len() as u64,
+    });
+    let report = prepared.execute(&events, &ui).unwrap();
+    assert!(report.summary.files > 0);
+    assert!(dest.is_dir());
+}
+
+/// `--interactive` through the library: the archive replaced between the
+/// preview and the yes (same path, other valid bytes) is refused, exit 4, and
+/// nothing is written; the question was asked once.
+#[test]
+fn an_archive_swapped_after_its_preview_is_refused() {
+    use projectrestore::interact::Answers;
+    use projectrestore::restore::{self, Action, Options};
+    use projectrestore::source::Input;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("a.tar.gz");
+    std::fs::write(
+        &archive,
+        gzip(&Tar::new().file("a.txt", b"previewed").finish()),
+    )
+    .unwrap();
+    let dest = tmp.path().join("dest");
+    let opts = Options {
+        input: Some(Input::File(archive.clone())),
+        action: Action::Restore { dest: dest.clone() },
+        ..Options::default()
+    };
+    let ui: projectrestore::interact::SharedInteraction = std::sync::Arc::new(Answers {
+        passphrase: None,
+        confirm: true,
+    });
+    let mut shown = 0;
+    let err = restore::run_previewed(&opts, &projectrestore::event::NoEvents, &ui, &mut |r| {
+        shown += 1;
+        assert!(r.preview.is_some());
+        // The attacker's moment: after the preview, before the restore.
+        let swapped = tmp.path().join("swap");
+        std::fs::write(
+            &swapped,
+            gzip(&Tar::new().file("a.txt", b"swapped!!").finish()),
+        )
+        .unwrap();
+        std::fs::rename(&swapped, &archive).unwrap();
+        Ok(())
+    })
+    .err()
+    .expect("a swapped archive must be refused");
+    assert_eq!(shown, 1);
+    assert_eq!(
+        err.category(),
+        projectrestore::Category::Verification,
+        "{err}"
+    );
+    assert!(!dest.exists(), "nothing may be written");
+}

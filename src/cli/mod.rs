@@ -422,15 +422,20 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    /// Library options for these flags; `what` names the command in errors.
-    pub fn options(&self, what: &str) -> Result<Options, projectrestore::Error> {
+    /// Library options for these flags; `what` names the command in errors,
+    /// `action` makes the library's action from the destination.
+    pub fn options(
+        &self,
+        what: &str,
+        action: impl FnOnce(PathBuf) -> projectrestore::restore::Action,
+    ) -> Result<Options, projectrestore::Error> {
         let mut opts = self.check.options();
         opts.input = Some(restore_input(
             &self.archive,
             &self.backup_dir,
             &self.pattern,
         )?);
-        opts.dest = Some(destination(&self.to, what)?);
+        opts.action = action(destination(&self.to, what)?);
         opts.policy.strip_components = self.strip_components;
         opts.policy.keep_permissions = self.keep_permissions;
         opts.log = self.log.options();

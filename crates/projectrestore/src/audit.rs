@@ -57,7 +57,7 @@ pub fn audit(
         }
         let opts = Options {
             input: Some(catalog.input(&b)),
-            digests_only: true,
+            action: restore::Action::Audit,
             ..base.clone()
         };
         let mut row = AuditRow {

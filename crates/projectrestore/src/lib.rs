@@ -24,7 +24,9 @@
 //! # Ok::<(), projectrestore::Error>(())
 //! ```
 //!
-//! With `dest: Some(dir)` the same call restores into `dir` atomically. What the
+//! With `action: Action::Restore { dest }` the same call restores into `dest`
+//! atomically ([`restore::prepare`] and [`restore::Prepared::execute`] split it
+//! into plan and run, for callers that show the plan first). What the
 //! run must ask (a passphrase, whether to replace a tree projectrestore did not
 //! make) goes through the [`interact::Interaction`] given to it: the library never
 //! prompts, never reads the terminal or the environment for answers.

@@ -10,11 +10,11 @@ use serde::Serialize;
 use crate::archive::Format;
 use crate::report::TrustStoreReport;
 
-/// What the run is for.
+/// What the run is for, by name ([`crate::restore::Action::kind`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
-pub enum Action {
+pub enum ActionKind {
     /// Restore into a destination.
     Restore,
     /// The whole pass with nothing written (`restore --dry-run`).
@@ -185,7 +185,7 @@ pub enum AfterStep {
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub schema: u32,
-    pub action: Action,
+    pub action: ActionKind,
     pub source: SourcePlan,
     pub passes: Passes,
     pub checks: ChecksPlan,
@@ -201,6 +201,17 @@ pub struct Plan {
     pub after: Vec<AfterStep>,
     /// Things to know before running.
     pub notes: Vec<String>,
+    /// The bytes this plan is pinned to (`restore --interactive`: the previewed
+    /// ones); the run refuses others (exit 4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Pinned>,
+}
+
+/// The archive a plan is pinned to: its SHA-256 and size as a previous run read them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pinned {
+    pub sha256: String,
+    pub size: u64,
 }
 
 /// The layers a sniffed outer format implies.

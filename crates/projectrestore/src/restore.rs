@@ -35,15 +35,60 @@ pub enum PassMode {
     SinglePass,
 }
 
+/// What a run is for: the command, as a type. Only `Restore` writes; each
+/// variant that looks at a destination carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Action {
+    /// Digests, signatures, checksum and log only; nothing is decrypted or
+    /// parsed (`audit`).
+    Audit,
+    /// The whole pass, every entry, no destination (`verify`).
+    #[default]
+    Verify,
+    /// The whole pass compared with `dest`, writing nothing (`preview`);
+    /// `diff` adds line diffs of changed text files.
+    Preview { dest: PathBuf, diff: bool },
+    /// The whole pass, with the plan, writing nothing (`restore --dry-run`).
+    DryRun { dest: PathBuf },
+    /// Restore into `dest` atomically.
+    Restore { dest: PathBuf },
+}
+
+impl Action {
+    /// Its serialisable name, for plans and reports.
+    pub fn kind(&self) -> plan::ActionKind {
+        match self {
+            Action::Audit => plan::ActionKind::Audit,
+            Action::Verify => plan::ActionKind::Verify,
+            Action::Preview { .. } => plan::ActionKind::Preview,
+            Action::DryRun { .. } => plan::ActionKind::DryRun,
+            Action::Restore { .. } => plan::ActionKind::Restore,
+        }
+    }
+
+    /// The destination it restores into or looks at.
+    pub fn dest(&self) -> Option<&Path> {
+        match self {
+            Action::Preview { dest, .. } | Action::DryRun { dest } | Action::Restore { dest } => {
+                Some(dest)
+            }
+            Action::Audit | Action::Verify => None,
+        }
+    }
+
+    /// Does it write to the destination?
+    pub fn writes(&self) -> bool {
+        matches!(self, Action::Restore { .. })
+    }
+}
+
 /// Everything a restore (or a verification) needs.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Where the stored bytes come from.
     pub input: Option<Input>,
-    /// The destination; `None` verifies only.
-    pub dest: Option<PathBuf>,
-    /// Do the whole pass but write nothing.
-    pub dry_run: bool,
+    /// What the run is for, and where it writes or looks.
+    pub action: Action,
     /// Detached signature files (`--signature`); when empty, sidecars are used.
     pub signatures: Vec<PathBuf>,
     /// Trust-store paths.
@@ -77,16 +122,6 @@ pub struct Options {
     pub cancel: Cancel,
     /// Append-only log: `--require-anchored`, `--anchor`, rollback protection.
     pub log: LogOptions,
-    /// Stop after pass 1 (digests, signatures, checksum, log): nothing is decrypted
-    /// or parsed (`audit`).
-    pub digests_only: bool,
-    /// Compare with the destination instead of writing (`preview`); `true` adds diffs.
-    pub preview: Option<bool>,
-    /// The archive must have this SHA-256 (`restore --interactive`: the one previewed).
-    pub expect_sha256: Option<String>,
-    /// Leave removing generations beyond `keep` to the caller ([`prune`]), so that
-    /// it happens after the report instead of before it.
-    pub defer_prune: bool,
 }
 
 /// What verification requires, loaded before any byte of the archive is read.
@@ -248,7 +283,8 @@ impl Checks {
     }
 }
 
-/// Run a restore (or, with `dest: None` or `dry_run`, the whole pass without writes).
+/// Run `opts.action`: [`prepare`], [`Prepared::execute`], then the after-steps
+/// ([`Prepared::after`]: removing generations beyond `keep`).
 ///
 /// `ui` answers what the run must ask: the passphrase of a protected key or a
 /// scrypt-encrypted archive, and whether to replace a tree projectrestore did not
@@ -257,86 +293,57 @@ impl Checks {
 /// What the run does and finds goes to `events` as it happens (see
 /// [`crate::event`]); the returned report says the same.
 pub fn run(opts: &Options, events: &dyn Events, ui: &SharedInteraction) -> Result<Report, Error> {
-    let started = Instant::now();
-    let (input, checks, log_gate, passes) = prepare(opts)?;
-    // The archive's file name, as the log records it.
-    let archive_name = input.file_name().unwrap_or_else(|| input.display());
-    let verify_first = passes.verify_first();
-    let mut report = Report::new(&input, verify_first, opts.dry_run || opts.dest.is_none());
-    report.trust_store =
-        crate::report::TrustStoreReport::new(&opts.trust, &opts.trust_origin, checks.store.len());
-    let em = Emitter::new(events);
-    em.emit(&Event::Started {
-        archive: report.archive.clone(),
-        destination: opts
-            .dest
-            .as_ref()
-            .filter(|_| !opts.dry_run)
-            .map(|d| escape(&d.display().to_string())),
-        dry_run: report.dry_run,
-    });
-    let run = Run {
-        opts,
-        input,
-        checks,
-        log_gate,
-        archive_name,
-        verify_first,
-        ui,
-        em: &em,
-        started,
-    };
-    let result = run.execute(&mut report);
-    if result.is_ok() && opts.dry_run && opts.dest.is_some() {
-        // The plan of what the dry run did, now that its layers are known.
-        let mut plan = build_plan(
-            opts,
-            &run.input,
-            &run.checks,
-            passes,
-            report.layers.first().copied(),
-            Some(report.size),
-        )?;
-        plan.layers_expected = report.layers.iter().map(|f| f.name().to_string()).collect();
-        report.plan = Some(plan);
-    }
-    // Whatever the run found before it ended (a refusal too) is in the stream.
-    em.sync(&report);
-    em.throttle.flush();
-    result.map(|()| report)
+    let prepared = prepare(opts)?;
+    let mut report = prepared.execute(events, ui)?;
+    report.pruned = prepared.after(events)?;
+    Ok(report)
 }
 
-/// `restore --interactive`: the whole verified pass compared with the
-/// destination (writing nothing), shown by `show`, then one question through
-/// `ui`; on yes, exactly the previewed bytes are restored (an archive that
-/// changed since is exit 4). The archive must be readable twice.
-pub fn run_previewed(
-    opts: &Options,
+/// `restore --interactive`: `opts.action` (a restore) previewed first — the
+/// whole verified pass compared with the destination, writing nothing — shown
+/// by `show`, then one question through `ui`; on yes, the restore is prepared
+/// again and pinned to the previewed bytes ([`Prepared::pin`]): an archive that
+/// changed since is exit 4. The archive must be readable twice. The after-steps
+/// are left to the caller ([`Prepared::after`] on the returned value).
+pub fn run_previewed<'o>(
+    opts: &'o Options,
     events: &dyn Events,
     ui: &SharedInteraction,
     show: &mut dyn FnMut(&Report) -> Result<(), Error>,
-) -> Result<Report, Error> {
+) -> Result<(Prepared<'o>, Report), Error> {
     if matches!(opts.input, Some(Input::Stdin)) {
         return Err(Error::Usage(
             "--interactive reads your answer from standard input, so the archive cannot come from it"
                 .into(),
         ));
     }
+    let Action::Restore { dest } = &opts.action else {
+        return Err(Error::Usage(
+            "only a restore can be previewed and confirmed".into(),
+        ));
+    };
     let mut first = opts.clone();
-    first.dry_run = true;
-    first.preview = Some(false);
+    first.action = Action::Preview {
+        dest: dest.clone(),
+        diff: false,
+    };
     first.log.anchor = None;
-    let previewed = run(&first, events, ui)?;
+    let previewed = prepare(&first)?.execute(events, ui)?;
     show(&previewed)?;
     if !ui.confirm("Restore it?") {
         return Err(Error::NotConfirmed(
             "restore not confirmed; nothing was changed".into(),
         ));
     }
-    let mut second = opts.clone();
-    second.expect_sha256 = Some(previewed.sha256.clone());
-    second.yes = true;
-    run(&second, events, ui)
+    // The answer was yes to replacing what the preview showed.
+    let mut prepared = prepare(opts)?;
+    prepared.yes = true;
+    prepared.pin(plan::Pinned {
+        sha256: previewed.sha256.clone(),
+        size: previewed.size,
+    });
+    let report = prepared.execute(events, ui)?;
+    Ok((prepared, report))
 }
 
 /// The plan of a run with `opts`: keys, signatures, checksum and log
@@ -344,14 +351,145 @@ pub fn run_previewed(
 /// (nothing past them is read), and the destination is probed without writing
 /// or locking. Nothing is decrypted; no identity file is read.
 pub fn plan(opts: &Options) -> Result<Plan, Error> {
-    let (input, checks, _, passes) = prepare(opts)?;
-    let (reader, size) = input.open()?;
-    let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
-    reader
-        .take(archive::sniff::SNIFF_LEN as u64)
-        .read_to_end(&mut head)
-        .map_err(|e| read_error(&input, e, &opts.cancel))?;
-    build_plan(opts, &input, &checks, passes, archive::sniff(&head), size)
+    prepare(opts)?.plan()
+}
+
+/// A run planned and ready: what [`prepare`] loaded and decided (the input,
+/// trust store, signatures, checksum, log keys and the passes) before reading
+/// any archive byte. [`Prepared::plan`] describes it; [`Prepared::execute`]
+/// runs it, deciding everything again under the lock (the gate stays the only
+/// authority).
+pub struct Prepared<'o> {
+    opts: &'o Options,
+    input: Input,
+    checks: Checks,
+    log_gate: Option<LogGate>,
+    passes: plan::Passes,
+    pinned: Option<plan::Pinned>,
+    /// Replace a tree projectrestore did not make without asking (`opts.yes`,
+    /// or an interactive yes).
+    yes: bool,
+    /// Where the commit went (a symlinked destination resolved), for the after-steps.
+    committed_to: std::sync::OnceLock<PathBuf>,
+}
+
+/// Load and check everything a run of `opts` needs before the archive is read:
+/// the input, the checks (keys, signatures, checksum), the log gate (keys and
+/// logs) and the passes.
+pub fn prepare(opts: &Options) -> Result<Prepared<'_>, Error> {
+    let input = opts
+        .input
+        .clone()
+        .ok_or_else(|| Error::Usage("no archive given".into()))?;
+    let checks = Checks::load(opts, &input)?;
+    let log_gate = LogGate::load(&opts.log)?;
+    let passes = plan::passes(
+        opts.mode,
+        input.is_seekable(),
+        checks.any(),
+        opts.action == Action::Audit,
+    )?;
+    Ok(Prepared {
+        opts,
+        input,
+        checks,
+        log_gate,
+        passes,
+        pinned: None,
+        yes: opts.yes,
+        committed_to: std::sync::OnceLock::new(),
+    })
+}
+
+impl Prepared<'_> {
+    /// The plan: the archive's first bytes are sniffed (nothing past them is
+    /// read) and the destination is probed without writing or locking.
+    pub fn plan(&self) -> Result<Plan, Error> {
+        let (reader, size) = self.input.open()?;
+        let mut head = Vec::with_capacity(archive::sniff::SNIFF_LEN);
+        reader
+            .take(archive::sniff::SNIFF_LEN as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| read_error(&self.input, e, &self.opts.cancel))?;
+        self.build_plan(archive::sniff(&head), size)
+    }
+
+    /// Restore exactly these bytes: the run reads the archive again and refuses
+    /// (exit 4) unless its SHA-256 and size are the pinned ones.
+    pub fn pin(&mut self, pinned: plan::Pinned) {
+        self.pinned = Some(pinned);
+    }
+
+    /// Both passes, the gate and the commit (for a restore), with the anchor in
+    /// the log; not the after-steps ([`Prepared::after`]), so that a caller can
+    /// report first.
+    pub fn execute(&self, events: &dyn Events, ui: &SharedInteraction) -> Result<Report, Error> {
+        let started = Instant::now();
+        let opts = self.opts;
+        // The archive's file name, as the log records it.
+        let archive_name = self
+            .input
+            .file_name()
+            .unwrap_or_else(|| self.input.display());
+        let verify_first = self.passes.verify_first();
+        let mut report = Report::new(&self.input, verify_first, !opts.action.writes());
+        report.trust_store = crate::report::TrustStoreReport::new(
+            &opts.trust,
+            &opts.trust_origin,
+            self.checks.store.len(),
+        );
+        let em = Emitter::new(events);
+        em.emit(&Event::Started {
+            archive: report.archive.clone(),
+            destination: opts
+                .action
+                .dest()
+                .filter(|_| opts.action.writes())
+                .map(|d| escape(&d.display().to_string())),
+            dry_run: report.dry_run,
+        });
+        let run = Run {
+            opts,
+            prepared: self,
+            archive_name,
+            verify_first,
+            ui,
+            em: &em,
+            started,
+        };
+        let result = run.execute(&mut report);
+        if result.is_ok() && matches!(opts.action, Action::DryRun { .. }) {
+            // The plan of what the dry run did, now that its layers are known.
+            let mut plan = self.build_plan(report.layers.first().copied(), Some(report.size))?;
+            plan.layers_expected = report.layers.iter().map(|f| f.name().to_string()).collect();
+            report.plan = Some(plan);
+        }
+        // Whatever the run found before it ended (a refusal too) is in the stream.
+        em.sync(&report);
+        em.throttle.flush();
+        result.map(|()| report)
+    }
+
+    /// The after-steps of a restore that committed: generations beyond `keep`
+    /// are removed, under the destination's lock (waiting for it), crash-safe
+    /// (each goes to `trash-*` first, which recovery removes). Returns how many
+    /// went (a `pruned` event says it too; the report, already out, does not
+    /// change). Anything else has no after-steps.
+    pub fn after(&self, events: &dyn Events) -> Result<usize, Error> {
+        let Some(dest) = self.committed_to.get() else {
+            return Ok(0);
+        };
+        let state = StateDir::open(dest)?;
+        let lock = state.lock(true)?;
+        let removed = state.prune(&lock, self.opts.keep)?;
+        if removed > 0 {
+            events.emit(&Event::Pruned {
+                destination: escape(&dest.display().to_string()),
+                removed,
+            });
+        }
+        Ok(removed)
+    }
 }
 
 /// A sidecar from `source`, if it can supply one; a sidecar that is too large is
@@ -386,76 +524,48 @@ fn sidecar(
     }
 }
 
-/// What every run loads and decides before reading the archive: the input,
-/// the checks (keys, signatures, checksum), the log gate (keys and logs) and
-/// the passes.
-fn prepare(opts: &Options) -> Result<(Input, Checks, Option<LogGate>, plan::Passes), Error> {
-    let input = opts
-        .input
-        .clone()
-        .ok_or_else(|| Error::Usage("no archive given".into()))?;
-    let checks = Checks::load(opts, &input)?;
-    let log_gate = LogGate::load(&opts.log)?;
-    let passes = plan::passes(
-        opts.mode,
-        input.is_seekable(),
-        checks.any(),
-        opts.digests_only,
-    )?;
-    Ok((input, checks, log_gate, passes))
-}
-
-fn build_plan(
-    opts: &Options,
-    input: &Input,
-    checks: &Checks,
-    passes: plan::Passes,
-    outer: Option<Format>,
-    size: Option<u64>,
-) -> Result<Plan, Error> {
-    let action = match (&opts.dest, opts.preview, opts.dry_run) {
-        _ if opts.digests_only => plan::Action::Audit,
-        (None, _, _) => plan::Action::Verify,
-        (Some(_), Some(_), _) => plan::Action::Preview,
-        (Some(_), None, true) => plan::Action::DryRun,
-        (Some(_), None, false) => plan::Action::Restore,
-    };
-    let target = match &opts.dest {
-        Some(d) if action != plan::Action::Verify => Some(plan::probe_target(d, opts.keep)?),
-        _ => None,
-    };
-    let mut after = Vec::new();
-    if action == plan::Action::Restore {
-        if let Some(log) = &opts.log.anchor {
-            after.push(plan::AfterStep::Anchor {
-                log: escape(&log.display().to_string()),
-            });
+impl Prepared<'_> {
+    fn build_plan(&self, outer: Option<Format>, size: Option<u64>) -> Result<Plan, Error> {
+        let (opts, input, checks) = (self.opts, &self.input, &self.checks);
+        let action = opts.action.kind();
+        let target = match opts.action.dest() {
+            Some(d) => Some(plan::probe_target(d, opts.keep)?),
+            None => None,
+        };
+        let mut after = Vec::new();
+        if opts.action.writes() {
+            if let Some(log) = &opts.log.anchor {
+                after.push(plan::AfterStep::Anchor {
+                    log: escape(&log.display().to_string()),
+                });
+            }
+            after.push(plan::AfterStep::Prune { keep: opts.keep });
         }
-        after.push(plan::AfterStep::Prune { keep: opts.keep });
+        Ok(Plan {
+            schema: crate::report::SCHEMA,
+            action,
+            source: plan::SourcePlan {
+                display: escape(&input.display()),
+                file_name: input.file_name().map(|n| escape(&n)),
+                size,
+                rereadable: input.is_seekable(),
+            },
+            checks: checks_plan(opts, checks, &self.passes, outer),
+            passes: self.passes.clone(),
+            outer_format: outer,
+            layers_expected: plan::layers_expected(outer),
+            identities: opts
+                .identities
+                .iter()
+                .map(|p| escape(&p.display().to_string()))
+                .collect(),
+            extractor: "native",
+            notes: plan_notes(opts, checks, outer, target.as_ref()),
+            target,
+            after,
+            pinned: self.pinned.clone(),
+        })
     }
-    Ok(Plan {
-        schema: crate::report::SCHEMA,
-        action,
-        source: plan::SourcePlan {
-            display: escape(&input.display()),
-            file_name: input.file_name().map(|n| escape(&n)),
-            size,
-            rereadable: input.is_seekable(),
-        },
-        checks: checks_plan(opts, checks, &passes, outer),
-        passes,
-        outer_format: outer,
-        layers_expected: plan::layers_expected(outer),
-        identities: opts
-            .identities
-            .iter()
-            .map(|p| escape(&p.display().to_string()))
-            .collect(),
-        extractor: "native",
-        notes: plan_notes(opts, checks, outer, target.as_ref()),
-        target,
-        after,
-    })
 }
 
 /// What the plan says will be verified, by which keys, and when.
@@ -539,9 +649,7 @@ fn plan_notes(
 /// One run's inputs, loaded and decided before any archive byte is read.
 struct Run<'a> {
     opts: &'a Options,
-    input: Input,
-    checks: Checks,
-    log_gate: Option<LogGate>,
+    prepared: &'a Prepared<'a>,
     archive_name: String,
     verify_first: bool,
     ui: &'a SharedInteraction,
@@ -613,20 +721,20 @@ impl Run<'_> {
     /// Both passes, the gate and the commit, filling in `report`.
     fn execute(&self, report: &mut Report) -> Result<(), Error> {
         let opts = self.opts;
-        let source = self.input.source();
+        let source = self.prepared.input.source();
         // The key that lets pass 2 prove it reads pass 1's bytes (verify-first only).
         let pass_check = self
             .verify_first
             .then(source::PassCheck::random)
             .transpose()
-            .map_err(|e| read_error(&self.input, e, &opts.cancel))?;
+            .map_err(|e| read_error(&self.prepared.input, e, &opts.cancel))?;
         let mut first = match &pass_check {
             Some(pc) => Some(self.pass_one(source.as_ref(), pc, report)?),
             None => None,
         };
-        if opts.digests_only {
+        if opts.action == Action::Audit {
             if first.as_ref().is_some_and(|f| f.deferred.is_some()) {
-                self.checks.inline_unchecked(opts, report)?;
+                self.prepared.checks.inline_unchecked(opts, report)?;
             }
             report.duration_ms = self.started.elapsed().as_millis() as u64;
             return Ok(());
@@ -634,13 +742,13 @@ impl Run<'_> {
         if opts.cancel.is_set() {
             return Err(Error::Interrupted);
         }
-        let write = !opts.dry_run && opts.dest.is_some();
+        let write = opts.action.writes();
         // Everything that can fail for reasons of its own (identity files, the
         // destination, its lock) fails before pass 2 reads a byte.
         let identities = self.identities()?;
-        let preview = match (opts.preview, &opts.dest) {
-            (Some(diff), Some(dest)) if !write => Some(
-                PreviewSink::new(dest, diff)
+        let preview = match &opts.action {
+            Action::Preview { dest, diff } => Some(
+                PreviewSink::new(dest, *diff)
                     .map_err(|e| stage_io("read", &dest.display().to_string(), e))?,
             ),
             _ => None,
@@ -653,7 +761,12 @@ impl Run<'_> {
         };
         let mut hashing = HashingReader::new(
             reader,
-            (!self.verify_first).then(|| self.checks.signatures.digester(&self.checks.store)),
+            (!self.verify_first).then(|| {
+                self.prepared
+                    .checks
+                    .signatures
+                    .digester(&self.prepared.checks.store)
+            }),
             opts.cancel.clone(),
             &self.em.throttle,
         );
@@ -671,7 +784,7 @@ impl Run<'_> {
             gate_failure(
                 e,
                 &mut hashing,
-                &self.checks,
+                &self.prepared.checks,
                 first.as_ref().map(|f| (f.sha.as_str(), f.check)),
                 opts,
                 report,
@@ -704,7 +817,7 @@ impl Run<'_> {
         pass_check: &source::PassCheck,
         report: &mut Report,
     ) -> Result<PassOne, Error> {
-        let (opts, checks) = (self.opts, &self.checks);
+        let (opts, checks) = (self.opts, &self.prepared.checks);
         let opened = source.open()?;
         self.em.phase(Phase::Verifying, opened.size, report);
         let mut hashing =
@@ -719,7 +832,7 @@ impl Run<'_> {
             hashing = hashing.with_check(pass_check.again());
         }
         let head = digest_pass(&mut hashing, &mut digester, main_check.as_mut())
-            .map_err(|e| read_error(&self.input, e, &opts.cancel))?;
+            .map_err(|e| read_error(&self.prepared.input, e, &opts.cancel))?;
         let (sha, count, _) = hashing.take_digests();
         let tag = hashing
             .take_check()
@@ -745,12 +858,12 @@ impl Run<'_> {
                 report,
             )?;
         }
-        if let Some(g) = &self.log_gate {
+        if let Some(g) = &self.prepared.log_gate {
             report.log = Some(g.check(
                 &sha,
                 count,
                 &self.archive_name,
-                opts.dest.as_deref(),
+                opts.action.dest(),
                 &mut report.warnings,
             )?);
         }
@@ -795,7 +908,11 @@ impl Run<'_> {
     /// are the destination's, reported as they are.
     fn open_staging(&self, first: Option<&PassOne>, report: &mut Report) -> Result<Target, Error> {
         let opts = self.opts;
-        let mut dest = opts.dest.clone().unwrap_or_default();
+        let mut dest = opts
+            .action
+            .dest()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| Error::Usage("only a restore writes to a destination".into()))?;
         if opts.follow_dest_symlink && dest.is_symlink() {
             // Restore into what the link names; the link itself is never written through.
             dest = std::fs::canonicalize(&dest)
@@ -810,7 +927,8 @@ impl Run<'_> {
         let deferred = first.is_some_and(|f| f.deferred.is_some());
         let recover_later = (!self.verify_first || deferred) && state.needs_recovery()?;
         if !recover_later {
-            recover_and_confirm(&state, &lock, None, opts, self.ui.as_ref(), report)?;
+            let yes = self.prepared.yes;
+            recover_and_confirm(&state, &lock, None, yes, self.ui.as_ref(), report)?;
         }
         let staged = StagingGuard::create(state, lock)?;
         let staging = staged
@@ -863,7 +981,7 @@ impl Run<'_> {
             authenticated,
             hashing,
             identities,
-            &self.checks,
+            &self.prepared.checks,
             &here,
             &mut writer,
             report,
@@ -903,7 +1021,7 @@ impl Run<'_> {
                 authenticated,
                 hashing,
                 identities,
-                &self.checks,
+                &self.prepared.checks,
                 opts,
                 sink,
                 report,
@@ -912,7 +1030,7 @@ impl Run<'_> {
                 authenticated,
                 hashing,
                 identities,
-                &self.checks,
+                &self.prepared.checks,
                 opts,
                 &mut NullSink,
                 report,
@@ -951,7 +1069,7 @@ impl Run<'_> {
         two: &PassTwo,
         report: &mut Report,
     ) -> Result<String, Error> {
-        let (opts, checks) = (self.opts, &self.checks);
+        let (opts, checks) = (self.opts, &self.prepared.checks);
         let (sha, count, digester) = hashing.take_digests();
         let second_check = hashing.take_check().map(|tag| (tag, count));
         let sha = first.as_ref().map_or(sha, |f| f.sha.clone());
@@ -982,21 +1100,23 @@ impl Run<'_> {
             Some(f) => checks.decide(&sha, f.deferred.take(), &two.status, opts, report)?,
             None => checks.decide(&sha, digester, &two.status, opts, report)?,
         }
-        // `--interactive`: the archive must be the one that was previewed.
-        if let Some(previewed) = opts.expect_sha256.as_ref().filter(|p| **p != sha) {
-            return Err(verify::VerifyError::Changed {
-                first: previewed.clone(),
-                second: sha.clone(),
+        // A pinned plan (`--interactive`): the archive must be the one previewed.
+        if let Some(pinned) = &self.prepared.pinned {
+            if pinned.sha256 != sha || pinned.size != count {
+                return Err(verify::VerifyError::Changed {
+                    first: pinned.sha256.clone(),
+                    second: format!("{sha} ({count} bytes; {} were previewed)", pinned.size),
+                }
+                .into());
             }
-            .into());
         }
         // The log's checks, bound to the digest of the bytes just read.
-        if let (Some(g), None) = (&self.log_gate, &report.log) {
+        if let (Some(g), None) = (&self.prepared.log_gate, &report.log) {
             let found = g.check(
                 &sha,
                 count,
                 &self.archive_name,
-                opts.dest.as_deref(),
+                opts.action.dest(),
                 &mut report.warnings,
             )?;
             report.log = Some(found);
@@ -1029,20 +1149,19 @@ impl Run<'_> {
         recover_later: bool,
         report: &mut Report,
     ) -> Result<(), Error> {
-        let opts = self.opts;
         if recover_later {
             let keep = staged.staging().map(|s| s.name.clone());
             recover_and_confirm(
                 staged.state(),
                 staged.lock(),
                 keep.as_deref(),
-                opts,
+                self.prepared.yes,
                 self.ui.as_ref(),
                 report,
             )?;
         }
         let meta = GenerationMeta {
-            archive: self.input.display(),
+            archive: self.prepared.input.display(),
             sha256: sha.to_string(),
             signers: report.signers(),
             time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
@@ -1055,11 +1174,13 @@ impl Run<'_> {
         let committed = staged.commit(&meta)?;
         report.replaced_generation = committed.replaced;
         report.destination = Some(staged.state().dest().display().to_string());
-        if !opts.defer_prune {
-            report.pruned = staged.state().prune(staged.lock(), opts.keep)?;
-        }
+        // Pruning is an after-step (Prepared::after), once the report is out.
+        let _ = self
+            .prepared
+            .committed_to
+            .set(staged.state().dest().to_path_buf());
         drop(staged);
-        if let (Some(g), Some(found)) = (&self.log_gate, report.log.as_mut()) {
+        if let (Some(g), Some(found)) = (&self.prepared.log_gate, report.log.as_mut()) {
             g.anchor(
                 found,
                 crate::log::NewEntry {
@@ -1088,7 +1209,7 @@ fn recover_and_confirm(
     state: &StateDir,
     lock: &crate::commit::Lock,
     keep: Option<&str>,
-    opts: &Options,
+    yes: bool,
     ui: &dyn Interaction,
     report: &mut Report,
 ) -> Result<(), Error> {
@@ -1108,7 +1229,7 @@ fn recover_and_confirm(
         ),
         ));
     }
-    if state.dest_state()? == DestState::Foreign && !opts.yes {
+    if state.dest_state()? == DestState::Foreign && !yes {
         let dest = crate::report::escape(&state.dest().display().to_string());
         let question = format!(
             "{dest} is not empty and was not restored by projectrestore. Replace it? The current tree is kept in {}/generations.",
@@ -1121,14 +1242,6 @@ fn recover_and_confirm(
         }
     }
     Ok(())
-}
-
-/// Remove generations of `dest` beyond the newest `keep`, under its lock (waiting
-/// for it). Crash-safe: each goes to `trash-*` first, which recovery removes.
-pub fn prune(dest: &Path, keep: usize) -> Result<usize, Error> {
-    let state = StateDir::open(dest)?;
-    let lock = state.lock(true)?;
-    Ok(state.prune(&lock, keep)?)
 }
 
 /// A pass check's tag and the number of bytes it covered.
