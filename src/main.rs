@@ -181,7 +181,7 @@ fn failed(events: &dyn Events, e: &Error, code: u8) {
         category: e.category(),
         exit_code: code,
         message: message(e),
-        hint: hint(e).map(str::to_string),
+        hint: hint(e),
     });
 }
 
@@ -426,7 +426,34 @@ fn exit_code(c: Category) -> u8 {
 }
 
 /// What to do next, per class of failure (STYLE.md 3).
-fn hint(e: &Error) -> Option<&'static str> {
+fn hint(e: &Error) -> Option<String> {
+    fixed_hint(e).map(str::to_string).or_else(|| limit_hint(e))
+}
+
+/// The flag that raises an exceeded limit (the library names only the limit).
+fn limit_hint(e: &Error) -> Option<String> {
+    use projectrestore::archive::{ArchiveError, LimitKind};
+    let Error::Archive(ArchiveError::Limit { kind, .. }) = e else {
+        return None;
+    };
+    let flag = match kind {
+        LimitKind::Files => "--max-files N",
+        LimitKind::Bytes => "--max-bytes SIZE",
+        LimitKind::EntrySize => "--max-entry-size SIZE",
+        LimitKind::Depth => "--max-depth N",
+        LimitKind::PathLength => "--max-path-length N",
+        LimitKind::NameLength => "--max-name-length N",
+        LimitKind::PaxSize => "--max-pax-size SIZE",
+        LimitKind::Ratio => "--max-ratio N",
+        LimitKind::ZstdWindow => "--max-zstd-window SIZE",
+        _ => return None,
+    };
+    Some(format!(
+        "nothing was changed; if you trust this archive, raise the limit with {flag}"
+    ))
+}
+
+fn fixed_hint(e: &Error) -> Option<&'static str> {
     if let Error::Log(l) = e {
         return Some(match l {
             projectrestore::log::LogError::Older(_) => "nothing was changed; a newer backup of this project is logged",
@@ -437,6 +464,20 @@ fn hint(e: &Error) -> Option<&'static str> {
     }
     if let Error::Decrypt(projectrestore::decrypt::DecryptError::Corrupt(_)) = e {
         return Some("nothing was changed; the encrypted file is damaged or cut short: fetch it again, and compare it with its checksum or signature");
+    }
+    use projectrestore::decrypt::DecryptError;
+    match e {
+        Error::Archive(projectrestore::archive::ArchiveError::Limit { .. }) => return None,
+        Error::NotConfirmed(_) => {
+            return Some("nothing was changed; --yes answers yes without asking")
+        }
+        Error::Decrypt(DecryptError::NoPassphrase(_)) => {
+            return Some("nothing was changed; give the passphrase with --passphrase-file FILE or PROJECTRESTORE_PASSPHRASE, or run on a terminal")
+        }
+        Error::Decrypt(DecryptError::NoMatch { .. }) => {
+            return Some("nothing was changed; give the matching identity with -i/--identity (age, SSH or OpenPGP secret key)")
+        }
+        _ => {}
     }
     Some(match e.category() {
         Category::Verification => {

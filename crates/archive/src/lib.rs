@@ -67,6 +67,31 @@ impl Default for Limits {
     }
 }
 
+/// Which of the [`Limits`] was exceeded: a front end maps it to the setting
+/// that raises it (the command line's `--max-files` and so on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitKind {
+    /// `max_files`
+    Files,
+    /// `max_bytes`
+    Bytes,
+    /// `max_entry_bytes`
+    EntrySize,
+    /// `max_depth`
+    Depth,
+    /// `max_path_bytes`
+    PathLength,
+    /// `max_name_bytes`
+    NameLength,
+    /// `max_pax_bytes`
+    PaxSize,
+    /// `max_ratio`
+    Ratio,
+    /// `max_zstd_window`
+    ZstdWindow,
+}
+
 /// What the validator does with entries that are legal but need a decision.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EntryPolicy {
@@ -155,13 +180,14 @@ pub enum ArchiveError {
     /// An entry broke a rule of the entry policy (exit 5).
     #[error("unsafe entry {entry}: {rule}")]
     Rejected { entry: String, rule: String },
-    /// A limit would be exceeded (exit 5).
-    #[error("limit exceeded: {what} ({value} > {limit}); raise it with {flag} if the archive is trusted")]
+    /// A limit would be exceeded (exit 5). The message states the fact; which
+    /// setting raises it is the caller's to say (`kind`).
+    #[error("limit exceeded: {what} ({value} > {limit})")]
     Limit {
         what: &'static str,
         value: u64,
         limit: u64,
-        flag: &'static str,
+        kind: LimitKind,
     },
     /// The archive is not well-formed (exit 5).
     #[error("malformed archive: {0}")]
@@ -207,7 +233,7 @@ pub fn ratio_error(err: &(dyn std::error::Error + 'static)) -> Option<ArchiveErr
                 what: "compression ratio",
                 value: r.output / r.input.max(1),
                 limit: r.limit,
-                flag: "--max-ratio",
+                kind: LimitKind::Ratio,
             });
         }
         cur = e.source();

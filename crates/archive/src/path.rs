@@ -19,8 +19,8 @@ pub struct SafeRelPath(String);
 pub enum PathError {
     /// A rule of the entry policy.
     Rule(&'static str),
-    /// A limit: what, the value, the limit, the flag that raises it.
-    Limit(&'static str, u64, u64, &'static str),
+    /// A limit: what, the value, the limit, which limit.
+    Limit(&'static str, u64, u64, crate::LimitKind),
 }
 
 /// Is this character refused in names? C0 and C1 controls and DEL.
@@ -76,7 +76,7 @@ impl SafeRelPath {
                 "path length",
                 raw.len() as u64,
                 limits.max_path_bytes as u64,
-                "--max-path-length",
+                crate::LimitKind::PathLength,
             ));
         }
         let mut parts: Vec<&str> = Vec::new();
@@ -91,7 +91,7 @@ impl SafeRelPath {
                             "name length",
                             p.len() as u64,
                             limits.max_name_bytes as u64,
-                            "--max-name-length",
+                            crate::LimitKind::NameLength,
                         ));
                     }
                     parts.push(p);
@@ -103,7 +103,7 @@ impl SafeRelPath {
                 "path depth",
                 parts.len() as u64,
                 limits.max_depth as u64,
-                "--max-depth",
+                crate::LimitKind::Depth,
             ));
         }
         if parts.is_empty() {

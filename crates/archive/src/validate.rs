@@ -198,11 +198,11 @@ fn rejected(entry: &[u8], rule: impl Into<String>) -> ArchiveError {
 fn path_error(entry: &[u8], e: PathError) -> ArchiveError {
     match e {
         PathError::Rule(rule) => rejected(entry, rule),
-        PathError::Limit(what, value, limit, flag) => ArchiveError::Limit {
+        PathError::Limit(what, value, limit, kind) => ArchiveError::Limit {
             what,
             value,
             limit,
-            flag,
+            kind,
         },
     }
 }
@@ -248,7 +248,7 @@ impl<'a> Validator<'a> {
                 what: "extension header size",
                 value: size,
                 limit: self.limits.max_pax_bytes,
-                flag: "--max-pax-size",
+                kind: crate::LimitKind::PaxSize,
             });
         }
         let mut data = Vec::with_capacity(size as usize);
@@ -394,7 +394,7 @@ impl<'a> Validator<'a> {
                 what: "number of entries",
                 value: self.entries,
                 limit: self.limits.max_files,
-                flag: "--max-files",
+                kind: crate::LimitKind::Files,
             });
         }
         Ok(())
@@ -407,7 +407,7 @@ impl<'a> Validator<'a> {
                 what: "size of one file",
                 value: size,
                 limit: self.limits.max_entry_bytes,
-                flag: "--max-entry-size",
+                kind: crate::LimitKind::EntrySize,
             });
         }
         self.bytes = self.bytes.saturating_add(size);
@@ -416,7 +416,7 @@ impl<'a> Validator<'a> {
                 what: "total size of files",
                 value: self.bytes,
                 limit: self.limits.max_bytes,
-                flag: "--max-bytes",
+                kind: crate::LimitKind::Bytes,
             });
         }
         Ok(())
@@ -677,7 +677,7 @@ impl<'a> Validator<'a> {
                 what: "symlink target length",
                 value: t.len() as u64,
                 limit: self.limits.max_path_bytes as u64,
-                flag: "--max-path-length",
+                kind: crate::LimitKind::PathLength,
             });
         }
         let name_str = String::from_utf8_lossy(name);

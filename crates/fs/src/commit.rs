@@ -22,7 +22,7 @@ use crate::fs::{self, identity_at, kind_at, remove_tree};
 #[derive(Debug, thiserror::Error)]
 pub enum CommitError {
     /// Another restore holds the lock (exit 3).
-    #[error("another restore of {dest} is running (pid {pid}); wait for it or pass --wait")]
+    #[error("another restore of {dest} is running (pid {pid})")]
     Locked { dest: String, pid: String },
     /// The surroundings are unsafe or unusable (exit 1).
     #[error("{0}")]

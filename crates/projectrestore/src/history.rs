@@ -202,7 +202,7 @@ pub fn rollback(
         );
         if !ui.confirm(&question) {
             return Err(Error::NotConfirmed(format!(
-                "rollback of {} not confirmed; pass --yes to roll back without asking",
+                "rollback of {} not confirmed",
                 dest.display()
             )));
         }

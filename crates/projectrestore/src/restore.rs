@@ -1237,7 +1237,7 @@ fn recover_and_confirm(
         );
         if !ui.confirm(&question) {
             return Err(Error::NotConfirmed(format!(
-                "{dest} is not empty and was not created by projectrestore; pass --yes to replace it (the current tree is kept as a generation)"
+                "{dest} is not empty and was not created by projectrestore; it is not replaced without a yes (the current tree would be kept as a generation)"
             )));
         }
     }

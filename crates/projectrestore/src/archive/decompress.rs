@@ -105,7 +105,7 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
                         what: "zstd window (decoder memory)",
                         value: window,
                         limit: max,
-                        flag: "--max-zstd-window",
+                        kind: crate::archive::LimitKind::ZstdWindow,
                     });
                 }
             }

@@ -23,8 +23,12 @@ use crate::verify::SignatureReport;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DecryptError {
     /// No identity or passphrase could decrypt the archive.
-    #[error("no identity could decrypt the archive (tried: {tried}); pass the right one with --identity or --passphrase-file")]
+    #[error("no identity could decrypt the archive (tried: {tried})")]
     NoMatch { tried: String },
+    /// A passphrase is needed and nothing can supply one (no terminal, no
+    /// passphrase source given to the run).
+    #[error("{0} needs a passphrase, and no passphrase source is available")]
+    NoPassphrase(String),
     /// The passphrase did not decrypt the archive or the key.
     #[error("wrong passphrase for {0}")]
     WrongPassphrase(String),
@@ -108,7 +112,7 @@ impl Identities {
             d.push(extra.to_string());
         }
         if d.is_empty() {
-            "nothing: no --identity was given".into()
+            "nothing: no identity was given".into()
         } else {
             d.join(", ")
         }

@@ -42,11 +42,7 @@ impl Passphrase {
         }
         let p = match self.source.passphrase(what) {
             Ok(Some(p)) => p,
-            Ok(None) => {
-                return Err(DecryptError::Identity(format!(
-                    "{what} needs a passphrase and no passphrase source is available: use --passphrase-file or PROJECTRESTORE_PASSPHRASE"
-                )))
-            }
+            Ok(None) => return Err(DecryptError::NoPassphrase(what.to_string())),
             Err(why) => return Err(DecryptError::Identity(why)),
         };
         if let Ok(mut guard) = self.cached.lock() {
