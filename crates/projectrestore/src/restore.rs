@@ -746,27 +746,17 @@ impl Run<'_> {
         // Everything that can fail for reasons of its own (identity files, the
         // destination, its lock) fails before pass 2 reads a byte.
         let identities = self.identities()?;
-        let preview = match &opts.action {
-            Action::Preview { dest, diff } => Some(
-                PreviewSink::new(dest, *diff)
-                    .map_err(|e| stage_io("read", &dest.display().to_string(), e))?,
-            ),
-            _ => None,
-        };
+        let preview = preview_sink(&opts.action)?;
         let reader = self.open_pass_two(source.as_ref(), first.as_ref(), write, report)?;
         let target = if write {
             Some(self.open_staging(first.as_ref(), report)?)
         } else {
             None
         };
+        let checks = &self.prepared.checks;
         let mut hashing = HashingReader::new(
             reader,
-            (!self.verify_first).then(|| {
-                self.prepared
-                    .checks
-                    .signatures
-                    .digester(&self.prepared.checks.store)
-            }),
+            (!self.verify_first).then(|| checks.signatures.digester(&checks.store)),
             opts.cancel.clone(),
             &self.em.throttle,
         );
@@ -794,17 +784,7 @@ impl Run<'_> {
         if let Some(staged) = two.staged {
             self.commit(staged, &sha, two.recover_later, report)?;
         }
-        if report.encryption.is_some()
-            && matches!(
-                report.signature_outcome(),
-                Some(Outcome::UnsignedAllowed { .. } | Outcome::NotRequired)
-            )
-        {
-            report.warnings.push(Warning::new(
-                WarningKind::EncryptedUnsigned,
-                "this archive was encrypted but not signed by a trusted key: encryption does not prove who made it (age has no sender authentication); sign backups and restore with --trust",
-            ));
-        }
+        warn_encrypted_unsigned(report);
         report.duration_ms = self.started.elapsed().as_millis() as u64;
         Ok(())
     }
@@ -1242,6 +1222,32 @@ fn recover_and_confirm(
         }
     }
     Ok(())
+}
+
+/// Encryption without a trusted signature proves nothing about who made the
+/// archive: the report says so.
+fn warn_encrypted_unsigned(report: &mut Report) {
+    if report.encryption.is_some()
+        && matches!(
+            report.signature_outcome(),
+            Some(Outcome::UnsignedAllowed { .. } | Outcome::NotRequired)
+        )
+    {
+        report.warnings.push(Warning::new(
+            WarningKind::EncryptedUnsigned,
+            "this archive was encrypted but not signed by a trusted key: encryption does not prove who made it (age has no sender authentication); sign backups and restore with --trust",
+        ));
+    }
+}
+
+/// The comparing sink of a preview (it reads the destination, never writes).
+fn preview_sink(action: &Action) -> Result<Option<PreviewSink>, Error> {
+    match action {
+        Action::Preview { dest, diff } => PreviewSink::new(dest, *diff)
+            .map(Some)
+            .map_err(|e| stage_io("read", &dest.display().to_string(), e)),
+        _ => Ok(None),
+    }
 }
 
 /// A pass check's tag and the number of bytes it covered.

@@ -12,13 +12,15 @@
 pub mod checksum;
 pub(crate) mod identity;
 mod keys;
+mod minisign;
+mod pgp;
+mod ssh;
+
+pub(crate) use pgp::openpgp_data_policy;
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
-use base64::Engine;
 use ed25519_dalek::Signature as EdSignature;
-use openpgp::parse::Parse;
 use sequoia_openpgp as openpgp;
 use sha2::{Sha256, Sha512};
 
@@ -46,22 +48,25 @@ pub enum VerifyError {
     Changed { first: String, second: String },
 }
 
-/// One parsed detached signature.
-#[derive(Debug)]
-enum Detached {
-    Minisign {
-        prehashed: bool,
-        key_id: [u8; 8],
-        sig: EdSignature,
-        comment: String,
-        global: EdSignature,
-    },
-    Signify {
-        key_id: [u8; 8],
-        sig: EdSignature,
-    },
-    Ssh(Box<ssh_key::SshSig>),
-    OpenPgp(Vec<openpgp::packet::Signature>),
+/// One parsed detached signature file of one scheme (one file per scheme:
+/// `minisign.rs` with signify, `ssh.rs`, `openpgp.rs`). A scheme says which
+/// digests of the stored bytes it needs and checks its signatures over them;
+/// [`decide`] alone counts signers.
+pub(crate) trait Detached: std::fmt::Debug + Send + Sync {
+    /// The scheme's name in reports: `minisign`, `signify`, `ssh`, `openpgp`.
+    fn scheme(&self) -> &'static str;
+    /// Ask `digester` for the digests this file's signatures need; `index`
+    /// names the file in [`Digests`].
+    fn want(&self, index: usize, store: &TrustStore, digester: &mut Digester);
+    /// Check every signature of the file against `store`, one report each.
+    fn check(
+        &self,
+        index: usize,
+        file: &str,
+        store: &TrustStore,
+        digests: &mut Digests,
+        policy: &SigPolicy,
+    ) -> Vec<SignatureReport>;
 }
 
 /// The sidecar suffixes that hold detached signatures, in the order they are read.
@@ -73,7 +78,7 @@ pub const MAX_SIGNATURE_FILE: u64 = 1 << 20;
 /// Detached signatures over the archive, parsed and validated.
 #[derive(Debug, Default)]
 pub struct Signatures {
-    items: Vec<(String, Detached)>,
+    items: Vec<(String, Box<dyn Detached>)>,
 }
 
 impl Signatures {
@@ -143,15 +148,7 @@ impl Signatures {
     pub fn describe(&self) -> Vec<(String, &'static str)> {
         self.items
             .iter()
-            .map(|(file, d)| {
-                let scheme = match d {
-                    Detached::Minisign { .. } => "minisign",
-                    Detached::Signify { .. } => "signify",
-                    Detached::Ssh(_) => "ssh",
-                    Detached::OpenPgp(_) => "openpgp",
-                };
-                (crate::report::escape(file), scheme)
-            })
+            .map(|(file, d)| (crate::report::escape(file), d.scheme()))
             .collect()
     }
 
@@ -159,130 +156,26 @@ impl Signatures {
     pub fn digester(&self, store: &TrustStore) -> Digester {
         let mut d = Digester::default();
         for (i, (_, s)) in self.items.iter().enumerate() {
-            match s {
-                Detached::Minisign {
-                    prehashed: true, ..
-                } => d.blake2 = Some(d.blake2.take().unwrap_or_default()),
-                Detached::Minisign {
-                    prehashed: false,
-                    key_id,
-                    sig,
-                    ..
-                } => d.stream(i, &store.minisign, key_id, sig),
-                Detached::Signify { key_id, sig } => d.stream(i, &store.signify, key_id, sig),
-                Detached::Ssh(s) => match s.hash_alg() {
-                    ssh_key::HashAlg::Sha256 => {
-                        d.sha256 = Some(d.sha256.take().unwrap_or_default())
-                    }
-                    _ => d.sha512 = Some(d.sha512.take().unwrap_or_default()),
-                },
-                Detached::OpenPgp(sigs) => {
-                    for (j, sig) in sigs.iter().enumerate() {
-                        if let Ok(b) = sig.hash_algo().context() {
-                            d.pgp.push((i, j, b.for_signature(sig.version())));
-                        }
-                    }
-                }
-            }
+            s.want(i, store, &mut d);
         }
         d
     }
 }
 
-fn parse_signature(data: &[u8]) -> Result<Detached, String> {
+/// Recognise a signature file by content and parse it with its scheme.
+fn parse_signature(data: &[u8]) -> Result<Box<dyn Detached>, String> {
     let text = std::str::from_utf8(data).ok().map(str::trim_start);
     match text {
-        Some(t) if t.starts_with("untrusted comment:") => parse_minisign_or_signify(t),
-        Some(t) if t.starts_with("-----BEGIN SSH SIGNATURE-----") => ssh_key::SshSig::from_pem(t)
-            .map(|s| Detached::Ssh(Box::new(s)))
-            .map_err(|e| format!("SSH signature: {e}")),
+        Some(t) if t.starts_with("untrusted comment:") => minisign::parse(t),
+        Some(t) if t.starts_with("-----BEGIN SSH SIGNATURE-----") => ssh::parse(t),
         Some(t) if t.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") => {
             Err("a cleartext-signed message, not a detached signature".into())
         }
         Some(t) if t.starts_with("-----BEGIN PGP MESSAGE-----") => {
             Err("an OpenPGP message (inline-signed?), not a detached signature".into())
         }
-        _ => parse_openpgp_detached(data),
+        _ => pgp::parse(data),
     }
-}
-
-fn decode_line(line: Option<&str>, what: &str) -> Result<Vec<u8>, String> {
-    let line = line
-        .ok_or_else(|| format!("the {what} line is missing"))?
-        .trim();
-    base64::engine::general_purpose::STANDARD
-        .decode(line)
-        .map_err(|e| format!("{what}: bad base64: {e}"))
-}
-
-fn ed_sig(b: &[u8]) -> Result<EdSignature, String> {
-    let arr: [u8; 64] = b
-        .try_into()
-        .map_err(|_| "an Ed25519 signature must be 64 bytes".to_string())?;
-    Ok(EdSignature::from_bytes(&arr))
-}
-
-fn parse_minisign_or_signify(t: &str) -> Result<Detached, String> {
-    let mut lines = t.lines();
-    lines.next();
-    let raw = decode_line(lines.next(), "signature")?;
-    if raw.len() != 74 {
-        return Err("not a minisign or signify signature (wrong length)".into());
-    }
-    let mut key_id = [0u8; 8];
-    key_id.copy_from_slice(&raw[2..10]);
-    let sig = ed_sig(&raw[10..74])?;
-    match lines.next() {
-        Some(tc) => {
-            let comment = tc
-                .strip_prefix("trusted comment: ")
-                .ok_or("the third line of a minisign signature must be the trusted comment")?
-                .to_string();
-            let global = ed_sig(&decode_line(lines.next(), "global signature")?)?;
-            let prehashed = match &raw[..2] {
-                b"ED" => true,
-                b"Ed" => false,
-                _ => return Err("unknown minisign signature algorithm".into()),
-            };
-            Ok(Detached::Minisign {
-                prehashed,
-                key_id,
-                sig,
-                comment,
-                global,
-            })
-        }
-        None if &raw[..2] == b"Ed" => Ok(Detached::Signify { key_id, sig }),
-        None => Err("unknown signify signature algorithm".into()),
-    }
-}
-
-fn parse_openpgp_detached(data: &[u8]) -> Result<Detached, String> {
-    use openpgp::Packet;
-    let parsed = crate::contain::contain("the OpenPGP parser (sequoia-openpgp)", || {
-        openpgp::PacketPile::from_bytes(data)
-    })
-    .map_err(|p| p.to_string())?;
-    let pile = parsed.map_err(|e| {
-        format!("not a recognised signature (minisign, signify, SSH or OpenPGP): {e}")
-    })?;
-    let mut sigs = Vec::new();
-    for p in pile.into_children() {
-        match p {
-            Packet::Signature(s) => sigs.push(s),
-            Packet::Marker(_) => {}
-            other => {
-                return Err(format!(
-                    "an OpenPGP {} packet: this is not a detached signature (inline-signed data is refused)",
-                    other.tag()
-                ))
-            }
-        }
-    }
-    if sigs.is_empty() {
-        return Err("no OpenPGP signature packet".into());
-    }
-    Ok(Detached::OpenPgp(sigs))
 }
 
 /// Incremental hashers for every signature, fed with the stored bytes.
@@ -365,6 +258,16 @@ pub struct Digests {
     sha512: Option<Vec<u8>>,
     streams: Vec<(usize, bool)>,
     pgp: Vec<(usize, usize, openpgp::crypto::hash::Context)>,
+}
+
+impl Digests {
+    /// The streamed Ed25519 verification of signature file `index`, if one ran.
+    fn streamed(&self, index: usize) -> Option<bool> {
+        self.streams
+            .iter()
+            .find(|(j, _)| *j == index)
+            .map(|(_, ok)| *ok)
+    }
 }
 
 /// The signature policy (STYLE.md 7: safe by default).
@@ -467,72 +370,10 @@ pub fn evaluate(
     inline: &[SignatureReport],
     policy: &SigPolicy,
 ) -> SignatureVerdict {
+    let mut digests = digests;
     let mut reports = Vec::new();
-    let mut pgp = digests.pgp;
     for (i, (file, s)) in sigs.items.iter().enumerate() {
-        let streamed = digests
-            .streams
-            .iter()
-            .find(|(j, _)| *j == i)
-            .map(|(_, ok)| *ok);
-        match s {
-            Detached::Minisign {
-                prehashed,
-                key_id,
-                sig,
-                comment,
-                global,
-            } => {
-                reports.push(check_minisign(
-                    store,
-                    file,
-                    *prehashed,
-                    key_id,
-                    sig,
-                    comment,
-                    global,
-                    digests.blake2.as_deref(),
-                    streamed,
-                    policy,
-                ));
-            }
-            Detached::Signify { key_id, sig: _ } => {
-                let id = hex_id(key_id);
-                let mut r = SignatureReport::new(file, "signify", format!("signify:{id}"));
-                r = match store.signify.iter().find(|k| &k.id == key_id) {
-                    None => r.fail(format!("key {id} is not in the trust store")),
-                    Some(k) => {
-                        r.trusted = true;
-                        r.signer = Some(escape(&k.file));
-                        r.identities = vec![identity::ed25519(k.key.as_bytes())];
-                        if streamed == Some(true) {
-                            r.valid = true;
-                            r
-                        } else {
-                            r.fail(BAD)
-                        }
-                    }
-                };
-                reports.push(r);
-            }
-            Detached::Ssh(sig) => reports.push(check_ssh(
-                store,
-                file,
-                sig,
-                digests.sha256.as_deref(),
-                digests.sha512.as_deref(),
-                policy,
-            )),
-            Detached::OpenPgp(list) => {
-                for (j, sig) in list.iter().enumerate() {
-                    let ctx = pgp
-                        .iter()
-                        .position(|(a, b, _)| *a == i && *b == j)
-                        .map(|p| pgp.swap_remove(p).2);
-                    reports.push(check_openpgp(store, file, sig, ctx));
-                }
-            }
-        }
+        reports.extend(s.check(i, file, store, &mut digests, policy));
     }
     reports.extend(inline.iter().cloned());
     decide(store, reports, policy, !sigs.is_empty())
@@ -598,277 +439,4 @@ fn hex_id(id: &[u8; 8]) -> String {
     let mut id = *id;
     id.reverse();
     hex::encode_upper(id)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn check_minisign(
-    store: &TrustStore,
-    file: &str,
-    prehashed: bool,
-    key_id: &[u8; 8],
-    sig: &EdSignature,
-    comment: &str,
-    global: &EdSignature,
-    blake2: Option<&[u8]>,
-    streamed: Option<bool>,
-    policy: &SigPolicy,
-) -> SignatureReport {
-    let id = hex_id(key_id);
-    let r = SignatureReport::new(file, "minisign", format!("minisign:{id}"));
-    let Some(k) = store.minisign.iter().find(|k| &k.id == key_id) else {
-        return r.fail(format!("key {id} is not in the trust store"));
-    };
-    let mut r = SignatureReport {
-        trusted: true,
-        signer: Some(escape(&k.file)),
-        identities: vec![identity::ed25519(k.key.as_bytes())],
-        ..r
-    };
-    let valid = if prehashed {
-        blake2.is_some_and(|d| k.key.verify_strict(d, sig).is_ok())
-    } else if !policy.allow_legacy_minisign {
-        return r.fail("legacy (non-prehashed) minisign signature; re-sign with minisign -S, or pass --allow-legacy-minisign");
-    } else {
-        streamed == Some(true)
-    };
-    if !valid {
-        return r.fail(BAD);
-    }
-    let mut signed = sig.to_bytes().to_vec();
-    signed.extend_from_slice(comment.as_bytes());
-    if k.key.verify_strict(&signed, global).is_err() {
-        return r.fail("the trusted comment's signature does not verify (the comment was changed)");
-    }
-    r.valid = true;
-    r.trusted_comment = Some(escape(comment));
-    r
-}
-
-fn ssh_string(out: &mut Vec<u8>, s: &[u8]) {
-    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
-    out.extend_from_slice(s);
-}
-
-fn check_ssh(
-    store: &TrustStore,
-    file: &str,
-    sig: &ssh_key::SshSig,
-    sha256: Option<&[u8]>,
-    sha512: Option<&[u8]>,
-    policy: &SigPolicy,
-) -> SignatureReport {
-    use signature::Verifier;
-    let key = ssh_key::PublicKey::from(sig.public_key().clone());
-    let fpr = key.fingerprint(ssh_key::HashAlg::Sha256).to_string();
-    let r = SignatureReport::new(file, "ssh", format!("ssh:{fpr}"));
-    let Some(signer) = store
-        .ssh
-        .iter()
-        .find(|s| s.key.key_data() == sig.public_key())
-    else {
-        return r.fail(format!(
-            "key {fpr} is not in the trust store's allowed_signers"
-        ));
-    };
-    let mut r = SignatureReport {
-        trusted: true,
-        signer: Some(escape(&signer.principals)),
-        identities: vec![identity::ssh(sig.public_key())],
-        ..r
-    };
-    if sig.namespace() != policy.ssh_namespace {
-        return r.fail(format!(
-            "signed for namespace {:?}, not {:?} (--ssh-namespace)",
-            escape(sig.namespace()),
-            policy.ssh_namespace
-        ));
-    }
-    if let Some(ns) = &signer.namespaces {
-        if !ns.iter().any(|n| n == &policy.ssh_namespace || n == "*") {
-            return r.fail(format!(
-                "allowed_signers does not allow this key for namespace {:?}",
-                policy.ssh_namespace
-            ));
-        }
-    }
-    let today = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let now: String = today
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(14)
-        .collect();
-    if let Some(after) = &signer.valid_after {
-        if now.as_str() < pad_time(after).as_str() {
-            return r.fail(format!(
-                "the key is valid only after {after} (allowed_signers)"
-            ));
-        }
-    }
-    if let Some(before) = &signer.valid_before {
-        if now.as_str() >= pad_time(before).as_str() {
-            return r.fail(format!(
-                "the key was valid only before {before} (allowed_signers)"
-            ));
-        }
-    }
-    let (name, digest) = match sig.hash_alg() {
-        ssh_key::HashAlg::Sha256 => ("sha256", sha256),
-        _ => ("sha512", sha512),
-    };
-    let Some(digest) = digest else {
-        return r.fail("internal: digest missing");
-    };
-    let mut data = b"SSHSIG".to_vec();
-    ssh_string(&mut data, sig.namespace().as_bytes());
-    ssh_string(&mut data, b"");
-    ssh_string(&mut data, name.as_bytes());
-    ssh_string(&mut data, digest);
-    if Verifier::<ssh_key::Signature>::verify(&key, &data, sig.signature()).is_err() {
-        return r.fail(BAD);
-    }
-    r.valid = true;
-    r
-}
-
-/// allowed_signers times are YYYYMMDD[HHMM[SS]]; compare as 14 digits.
-fn pad_time(t: &str) -> String {
-    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-    format!("{digits:0<14}")
-}
-
-/// The policy for an OpenPGP data signature, apart from its maths (invariant 7):
-/// its type, its hash algorithm, its critical subpackets and its own expiry.
-///
-/// `Signature::verify_hash` checks only the cryptography, so everything a
-/// signature says about itself is judged here, for detached and inline
-/// signatures alike.
-pub(crate) fn openpgp_data_policy(
-    sig: &openpgp::packet::Signature,
-    now: SystemTime,
-) -> Result<(), String> {
-    use openpgp::policy::{HashAlgoSecurity, Policy, StandardPolicy};
-    use openpgp::types::{HashAlgorithm, SignatureType};
-    match sig.typ() {
-        SignatureType::Binary => {}
-        // Also inside a message: a text signature is over line-end-normalised
-        // text, so the tar's bytes could change and still verify.
-        SignatureType::Text => {
-            return Err("a text-mode signature (made with --textmode or --clearsign): it is over canonicalised text, not the archive's bytes; refused — sign the archive with `gpg --detach-sign` (binary)".into())
-        }
-        other => {
-            return Err(format!(
-                "a {other} signature, not a signature over a document; refused"
-            ))
-        }
-    }
-    // An allow-list, whatever time the policy would consider: a signature can
-    // claim any creation time, and MD5 and SHA-1 have known collisions.
-    match sig.hash_algo() {
-        HashAlgorithm::SHA256
-        | HashAlgorithm::SHA384
-        | HashAlgorithm::SHA512
-        | HashAlgorithm::SHA224
-        | HashAlgorithm::SHA3_256
-        | HashAlgorithm::SHA3_512 => {}
-        other => {
-            return Err(format!(
-                "hash algorithm {other} is not collision resistant; refused (re-sign with SHA-256 or SHA-512)"
-            ))
-        }
-    }
-    StandardPolicy::at(now)
-        .signature(sig, HashAlgoSecurity::CollisionResistance)
-        .map_err(|e| format!("refused by the OpenPGP signature policy: {e:#}"))?;
-    // The signature's own lifetime, at the time of the check (not at its
-    // creation, where it is always alive).
-    sig.signature_alive(now, None)
-        .map_err(|e| match sig.signature_expiration_time() {
-            Some(t) if t <= now => format!(
-                "the signature itself expired at {}",
-                humantime::format_rfc3339_seconds(t)
-            ),
-            _ => format!("the signature is not valid now: {e}"),
-        })
-}
-
-fn check_openpgp(
-    store: &TrustStore,
-    file: &str,
-    sig: &openpgp::packet::Signature,
-    ctx: Option<openpgp::crypto::hash::Context>,
-) -> SignatureReport {
-    use openpgp::cert::amalgamation::ValidAmalgamation;
-    use openpgp::policy::StandardPolicy;
-    use openpgp::types::RevocationStatus;
-    let now = SystemTime::now();
-    let policy = StandardPolicy::at(now);
-    let issuers = sig.get_issuers();
-    let shown = issuers
-        .first()
-        .map(|h| h.to_string())
-        .unwrap_or_else(|| "unknown".into());
-    let r = SignatureReport::new(file, "openpgp", format!("openpgp:{shown}"));
-    let Some(cert) = store.openpgp.iter().find(|c| {
-        c.keys()
-            .any(|k| issuers.iter().any(|h| h.aliases(k.key().key_handle())))
-    }) else {
-        return r.fail(format!("key {shown} is not in the trust store"));
-    };
-    let mut r = SignatureReport {
-        key: format!("openpgp:{}", cert.fingerprint()),
-        trusted: true,
-        signer: cert
-            .userids()
-            .next()
-            .map(|u| escape(&String::from_utf8_lossy(u.userid().value()))),
-        identities: identity::openpgp_cert(cert),
-        ..r
-    };
-    if let Err(why) = openpgp_data_policy(sig, now) {
-        return r.fail(why);
-    }
-    let Some(ctx) = ctx else {
-        return r.fail(format!("unsupported hash algorithm {}", sig.hash_algo()));
-    };
-    let vc = match cert.with_policy(&policy, now) {
-        Ok(vc) => vc,
-        Err(e) => {
-            return r.fail(format!(
-                "certificate {} is not valid now: {e}",
-                cert.fingerprint()
-            ))
-        }
-    };
-    if let RevocationStatus::Revoked(_) = vc.revocation_status() {
-        return r.fail(format!("certificate {} is revoked", cert.fingerprint()));
-    }
-    if let Err(e) = vc.alive() {
-        return r.fail(format!(
-            "certificate {} is expired: {e}",
-            cert.fingerprint()
-        ));
-    }
-    let mut last = String::from("no signing-capable key of the certificate made this signature");
-    for ka in vc.keys().for_signing().key_handles(issuers.iter()) {
-        if let RevocationStatus::Revoked(_) = ka.revocation_status() {
-            last = format!("signing key {} is revoked", ka.key().fingerprint());
-            continue;
-        }
-        if let Err(e) = ka.alive() {
-            last = format!("signing key {} is expired: {e}", ka.key().fingerprint());
-            continue;
-        }
-        let checked = crate::contain::contain("the OpenPGP verifier (sequoia-openpgp)", || {
-            sig.verify_hash(ka.key(), ctx.clone())
-        });
-        match checked {
-            Ok(Ok(())) => {
-                r.valid = true;
-                return r;
-            }
-            Ok(Err(_)) => last = BAD.into(),
-            Err(panicked) => last = panicked.to_string(),
-        }
-    }
-    r.fail(last)
 }
