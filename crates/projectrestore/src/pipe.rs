@@ -10,6 +10,9 @@ pub const CHUNK: usize = 1 << 20;
 /// Chunks in flight between the two threads.
 pub const DEPTH: usize = 4;
 
+/// What a contained panic on the pump's thread is called in the error.
+const STAGE: &str = "a pipeline stage (decryption or decompression)";
+
 /// The reading end, used on the consumer thread.
 pub struct PipeReader {
     rx: Receiver<io::Result<Vec<u8>>>,
@@ -44,15 +47,31 @@ pub fn pipe() -> (Pump, PipeReader) {
 
 impl Pump {
     /// Copy `src` into the pipe. Read errors are passed on to the reader unchanged
-    /// (so typed errors inside `io::Error` survive).
+    /// (so typed errors inside `io::Error` survive), and so is a panic in `src`
+    /// (contained, as [`crate::contain`] does, into an `InvalidData` error): the
+    /// stream's one route for what goes wrong on this thread. A panic never
+    /// looks like the end of the stream and never escapes the thread.
     pub fn run<R: Read>(self, mut src: R) {
+        self.copy(&mut src);
+        // A stage that panicked may panic again as it is dropped.
+        let _ = crate::contain::contain(STAGE, move || drop(src));
+    }
+
+    fn copy<R: Read>(&self, src: &mut R) {
         loop {
             let mut buf = self.pool.try_recv().unwrap_or_default();
             buf.resize(CHUNK, 0);
             let mut filled = 0;
             // Fill the chunk, so the consumer sees few, large pieces.
             let result = loop {
-                match src.read(&mut buf[filled..]) {
+                let read = crate::contain::contain(
+                    "a pipeline stage (decryption or decompression)",
+                    || src.read(&mut buf[filled..]),
+                )
+                .unwrap_or_else(|panicked| {
+                    Err(io::Error::new(io::ErrorKind::InvalidData, panicked))
+                });
+                match read {
                     Ok(0) => break Ok(()),
                     Ok(n) => {
                         filled += n;
@@ -182,6 +201,37 @@ mod tests {
             reader.read_to_end(&mut got).unwrap_err()
         });
         assert!(err.get_ref().is_some_and(|e| e.is::<Typed>()));
+    }
+
+    /// A stage that panics half way (a bug, or a third-party decoder's
+    /// `unwrap` on hostile bytes) must not look like the end of the stream:
+    /// the reader gets an error, in order after the bytes before it, and the
+    /// pump's thread ends normally (no panic resumes at the scope's end).
+    #[test]
+    fn a_panicking_stage_is_an_error_not_the_end_of_the_stream() {
+        struct Bomb(usize);
+        impl Read for Bomb {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    panic!("a decoder bug");
+                }
+                let n = self.0.min(out.len()).min(1000);
+                out[..n].fill(7);
+                self.0 -= n;
+                Ok(n)
+            }
+        }
+        let (pump, mut reader) = pipe();
+        let (got, err) = std::thread::scope(|s| {
+            let pumping = s.spawn(|| pump.run(Bomb(CHUNK + 10)));
+            let mut got = Vec::new();
+            let err = reader.read_to_end(&mut got).unwrap_err();
+            assert!(pumping.join().is_ok(), "the panic escaped the pump");
+            (got, err)
+        });
+        assert_eq!(got.len(), CHUNK + 10, "every byte before the panic arrives");
+        assert!(err.to_string().contains("a decoder bug"), "{err}");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 
     #[test]
