@@ -122,9 +122,10 @@ fn main() -> ExitCode {
             | Command::Config(_)
     );
     let config = if uses_config {
-        let loaded = projectrestore::config::Config::load(cli.config.as_deref())
-            .map_err(Error::from)
-            .and_then(|c| cli::settings::apply(&mut cli, &matches, &c).map(|()| c));
+        let loaded =
+            projectrestore::config::Config::load(cli.config.as_deref(), cli::settings::env())
+                .map_err(Error::from)
+                .and_then(|c| cli::settings::apply(&mut cli, &matches, &c).map(|()| c));
         match loaded {
             Ok(c) => {
                 if let Some((file, keys)) = c.ignored() {
@@ -394,7 +395,7 @@ fn run(
         Command::List(args) => {
             let dir = args
                 .backup_dir
-                .unwrap_or_else(projectrestore::discover::default_backup_dir);
+                .unwrap_or_else(cli::settings::default_backup_dir);
             let list = projectrestore::discover::list(&dir, &args.pattern).map_err(Error::from)?;
             cli::output::backups(&list, args.json)?;
         }

@@ -270,7 +270,7 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
     let dir = args
         .backup_dir
         .clone()
-        .unwrap_or_else(discover::default_backup_dir);
+        .unwrap_or_else(super::settings::default_backup_dir);
     let catalog = discover::DirCatalog::new(&dir);
     let log = match &args.log {
         Some(l) => Some(Log::open(l, pinned(&args.log_vkey)?)?),

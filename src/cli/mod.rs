@@ -707,7 +707,7 @@ pub fn restore_input(
         None => {
             let dir = backup_dir
                 .clone()
-                .unwrap_or_else(projectrestore::discover::default_backup_dir);
+                .unwrap_or_else(settings::default_backup_dir);
             Ok(Input::File(
                 projectrestore::discover::latest(&dir, pattern)?.path,
             ))

@@ -9,6 +9,27 @@ use projectrestore::Error;
 
 use super::{CheckArgs, Cli, Command, LogCheckArgs, TargetArgs};
 
+/// The process environment, read here once: `PROJECTRESTORE_*`, `$HOME` and
+/// `$XDG_CONFIG_HOME` (the library reads none of it itself).
+pub fn env() -> &'static projectrestore::config::Env {
+    static ENV: std::sync::OnceLock<projectrestore::config::Env> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| projectrestore::config::Env {
+        vars: std::env::vars_os()
+            .filter_map(|(k, v)| {
+                let k = k.into_string().ok()?;
+                k.starts_with("PROJECTRESTORE_").then_some((k, v))
+            })
+            .collect(),
+        home: std::env::var_os("HOME").map(std::path::PathBuf::from),
+        xdg_config_home: std::env::var_os("XDG_CONFIG_HOME").map(std::path::PathBuf::from),
+    })
+}
+
+/// `~/project_backups`.
+pub fn default_backup_dir() -> std::path::PathBuf {
+    projectrestore::discover::default_backup_dir(env().home.as_deref())
+}
+
 fn given(m: &ArgMatches, id: &str) -> bool {
     matches!(m.value_source(id), Some(ValueSource::CommandLine))
 }
@@ -40,7 +61,7 @@ fn trust(
             .get("trust")
             .map(|(_, from)| from)
             .unwrap_or_else(|| "settings".into());
-    } else if let Some(d) = projectrestore::config::default_trust_store() {
+    } else if let Some(d) = projectrestore::config::default_trust_store(env()) {
         *origin = format!("default store {}", d.display());
         *trust = vec![d];
     }

@@ -5,7 +5,9 @@
 //! code paths (the O_NOFOLLOW walk, the two-rename swap, per-file fsync) on Linux
 //! so that they are tested code. Without the feature neither variable is read: no
 //! library call can abort its host, and the environment cannot change how the
-//! library does I/O.
+//! library does I/O. This module is the only one allowed to, by name, past the
+//! crate's `clippy.toml`.
+#![allow(clippy::disallowed_methods)]
 
 /// Abort here if the crash tests asked for it (with `test-hooks`; else nothing).
 #[cfg(feature = "test-hooks")]

@@ -127,12 +127,26 @@ pub struct Config {
     pub layers: Vec<Layer>,
 }
 
+/// The process environment as the front end read it. The library reads no
+/// environment variable itself: the binary passes the process's
+/// ([`Env::vars`] holds only `PROJECTRESTORE_*`), a Python host or an agent
+/// passes its own, or none (`Env::default()`).
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// `PROJECTRESTORE_*` variables, by their full names.
+    pub vars: std::collections::BTreeMap<String, std::ffi::OsString>,
+    /// `$HOME`.
+    pub home: Option<PathBuf>,
+    /// `$XDG_CONFIG_HOME`.
+    pub xdg_config_home: Option<PathBuf>,
+}
+
 fn env_var(key: &str) -> String {
     format!("PROJECTRESTORE_{}", key.to_ascii_uppercase())
 }
 
-fn from_env() -> Result<Settings, ConfigError> {
-    let get = |k: &str| std::env::var_os(env_var(k)).filter(|v| !v.is_empty());
+fn from_env(env: &Env) -> Result<Settings, ConfigError> {
+    let get = |k: &str| env.vars.get(&env_var(k)).filter(|v| !v.is_empty()).cloned();
     let num = |k: &str| -> Result<Option<u64>, ConfigError> {
         match get(k) {
             None => Ok(None),
@@ -303,37 +317,36 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
 }
 
 /// `$XDG_CONFIG_HOME` (when absolute), else `~/.config`.
-fn config_home() -> Option<PathBuf> {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
+fn config_home(env: &Env) -> Option<PathBuf> {
+    env.xdg_config_home
+        .clone()
         .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .or_else(|| env.home.as_ref().map(|h| h.join(".config")))
 }
 
 /// The user file: `$XDG_CONFIG_HOME/projectrestore/config.toml`, else `~/.projectrestore.rc`.
-pub fn user_file() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
+pub fn user_file(env: &Env) -> Option<PathBuf> {
     let candidates = [
-        config_home().map(|x| x.join("projectrestore/config.toml")),
-        home.map(|h| h.join(".projectrestore.rc")),
+        config_home(env).map(|x| x.join("projectrestore/config.toml")),
+        env.home.as_ref().map(|h| h.join(".projectrestore.rc")),
     ];
     candidates.into_iter().flatten().find(|p| p.is_file())
 }
 
 /// The default trust store, `$XDG_CONFIG_HOME/projectrestore/keys` (else
 /// `~/.config/projectrestore/keys`), when that directory exists.
-pub fn default_trust_store() -> Option<PathBuf> {
-    config_home()
+pub fn default_trust_store(env: &Env) -> Option<PathBuf> {
+    config_home(env)
         .map(|c| c.join("projectrestore/keys"))
         .filter(|p| p.is_dir())
 }
 
 impl Config {
-    /// Load the environment and the files (or only `explicit`).
-    pub fn load(explicit: Option<&Path>) -> Result<Self, ConfigError> {
+    /// Load `env`'s settings and the files it locates (or only `explicit`).
+    pub fn load(explicit: Option<&Path>, env: &Env) -> Result<Self, ConfigError> {
         let mut layers = vec![Layer {
             source: Source::Environment,
-            settings: from_env()?,
+            settings: from_env(env)?,
             text: None,
             ignored: Vec::new(),
         }];
@@ -354,7 +367,7 @@ impl Config {
                 },
             )?),
             None => {
-                let user = user_file()
+                let user = user_file(env)
                     .map(|u| file(u.clone(), Source::UserFile { path: u }))
                     .transpose()?;
                 let project = PathBuf::from(".projectrestore.rc");

@@ -33,10 +33,9 @@ pub struct Backup {
     sort_key: (String, SystemTime),
 }
 
-/// `~/project_backups`.
-pub fn default_backup_dir() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
+/// `~/project_backups`, for `home` (the caller's `$HOME`).
+pub fn default_backup_dir(home: Option<&Path>) -> PathBuf {
+    home.map(Path::to_path_buf)
         .unwrap_or_default()
         .join("project_backups")
 }
