@@ -33,8 +33,19 @@ fn quiet_contained_panics() {
 
 fn main() -> ExitCode {
     quiet_contained_panics();
+    // The Python 4.x spellings (MIGRATING.md), lowered onto this command line.
+    let translated = match cli::legacy::translate(std::env::args_os().collect()) {
+        Ok(t) => t,
+        Err(why) => {
+            eprintln!("projectrestore: error: {why}");
+            return ExitCode::from(64);
+        }
+    };
+    for line in &translated.deprecations {
+        eprintln!("projectrestore: {line}");
+    }
     let parsed = Cli::command()
-        .try_get_matches()
+        .try_get_matches_from(translated.args)
         .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
     let (mut cli, matches) = match parsed {
         Ok(p) => p,

@@ -2,6 +2,7 @@
 
 pub mod events;
 pub mod interact;
+pub mod legacy;
 pub mod logcmd;
 pub mod output;
 pub mod progress;
@@ -400,6 +401,14 @@ pub struct PreviewArgs {
 pub struct TargetArgs {
     /// The archive file, or `-` for standard input. Default: the newest in --backup-dir.
     pub archive: Option<PathBuf>,
+    /// 4.x's `--file NAME` (MIGRATING.md): BACKUP_DIR/NAME when it exists, else NAME.
+    #[arg(
+        long = "file",
+        value_name = "NAME",
+        hide = true,
+        conflicts_with = "archive"
+    )]
+    pub legacy_file: Option<PathBuf>,
     /// The destination directory (or `to` in .projectrestore.rc).
     #[arg(long, value_name = "DIR")]
     pub to: Option<PathBuf>,
@@ -430,11 +439,17 @@ impl TargetArgs {
         action: impl FnOnce(PathBuf) -> projectrestore::restore::Action,
     ) -> Result<Options, projectrestore::Error> {
         let mut opts = self.check.options();
-        opts.input = Some(restore_input(
-            &self.archive,
-            &self.backup_dir,
-            &self.pattern,
-        )?);
+        let archive = self.archive.clone().or_else(|| {
+            // 4.x looked for --file in the backup directory first.
+            self.legacy_file.as_ref().map(|f| {
+                self.backup_dir
+                    .as_ref()
+                    .map(|d| d.join(f))
+                    .filter(|p| p.is_file())
+                    .unwrap_or_else(|| f.clone())
+            })
+        });
+        opts.input = Some(restore_input(&archive, &self.backup_dir, &self.pattern)?);
         opts.action = action(destination(&self.to, what)?);
         opts.policy.strip_components = self.strip_components;
         opts.policy.keep_permissions = self.keep_permissions;
