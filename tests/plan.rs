@@ -268,3 +268,106 @@ fn an_archive_swapped_after_its_preview_is_refused() {
     );
     assert!(!dest.exists(), "nothing may be written");
 }
+
+/// In verify-first, a wrong pin is refused right after pass 1: before the
+/// destination is locked, recovered or staged (no state directory appears).
+#[test]
+fn a_wrong_pin_is_refused_before_anything_is_staged() {
+    use projectrestore::interact::NoInteraction;
+    use projectrestore::plan::Pinned;
+    use projectrestore::restore::{self, Action, Options, PassMode};
+    use projectrestore::source::Input;
+    use sha2::Digest;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("a.tar.gz");
+    let bytes = gzip(&Tar::new().file("a.txt", b"pinned").finish());
+    std::fs::write(&archive, &bytes).unwrap();
+    let sums = tmp.path().join("a.tar.gz.sha256");
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    std::fs::write(&sums, format!("{sha}  a.tar.gz\n")).unwrap();
+    let dest = tmp.path().join("dest");
+    let opts = Options {
+        input: Some(Input::File(archive)),
+        action: Action::Restore { dest: dest.clone() },
+        mode: PassMode::VerifyFirst,
+        ..Options::default()
+    };
+    let mut prepared = restore::prepare(&opts).unwrap();
+    prepared.pin(Pinned {
+        sha256: "1".repeat(64),
+        size: bytes.len() as u64,
+    });
+    let err = prepared
+        .execute(&projectrestore::event::NoEvents, &NoInteraction::shared())
+        .unwrap_err();
+    assert_eq!(
+        err.category(),
+        projectrestore::Category::Verification,
+        "{err}"
+    );
+    assert!(!dest.exists());
+    assert!(
+        !tmp.path().join(".dest.projectrestore").exists(),
+        "the pin is checked before the destination's state directory is made"
+    );
+}
+
+/// The interactive yes covers the tree the preview was shown: a foreign tree
+/// that appears after the preview is asked about again (here: no), and stays.
+#[test]
+fn a_foreign_tree_that_appears_after_the_preview_is_asked_about_again() {
+    use projectrestore::interact::{Interaction, SharedInteraction};
+    use projectrestore::restore::{self, Action, Options};
+    use projectrestore::source::Input;
+    use std::sync::Mutex;
+
+    struct Script(Mutex<Vec<String>>);
+    impl Interaction for Script {
+        fn passphrase(
+            &self,
+            _: &str,
+        ) -> Result<Option<projectrestore::interact::SecretString>, String> {
+            Ok(None)
+        }
+        fn confirm(&self, question: &str) -> bool {
+            let mut asked = self.0.lock().unwrap();
+            asked.push(question.to_string());
+            asked.len() == 1 // yes to the preview, no to anything after
+        }
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("a.tar.gz");
+    std::fs::write(&archive, gzip(&Tar::new().file("a.txt", b"new").finish())).unwrap();
+    let dest = tmp.path().join("dest");
+    let opts = Options {
+        input: Some(Input::File(archive)),
+        action: Action::Restore { dest: dest.clone() },
+        ..Options::default()
+    };
+    let script = std::sync::Arc::new(Script(Mutex::new(Vec::new())));
+    let ui: SharedInteraction = script.clone();
+    let err = restore::run_previewed(&opts, &projectrestore::event::NoEvents, &ui, &mut |_| {
+        // After the preview (of a missing destination), someone's tree appears.
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("theirs.txt"), b"not yours to replace").unwrap();
+        Ok(())
+    })
+    .err()
+    .expect("the second question was answered no");
+    let asked = script.0.lock().unwrap().clone();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert!(
+        asked[1].contains("not restored by projectrestore"),
+        "{asked:?}"
+    );
+    assert!(
+        matches!(err, projectrestore::Error::NotConfirmed(_)),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dest.join("theirs.txt")).unwrap(),
+        b"not yours to replace"
+    );
+}

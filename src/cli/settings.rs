@@ -17,7 +17,10 @@ pub fn env() -> &'static projectrestore::config::Env {
         vars: std::env::vars_os()
             .filter_map(|(k, v)| {
                 let k = k.into_string().ok()?;
-                k.starts_with("PROJECTRESTORE_").then_some((k, v))
+                // The passphrase is read where it is needed (cli/interact.rs)
+                // and never copied into settings.
+                (k.starts_with("PROJECTRESTORE_") && k != "PROJECTRESTORE_PASSPHRASE")
+                    .then_some((k, v))
             })
             .collect(),
         home: std::env::var_os("HOME").map(std::path::PathBuf::from),

@@ -21,6 +21,14 @@ use std::io::Read;
 #[error("interrupted")]
 pub struct Cancelled;
 
+/// A bug in this program, caught on one of its own stages (a panic), carried
+/// as an `io::Error` payload: never a verdict on the input (exit 1, like an
+/// I/O failure; the validator recognises it and does not call the archive
+/// malformed).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("internal error (a bug in projectrestore, not in the archive): {0}; please report it")]
+pub struct Internal(pub String);
+
 pub use path::SafeRelPath;
 pub use sniff::{sniff, Format};
 pub use text::{escape, escape_bytes};

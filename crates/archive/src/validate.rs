@@ -107,7 +107,9 @@ fn classify(e: io::Error) -> ArchiveError {
     while let Some(err) = cur {
         if let Some(io) = err.downcast_ref::<io::Error>() {
             if io.raw_os_error().is_some()
-                || io.get_ref().is_some_and(|i| i.is::<crate::Cancelled>())
+                || io
+                    .get_ref()
+                    .is_some_and(|i| i.is::<crate::Cancelled>() || i.is::<crate::Internal>())
             {
                 return ArchiveError::Io(e);
             }

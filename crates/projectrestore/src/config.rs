@@ -131,7 +131,7 @@ pub struct Config {
 /// environment variable itself: the binary passes the process's
 /// ([`Env::vars`] holds only `PROJECTRESTORE_*`), a Python host or an agent
 /// passes its own, or none (`Env::default()`).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env {
     /// `PROJECTRESTORE_*` variables, by their full names.
     pub vars: std::collections::BTreeMap<String, std::ffi::OsString>,
@@ -139,6 +139,17 @@ pub struct Env {
     pub home: Option<PathBuf>,
     /// `$XDG_CONFIG_HOME`.
     pub xdg_config_home: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Env {
+    /// Names only: a variable's value may be anything the user put there.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .field("home", &self.home)
+            .field("xdg_config_home", &self.xdg_config_home)
+            .finish()
+    }
 }
 
 fn env_var(key: &str) -> String {

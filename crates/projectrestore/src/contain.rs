@@ -15,14 +15,19 @@
 //!
 //! The process's panic hook still runs before the unwind is caught;
 //! [`containing`] tells it that this panic will be handled, so a hook can stay
-//! quiet (the binary's and the fuzz harness's do). Containment needs
-//! `panic = "unwind"`, Rust's default, which the workspace profiles state.
+//! quiet (the binary's and the fuzz harness's do). Only third-party code runs
+//! contained: this crate's own code beneath a decoder (the hashing reader, the
+//! progress events) runs through [`ours`]/[`Ours`], which switch containment
+//! off, so a bug of ours is reported loudly as an internal error (exit 1) and
+//! never passed off as damaged input. Containment needs `panic = "unwind"`,
+//! Rust's default, which the workspace profiles state.
 
 use std::any::Any;
 use std::cell::Cell;
 use std::io::{self, Read};
 use std::panic::{self, AssertUnwindSafe};
 
+pub use crate::archive::Internal;
 use crate::report::escape;
 
 thread_local! {
@@ -44,6 +49,51 @@ pub struct Panicked {
     pub parser: &'static str,
     /// The panic's message, escaped and cut to a line.
     pub detail: String,
+}
+
+/// Run code of this crate's own (a reader beneath a third-party decoder, a
+/// pipeline stage) with containment switched off: a panic there is a bug in
+/// this program, so the panic hook reports it loudly (backtrace, "internal
+/// error") and the caller gets [`Internal`], never a verdict on the input.
+pub(crate) fn ours<T>(f: impl FnOnce() -> T) -> Result<T, Internal> {
+    struct Restore(u32);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DEPTH.with(|d| d.set(self.0));
+        }
+    }
+    let _restore = Restore(DEPTH.with(|d| d.replace(0)));
+    // AssertUnwindSafe: as in `contain`, the caller drops what `f` touched.
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| Internal(describe(payload)))
+}
+
+/// A reader of this crate's own, handed to a third-party decoder: its reads
+/// run through [`ours`], so a bug of ours beneath the decoder is reported as
+/// one (and as an `io::Error` carrying [`Internal`]) rather than contained as
+/// the decoder's failure on the input.
+pub(crate) struct Ours<R>(pub(crate) R);
+
+impl<R: Read> Read for Ours<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        ours(|| self.0.read(buf)).unwrap_or_else(|bug| Err(io::Error::other(bug)))
+    }
+}
+
+/// Does this error carry a bug of ours ([`Internal`])?
+pub(crate) fn is_internal(e: &io::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.is::<Internal>() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<io::Error>() {
+            if io.get_ref().is_some_and(|i| i.is::<Internal>()) {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// Run `f`, turning a panic inside it into [`Panicked`].
@@ -183,6 +233,29 @@ mod tests {
         assert!(!containing());
         let _ = contain("p", || panic!("x"));
         assert!(!containing(), "the depth unwinds with the panic");
+    }
+
+    /// Our own reader beneath a contained decoder: its panic is not contained
+    /// (the hook would see `containing() == false`) and comes back as Internal.
+    #[test]
+    fn our_bug_beneath_a_decoder_is_an_internal_error() {
+        let mut seen_inside = None;
+        let r = contain("the decoder", || {
+            let mut inner = Ours(Bomb(1));
+            let mut buf = [0u8; 4];
+            let _ = inner.read(&mut buf);
+            let e = ours(|| {
+                seen_inside = Some(containing());
+                panic!("our bug")
+            })
+            .unwrap_err();
+            (inner.read(&mut buf).unwrap_err(), e)
+        })
+        .unwrap();
+        assert_eq!(seen_inside, Some(false), "the hook must report our panic");
+        assert!(is_internal(&r.0), "{}", r.0);
+        assert!(r.1.to_string().contains("our bug"));
+        assert!(!containing());
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub enum WarningKind {
     OlderAllowed,
     /// Appending to the log repaired something (an interrupted append set aside).
     LogRepaired,
+    /// The restore committed, but removing generations beyond `keep` failed
+    /// (the next restore retries).
+    PruneFailed,
 }
 
 /// Something the user should know about a run that succeeded.

@@ -295,7 +295,18 @@ impl Checks {
 pub fn run(opts: &Options, events: &dyn Events, ui: &SharedInteraction) -> Result<Report, Error> {
     let prepared = prepare(opts)?;
     let mut report = prepared.execute(events, ui)?;
-    report.pruned = prepared.after(events)?;
+    // The restore committed: a failure to prune is a warning, not its result.
+    match prepared.after(events) {
+        Ok(n) => report.pruned = n,
+        Err(e) => {
+            let w = Warning::new(
+                WarningKind::PruneFailed,
+                format!("restored, but removing generations beyond {} failed: {e}; the next restore retries", opts.keep),
+            );
+            events.emit(&Event::Warning(w.clone()));
+            report.warnings.push(w);
+        }
+    }
     Ok(report)
 }
 
@@ -322,6 +333,10 @@ pub fn run_previewed<'o>(
             "only a restore can be previewed and confirmed".into(),
         ));
     };
+    // The yes covers the tree the preview was shown: a foreign tree seen now.
+    // Anything else there at the restore (a foreign tree that appeared since,
+    // a symlink's target) is asked about again, as without --interactive.
+    let seen_foreign = plan::probe_target(dest, opts.keep)?.needs_confirmation;
     let mut first = opts.clone();
     first.action = Action::Preview {
         dest: dest.clone(),
@@ -337,7 +352,7 @@ pub fn run_previewed<'o>(
     }
     // The answer was yes to replacing what the preview showed.
     let mut prepared = prepare(opts)?;
-    prepared.yes = true;
+    prepared.yes = opts.yes || seen_foreign;
     prepared.pin(plan::Pinned {
         sha256: previewed.sha256.clone(),
         size: previewed.size,
@@ -420,6 +435,18 @@ impl Prepared<'_> {
         self.pinned = Some(pinned);
     }
 
+    /// Are these the pinned bytes (when the plan is pinned)?
+    fn check_pin(&self, sha: &str, count: u64) -> Result<(), Error> {
+        match &self.pinned {
+            Some(p) if p.sha256 != sha || p.size != count => Err(verify::VerifyError::Changed {
+                first: p.sha256.clone(),
+                second: format!("{sha} ({count} bytes; {} were previewed)", p.size),
+            }
+            .into()),
+            _ => Ok(()),
+        }
+    }
+
     /// Both passes, the gate and the commit (for a restore), with the anchor in
     /// the log; not the after-steps ([`Prepared::after`]), so that a caller can
     /// report first.
@@ -471,7 +498,8 @@ impl Prepared<'_> {
     }
 
     /// The after-steps of a restore that committed: generations beyond `keep`
-    /// are removed, under the destination's lock (waiting for it), crash-safe
+    /// are removed, under the destination's lock (waiting for it only with
+    /// `opts.wait`; else a restore that holds it now is exit 3), crash-safe
     /// (each goes to `trash-*` first, which recovery removes). Returns how many
     /// went (a `pruned` event says it too; the report, already out, does not
     /// change). Anything else has no after-steps.
@@ -480,7 +508,7 @@ impl Prepared<'_> {
             return Ok(0);
         };
         let state = StateDir::open(dest)?;
-        let lock = state.lock(true)?;
+        let lock = state.lock(self.opts.wait)?;
         let removed = state.prune(&lock, self.opts.keep)?;
         if removed > 0 {
             events.emit(&Event::Pruned {
@@ -732,6 +760,11 @@ impl Run<'_> {
             Some(pc) => Some(self.pass_one(source.as_ref(), pc, report)?),
             None => None,
         };
+        if let Some(f) = &first {
+            // Before anything is recovered, asked, decrypted or staged.
+            let count = f.check.map_or(report.size, |(_, n)| n);
+            self.prepared.check_pin(&f.sha, count)?;
+        }
         if opts.action == Action::Audit {
             if first.as_ref().is_some_and(|f| f.deferred.is_some()) {
                 self.prepared.checks.inline_unchecked(opts, report)?;
@@ -1080,16 +1113,9 @@ impl Run<'_> {
             Some(f) => checks.decide(&sha, f.deferred.take(), &two.status, opts, report)?,
             None => checks.decide(&sha, digester, &two.status, opts, report)?,
         }
-        // A pinned plan (`--interactive`): the archive must be the one previewed.
-        if let Some(pinned) = &self.prepared.pinned {
-            if pinned.sha256 != sha || pinned.size != count {
-                return Err(verify::VerifyError::Changed {
-                    first: pinned.sha256.clone(),
-                    second: format!("{sha} ({count} bytes; {} were previewed)", pinned.size),
-                }
-                .into());
-            }
-        }
+        // A pinned plan (`--interactive`): the archive must be the one previewed
+        // (checked after pass 1 too, when there is one).
+        self.prepared.check_pin(&sha, count)?;
         // The log's checks, bound to the digest of the bytes just read.
         if let (Some(g), None) = (&self.prepared.log_gate, &report.log) {
             let found = g.check(
@@ -1534,7 +1560,6 @@ struct Sent {
     log: Option<serde_json::Value>,
     warnings: usize,
     committed: bool,
-    pruned: bool,
 }
 
 /// The run's side of the event stream: phases and progress through the
@@ -1611,13 +1636,6 @@ impl<'a> Emitter<'a> {
                 replaced_generation: report.replaced_generation.clone(),
             });
             sent.committed = true;
-        }
-        if let (Some(dest), true, false) = (&report.destination, report.pruned > 0, sent.pruned) {
-            self.emit(&Event::Pruned {
-                destination: escape(dest),
-                removed: report.pruned,
-            });
-            sent.pruned = true;
         }
     }
 }

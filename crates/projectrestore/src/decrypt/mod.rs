@@ -160,6 +160,9 @@ pub fn open<'a, R: Read + Send + 'a>(
             )))
         }
     };
+    // What the decoder reads is ours (hashing, progress events): a bug there
+    // is reported as ours, not contained as the decoder's.
+    let input = crate::contain::Ours(input);
     let opened = crate::contain::contain(parser, || {
         if matches!(format, Format::Age | Format::AgeArmored) {
             age_stream::open(input, format == Format::AgeArmored, identities)
@@ -188,8 +191,8 @@ struct Recorder<R> {
 impl<R: Read> Read for Recorder<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf).inspect_err(|e| {
-            // A cancelled read is not a decryption failure.
-            if crate::source::is_cancelled(e) {
+            // A cancelled read, or a bug of ours beneath, is not a decryption failure.
+            if crate::source::is_cancelled(e) || crate::contain::is_internal(e) {
                 return;
             }
             if let Ok(mut s) = self.status.lock() {

@@ -21,6 +21,9 @@ use super::{DecryptError, DecryptStatus, Identities, Identity, SyncReader};
 use crate::report::escape;
 use crate::verify::SignatureReport;
 
+/// The parser's name in errors about its panics.
+const PARSER: &str = "the OpenPGP parser (sequoia-openpgp)";
+
 /// How much plaintext sequoia may hold back to verify a signature before
 /// releasing data: small, so memory stays flat (the staging gate protects the
 /// destination until the signature is known).
@@ -46,6 +49,47 @@ impl Helper {
 
 impl DecryptionHelper for Helper {
     fn decrypt(
+        &mut self,
+        pkesks: &[PKESK],
+        skesks: &[SKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> openpgp::Result<Option<openpgp::Cert>> {
+        // Our code, called back from inside the contained parser: a bug here
+        // is ours (crate::contain::ours), not the message's. The session-key
+        // check `decrypt` is sequoia's again, and contained again.
+        // A panic in that check ends the search: the parser's state is not
+        // used again (the error makes sequoia drop it), and the message is
+        // refused as damaged.
+        crate::contain::ours(|| {
+            let mut broke = None;
+            let found = self.find_session_key(pkesks, skesks, sym_algo, &mut |algo, sk| {
+                if broke.is_some() {
+                    return false;
+                }
+                crate::contain::contain(PARSER, || decrypt(algo, sk)).unwrap_or_else(|p| {
+                    broke = Some(p);
+                    false
+                })
+            });
+            match broke {
+                Some(p) => {
+                    // This is the cause, whatever the search recorded meanwhile.
+                    let e = DecryptError::Corrupt(p.to_string());
+                    if let Ok(mut s) = self.status.lock() {
+                        s.error = Some(e.clone());
+                    }
+                    Err(openpgp::Error::InvalidOperation(e.to_string()).into())
+                }
+                None => found,
+            }
+        })
+        .unwrap_or_else(|bug| Err(openpgp::Error::InvalidOperation(bug.to_string()).into()))
+    }
+}
+
+impl Helper {
+    fn find_session_key(
         &mut self,
         pkesks: &[PKESK],
         skesks: &[SKESK],

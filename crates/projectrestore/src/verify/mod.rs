@@ -49,7 +49,7 @@ pub enum VerifyError {
 }
 
 /// One parsed detached signature file of one scheme (one file per scheme:
-/// `minisign.rs` with signify, `ssh.rs`, `openpgp.rs`). A scheme says which
+/// `minisign.rs` with signify, `ssh.rs`, `pgp.rs`). A scheme says which
 /// digests of the stored bytes it needs and checks its signatures over them;
 /// [`decide`] alone counts signers.
 pub(crate) trait Detached: std::fmt::Debug + Send + Sync {

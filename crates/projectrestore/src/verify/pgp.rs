@@ -11,6 +11,9 @@ use sequoia_openpgp as openpgp;
 use super::{identity, Detached, Digester, Digests, SigPolicy, SignatureReport, TrustStore, BAD};
 use crate::report::escape;
 
+/// The name of sequoia's signature code in errors about its panics.
+const VERIFIER: &str = "the OpenPGP verifier (sequoia-openpgp)";
+
 /// The signature packets of one OpenPGP signature file.
 #[derive(Debug)]
 pub(super) struct OpenPgp(Vec<openpgp::packet::Signature>);
@@ -22,8 +25,15 @@ impl Detached for OpenPgp {
 
     fn want(&self, index: usize, _store: &TrustStore, d: &mut Digester) {
         for (j, sig) in self.0.iter().enumerate() {
-            if let Ok(b) = sig.hash_algo().context() {
-                d.pgp.push((index, j, b.for_signature(sig.version())));
+            // Contained: a panic means no context, and `check` refuses the signature.
+            let ctx = crate::contain::contain(VERIFIER, || {
+                sig.hash_algo()
+                    .context()
+                    .ok()
+                    .map(|b| b.for_signature(sig.version()))
+            });
+            if let Ok(Some(ctx)) = ctx {
+                d.pgp.push((index, j, ctx));
             }
         }
     }
@@ -43,7 +53,19 @@ impl Detached for OpenPgp {
                 .iter()
                 .position(|(a, b, _)| *a == index && *b == j)
                 .map(|p| digests.pgp.swap_remove(p).2);
-            reports.push(check(store, file, sig, ctx));
+            // Everything sequoia does with this attacker-supplied packet is
+            // contained; a panic refuses it as a trusted key's bad signature
+            // (fail closed: whoever can write the signature file can make the
+            // restore refuse anyway), and the packet and its hash context are
+            // not used again. The store's certificates are only read.
+            let checked = crate::contain::contain(VERIFIER, || check(store, file, sig, ctx));
+            reports.push(checked.unwrap_or_else(|panicked| {
+                SignatureReport {
+                    trusted: true,
+                    ..SignatureReport::new(file, "openpgp", "openpgp:unknown".into())
+                        .fail(panicked.to_string())
+                }
+            }));
         }
         reports
     }
@@ -186,16 +208,12 @@ fn check(
             last = format!("signing key {} is expired: {e}", ka.key().fingerprint());
             continue;
         }
-        let checked = crate::contain::contain("the OpenPGP verifier (sequoia-openpgp)", || {
-            sig.verify_hash(ka.key(), ctx.clone())
-        });
-        match checked {
-            Ok(Ok(())) => {
+        match sig.verify_hash(ka.key(), ctx.clone()) {
+            Ok(()) => {
                 r.valid = true;
                 return r;
             }
-            Ok(Err(_)) => last = BAD.into(),
-            Err(panicked) => last = panicked.to_string(),
+            Err(_) => last = BAD.into(),
         }
     }
     r.fail(last)
