@@ -81,19 +81,7 @@ impl<R: Read> Read for Ours<R> {
 
 /// Does this error carry a bug of ours ([`Internal`])?
 pub(crate) fn is_internal(e: &io::Error) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if err.is::<Internal>() {
-            return true;
-        }
-        if let Some(io) = err.downcast_ref::<io::Error>() {
-            if io.get_ref().is_some_and(|i| i.is::<Internal>()) {
-                return true;
-            }
-        }
-        cur = err.source();
-    }
-    false
+    crate::source::carries::<Internal>(e)
 }
 
 /// Run `f`, turning a panic inside it into [`Panicked`].

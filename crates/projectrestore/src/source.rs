@@ -511,13 +511,19 @@ pub fn peek<R: Read>(mut reader: R, n: usize) -> io::Result<(Vec<u8>, Peeked<R>)
 
 /// Does this error (or one it wraps) come from a cancelled read?
 pub fn is_cancelled(err: &(dyn std::error::Error + 'static)) -> bool {
+    carries::<Cancelled>(err)
+}
+
+/// Does this error, or one it wraps (as a source or inside an `io::Error`),
+/// have type `T`?
+pub fn carries<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur = Some(err);
     while let Some(e) = cur {
-        if e.is::<Cancelled>() {
+        if e.is::<T>() {
             return true;
         }
         if let Some(io) = e.downcast_ref::<io::Error>() {
-            if io.get_ref().is_some_and(|inner| inner.is::<Cancelled>()) {
+            if io.get_ref().is_some_and(|inner| inner.is::<T>()) {
                 return true;
             }
         }
