@@ -498,7 +498,8 @@ fn fixed_hint(e: &Error) -> Option<&'static str> {
         Category::Unsafe => "nothing was changed; the archive was refused before anything reached the destination",
         Category::Decryption => "nothing was changed; give the matching identity with -i or the passphrase with --passphrase-file",
         Category::Locked => "another restore of this destination is running; wait for it, or pass --wait",
-        Category::Interrupted => "nothing was changed; staging was removed",
+        // One line: the message says it all (issue 16, item 14).
+        Category::Interrupted => return None,
         Category::Usage => "see --help",
         Category::Error => return None,
     })

@@ -224,6 +224,14 @@ fn signals_stop_cleanly() {
             scene.leftover_staging().is_empty(),
             "SIG{signal}: staging left"
         );
+        // One message line (issue 16, item 14): no hint repeating it.
+        let err = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            lines,
+            ["projectrestore: error: interrupted; nothing was changed"],
+            "SIG{signal}"
+        );
         let _ = new;
         let again = scene.archive("again.tar.gz", &archive(3, "again"));
         let out = bin()
