@@ -288,6 +288,11 @@ fn run(
             };
             bar.finish();
             cli::output::report(&report, args.output.json, args.output.quiet)?;
+            if !args.output.json && !args.output.quiet && opts.policy.strip_components == 0 {
+                if let Some(tip) = cli::output::one_top_directory(&report) {
+                    eprintln!("{tip}");
+                }
+            }
             // Old generations are removed after the report is out (off the
             // critical path); a crash meanwhile leaves trash that recovery removes.
             if let Err(e) = prepared.after(events) {
@@ -394,6 +399,14 @@ fn run(
             cli::finished(events, &report);
         }
         Command::Decrypt(args) => {
+            // age's rule: the plaintext is binary (a compressed tar); a terminal
+            // would get garbage and its escape sequences.
+            if args.output.is_none() && io::stdout().is_terminal() {
+                return Err(Error::Usage(
+                    "refusing to write the decrypted archive (binary) to a terminal: pass -o FILE, or pipe it (| tar -tzf -)".into(),
+                )
+                .into());
+            }
             let input = Input::from_arg(&args.archive);
             projectrestore::restore::decrypt_to(
                 &input,

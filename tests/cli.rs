@@ -636,3 +636,25 @@ fn mounts_and_permissions() {
     assert!(err.contains("Permission denied"), "{err}");
     assert!(names(&nobody).is_empty());
 }
+
+/// A projectclone archive restored as it is (one top directory named like the
+/// archive) gets the tip to use --strip-components 1; with it, no tip.
+#[test]
+fn a_projectclone_archive_without_strip_components_gets_the_tip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = repo().join("fixtures/demo/2026-11-23_090000-demo-older.tar.gz");
+    let dest = tmp.path().join("app");
+    let r = restore(&archive, &dest, &[]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.err.contains("hint: the archive holds one top directory, 2026-11-23_090000-demo-older/")
+            && r.err.contains("--strip-components 1"),
+        "{}",
+        r.err
+    );
+    let dest2 = tmp.path().join("app2");
+    let r = restore(&archive, &dest2, &["--strip-components", "1"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(!r.err.contains("hint:"), "{}", r.err);
+    assert!(dest2.join("README.md").is_file());
+}

@@ -478,3 +478,40 @@ fn a_message_that_crashes_the_openpgp_parser_is_refused_as_damaged() {
     assert_eq!(out.status.code(), Some(6), "{err}");
     assert!(!err.contains("panicked at"), "{err}");
 }
+
+/// `decrypt` to a terminal (a pty made by util-linux `script`) is refused, as
+/// age refuses: binary would garble it. With -o, or piped, it writes.
+#[test]
+fn decrypt_refuses_to_write_binary_to_a_terminal() {
+    let bin = assert_cmd::cargo::cargo_bin("projectrestore");
+    let line = format!(
+        "{} decrypt {} -i {}",
+        bin.display(),
+        s(crypto("data.tar.gz.x25519.age")),
+        s(crypto("secret/age.txt"))
+    );
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+        .expect("util-linux script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(64), "{text}");
+    assert!(text.contains("refusing to write the decrypted archive"), "{text}");
+    assert!(!text.contains('\u{1f}'), "no gzip bytes reached the terminal");
+    let tmp = tempfile::tempdir().unwrap();
+    let o = tmp.path().join("plain.tar.gz");
+    let r = bin_run(&[
+        "decrypt",
+        &s(crypto("data.tar.gz.x25519.age")),
+        "-i",
+        &s(crypto("secret/age.txt")),
+        "-o",
+        &s(o.clone()),
+    ]);
+    assert_eq!(r, 0);
+    assert_eq!(std::fs::read(o).unwrap(), std::fs::read(crypto("data.tar.gz")).unwrap());
+}
+
+fn bin_run(args: &[&str]) -> i32 {
+    bin().args(args).output().unwrap().status.code().unwrap_or(-1)
+}

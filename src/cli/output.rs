@@ -532,3 +532,28 @@ pub fn plan(p: &projectrestore::plan::Plan, json: bool) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// A projectclone archive restored as it is holds its project in one top
+/// directory named like the archive: say how to get the project itself.
+pub fn one_top_directory(r: &Report) -> Option<String> {
+    if r.dry_run {
+        return None;
+    }
+    let dest = std::path::Path::new(r.destination.as_deref()?);
+    let mut entries = std::fs::read_dir(dest).ok()?;
+    let only = entries.next()?.ok()?;
+    if entries.next().is_some() || !only.file_type().ok()?.is_dir() {
+        return None;
+    }
+    let top = only.file_name().into_string().ok()?;
+    let archive = std::path::Path::new(&r.archive).file_name()?.to_str()?;
+    // projectclone: ARCHIVE is TOP.tar.gz (or .tar.zst, .age, …).
+    if !archive.starts_with(&format!("{top}.")) {
+        return None;
+    }
+    Some(format!(
+        "hint: the archive holds one top directory, {}/ (projectclone's layout); restore with --strip-components 1 to put the project itself in {}",
+        projectrestore::report::escape(&top),
+        projectrestore::report::escape(&dest.display().to_string())
+    ))
+}
