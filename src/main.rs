@@ -534,6 +534,16 @@ fn message(e: &Error) -> String {
 }
 
 fn print_error(e: &Error, code: u8, json: bool) {
+    // Someone answered no: that is a choice, not an error to fix (restic, gh).
+    if matches!(e, Error::NotConfirmed(_)) && cli::interact::declined() {
+        if json {
+            let value = serde_json::json!({ "schema": projectrestore::report::SCHEMA, "aborted": true, "error": "Aborted.", "exit_code": code, "hint": null });
+            let _ = writeln!(io::stdout(), "{value}");
+        } else {
+            eprintln!("Aborted.");
+        }
+        return;
+    }
     let message = message(e);
     if json {
         let value = serde_json::json!({ "schema": projectrestore::report::SCHEMA, "error": message, "exit_code": code, "hint": hint(e) });

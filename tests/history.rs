@@ -237,6 +237,9 @@ fn interactive_restore_asks_once() {
     assert!(r.out.contains("M f.txt"), "{}", r.out);
     assert!(r.err.contains("Restore it? [y/N]"));
     assert_eq!(snapshot(&dest), before);
+    // A no is a choice (issue 16, item 6): "Aborted.", not an error to fix with --yes.
+    assert!(r.err.trim_end().ends_with("Aborted."), "{}", r.err);
+    assert!(!r.err.contains("error:") && !r.err.contains("--yes"), "{}", r.err);
     // End of input is no, too.
     let r = run_in(w.root(), &args, &[], "");
     assert_eq!(r.code, 1);

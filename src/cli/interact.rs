@@ -70,6 +70,20 @@ impl Interaction for Terminal {
         eprint!("{question} [y/N] ");
         let _ = io::stderr().flush();
         let mut answer = String::new();
-        io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
+        let yes =
+            io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes");
+        if !yes {
+            DECLINED.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        yes
     }
+}
+
+/// Set when a person was asked and did not say yes (not when nobody could be
+/// asked): then a refusal is "Aborted.", not an error to fix with --yes.
+static DECLINED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Did a person answer no (or end the input) to a question of this run?
+pub fn declined() -> bool {
+    DECLINED.load(std::sync::atomic::Ordering::SeqCst)
 }
