@@ -74,7 +74,7 @@ fn main() -> ExitCode {
         Command::History(a) => a.json,
         Command::Rollback(a) => a.json,
         Command::Config(a) => a.json,
-        Command::Completions { .. } | Command::Man => false,
+        Command::Completions { .. } | Command::Man { .. } => false,
         Command::Log(cli::LogCmd::Append(a)) => a.json,
         Command::Log(cli::LogCmd::Verify { json, .. })
         | Command::Log(cli::LogCmd::Prove { json, .. })
@@ -378,8 +378,10 @@ fn run(
                 &mut io::stdout(),
             );
         }
-        Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout())?;
+        Command::Man { out } => {
+            for page in cli::man::run(out.as_deref())? {
+                println!("{}", page.display());
+            }
         }
         Command::Verify(args) => {
             let mut opts = args.check.options();

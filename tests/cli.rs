@@ -647,7 +647,8 @@ fn a_projectclone_archive_without_strip_components_gets_the_tip() {
     let r = restore(&archive, &dest, &[]);
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(
-        r.err.contains("hint: the archive holds one top directory, 2026-11-23_090000-demo-older/")
+        r.err
+            .contains("hint: the archive holds one top directory, 2026-11-23_090000-demo-older/")
             && r.err.contains("--strip-components 1"),
         "{}",
         r.err
@@ -657,4 +658,36 @@ fn a_projectclone_archive_without_strip_components_gets_the_tip() {
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(!r.err.contains("hint:"), "{}", r.err);
     assert!(dest2.join("README.md").is_file());
+}
+
+/// `man --out DIR`: one page per subcommand (nested ones too), each with the
+/// sections a manual needs beyond --help; `man` alone prints the root page.
+#[test]
+fn man_writes_one_page_per_subcommand_with_exit_status_environment_files_examples() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("man1");
+    let r = bin().args(["man", "--out"]).arg(&out).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    for page in [
+        "projectrestore.1",
+        "projectrestore-restore.1",
+        "projectrestore-verify.1",
+        "projectrestore-log-append.1",
+        "projectrestore-rollback.1",
+    ] {
+        let text = std::fs::read_to_string(out.join(page)).unwrap();
+        for section in ["EXIT STATUS", "ENVIRONMENT", "FILES", "OPTIONS"] {
+            assert!(
+                text.contains(&format!(".SH \"{section}\""))
+                    || text.contains(&format!(".SH {section}")),
+                "{page}: {section}"
+            );
+        }
+        if page != "projectrestore.1" {
+            assert!(text.contains(".SH \"EXAMPLES\""), "{page}: EXAMPLES");
+        }
+    }
+    let root = bin().arg("man").output().unwrap();
+    let text = String::from_utf8_lossy(&root.stdout);
+    assert!(text.contains(".SH \"EXIT STATUS\""), "{text}");
 }

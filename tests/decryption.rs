@@ -496,8 +496,14 @@ fn decrypt_refuses_to_write_binary_to_a_terminal() {
         .expect("util-linux script");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(64), "{text}");
-    assert!(text.contains("refusing to write the decrypted archive"), "{text}");
-    assert!(!text.contains('\u{1f}'), "no gzip bytes reached the terminal");
+    assert!(
+        text.contains("refusing to write the decrypted archive"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\u{1f}'),
+        "no gzip bytes reached the terminal"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let o = tmp.path().join("plain.tar.gz");
     let r = bin_run(&[
@@ -509,9 +515,18 @@ fn decrypt_refuses_to_write_binary_to_a_terminal() {
         &s(o.clone()),
     ]);
     assert_eq!(r, 0);
-    assert_eq!(std::fs::read(o).unwrap(), std::fs::read(crypto("data.tar.gz")).unwrap());
+    assert_eq!(
+        std::fs::read(o).unwrap(),
+        std::fs::read(crypto("data.tar.gz")).unwrap()
+    );
 }
 
 fn bin_run(args: &[&str]) -> i32 {
-    bin().args(args).output().unwrap().status.code().unwrap_or(-1)
+    bin()
+        .args(args)
+        .output()
+        .unwrap()
+        .status
+        .code()
+        .unwrap_or(-1)
 }

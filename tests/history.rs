@@ -239,7 +239,11 @@ fn interactive_restore_asks_once() {
     assert_eq!(snapshot(&dest), before);
     // A no is a choice (issue 16, item 6): "Aborted.", not an error to fix with --yes.
     assert!(r.err.trim_end().ends_with("Aborted."), "{}", r.err);
-    assert!(!r.err.contains("error:") && !r.err.contains("--yes"), "{}", r.err);
+    assert!(
+        !r.err.contains("error:") && !r.err.contains("--yes"),
+        "{}",
+        r.err
+    );
     // End of input is no, too.
     let r = run_in(w.root(), &args, &[], "");
     assert_eq!(r.code, 1);

@@ -70,8 +70,8 @@ impl Interaction for Terminal {
         eprint!("{question} [y/N] ");
         let _ = io::stderr().flush();
         let mut answer = String::new();
-        let yes =
-            io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes");
+        let yes = io::stdin().read_line(&mut answer).is_ok()
+            && matches!(answer.trim(), "y" | "Y" | "yes");
         if !yes {
             DECLINED.store(true, std::sync::atomic::Ordering::SeqCst);
         }

@@ -4,6 +4,7 @@ pub mod events;
 pub mod interact;
 pub mod legacy;
 pub mod logcmd;
+pub mod man;
 pub mod output;
 pub mod progress;
 pub mod settings;
@@ -130,10 +131,15 @@ Example .projectrestore.rc:
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), generated from this --help.
-    #[command(after_help = "Example:
-  projectrestore man > projectrestore.1 && man ./projectrestore.1")]
-    Man,
+    /// Print the manual page (roff), or with --out DIR write one page per subcommand.
+    #[command(after_help = "Examples:
+  projectrestore man > projectrestore.1 && man ./projectrestore.1
+  projectrestore man --out /usr/local/share/man/man1   # projectrestore.1, projectrestore-restore.1, …")]
+    Man {
+        /// Write projectrestore.1 and one page per subcommand (projectrestore-restore.1, …) into DIR.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// The append-only log of archive digests: keygen, init, append, verify, prove, show.
     #[command(
         subcommand,
