@@ -8,9 +8,12 @@
 #          and kill, flock, setpriv, script, mount (procps, util-linux, bsdutils, mount),
 #          exfat-fuse and exfatprogs (a real case-insensitive file system for the tests)
 set -euo pipefail
-packages=(pkg-config libssl-dev libclang-dev gcc g++
-          gnupg age minisign signify-openbsd openssh-client zstd tar python3 openssl
-          procps util-linux bsdutils mount exfat-fuse exfatprogs)
+#   scripts/deps.sh --build   only what building needs (the demo)
+packages=(pkg-config libssl-dev libclang-dev gcc)
+if [ "${1:-}" != "--build" ]; then
+    packages+=(g++ gnupg age minisign signify-openbsd openssh-client zstd tar python3 openssl
+               procps util-linux bsdutils mount exfat-fuse exfatprogs)
+fi
 if [ "${1:-}" = "--bench" ]; then
     packages+=(time python3-venv)
 fi
