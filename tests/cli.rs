@@ -691,3 +691,35 @@ fn man_writes_one_page_per_subcommand_with_exit_status_environment_files_example
     let text = String::from_utf8_lossy(&root.stdout);
     assert!(text.contains(".SH \"EXIT STATUS\""), "{text}");
 }
+
+/// `--to` with missing parents makes them (issue 16, item 8), beneath-only:
+/// a '..' in the missing part or a file where a parent should be is refused
+/// with nothing made; `history` of a missing path makes nothing.
+#[test]
+fn missing_parents_of_the_destination_are_made() {
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = repo().join("fixtures/demo/2026-11-23_090000-demo-older.tar.gz");
+    let dest = tmp.path().join("a/b/c/app");
+    let r = restore(&archive, &dest, &["--strip-components", "1"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(dest.join("README.md").is_file());
+    let before = snapshot(tmp.path());
+    let r = restore(&archive, &tmp.path().join("x/../y/app"), &[]);
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("'..'"), "{}", r.err);
+    std::fs::write(tmp.path().join("file"), b"not a directory").unwrap();
+    let r = restore(&archive, &tmp.path().join("file/sub/app"), &[]);
+    assert_ne!(r.code, 0);
+    let h = bin()
+        .arg("history")
+        .arg(tmp.path().join("q/r/app"))
+        .output()
+        .unwrap();
+    assert!(h.status.success());
+    let mut after = snapshot(tmp.path());
+    after.remove("file");
+    assert_eq!(
+        after, before,
+        "a refused or read-only command made something"
+    );
+}

@@ -272,6 +272,56 @@ fn split_dest(dest: &Path) -> Result<(PathBuf, String), CommitError> {
     Ok((parent, name))
 }
 
+/// The destination's parent, made first when it is missing (as `mkdir -p`,
+/// as restic does): from the deepest ancestor that exists, each missing
+/// component is made with `mkdirat` and opened with `O_NOFOLLOW`, so a link
+/// planted meanwhile is refused, never followed. A missing part with `..` in
+/// it is refused (it would name a place other than it seems to).
+fn open_or_create_parent(parent: &Path) -> Result<OwnedFd, CommitError> {
+    let dir = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let mut missing = Vec::new();
+    let mut existing = parent;
+    loop {
+        match std::fs::symlink_metadata(existing) {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("open the parent directory", existing, e)),
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(up)) if existing.ends_with(name) => {
+                missing.push(name.to_os_string());
+                existing = up;
+            }
+            _ => {
+                return Err(CommitError::Refused(format!(
+                    "{} does not exist, and its missing part has '..' in it; create the parent directories first",
+                    parent.display()
+                )))
+            }
+        }
+    }
+    let mut fd = rfs::open(existing, dir, Mode::empty())
+        .map_err(|e| io_err("open the parent directory", existing, e.into()))?;
+    let mut made = existing.to_path_buf();
+    for name in missing.iter().rev() {
+        made.push(name);
+        match rfs::mkdirat(&fd, name.as_os_str(), Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(io_err("create the parent directory", &made, e.into())),
+        }
+        fd = rfs::openat(&fd, name.as_os_str(), dir | OFlags::NOFOLLOW, Mode::empty()).map_err(
+            |e| match e {
+                rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => CommitError::Refused(format!(
+                    "{} became a symlink or a file while its parents were being made; nothing is written through it",
+                    made.display()
+                )),
+                e => io_err("open the parent directory", &made, e.into()),
+            },
+        )?;
+    }
+    Ok(fd)
+}
+
 fn io_err(op: &'static str, path: &Path, source: io::Error) -> CommitError {
     CommitError::Io {
         op,
@@ -416,16 +466,31 @@ impl Journal {
 }
 
 impl StateDir {
-    /// Open (creating if needed, mode 0700) the state directory of `dest`.
+    /// Open (creating if needed, mode 0700) the state directory of `dest`,
+    /// whose parent must exist.
     pub fn open(dest: &Path) -> Result<Self, CommitError> {
+        Self::open_in(dest, false)
+    }
+
+    /// As [`StateDir::open`], making `dest`'s missing parent directories first
+    /// (a restore into a new place, as restic does).
+    pub fn create(dest: &Path) -> Result<Self, CommitError> {
+        Self::open_in(dest, true)
+    }
+
+    fn open_in(dest: &Path, make_parents: bool) -> Result<Self, CommitError> {
         let (parent_path, name) = split_dest(dest)?;
         let dest_abs = parent_path.join(&name);
-        let parent = rfs::open(
-            &parent_path,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| io_err("open the parent directory", &parent_path, e.into()))?;
+        let parent = if make_parents {
+            open_or_create_parent(&parent_path)?
+        } else {
+            rfs::open(
+                &parent_path,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| io_err("open the parent directory", &parent_path, e.into()))?
+        };
         match kind_at(parent.as_fd(), &name).map_err(|e| io_err("stat", &dest_abs, e))? {
             None => {}
             Some(FileType::Directory) => {

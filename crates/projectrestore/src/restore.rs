@@ -931,7 +931,7 @@ impl Run<'_> {
             dest = std::fs::canonicalize(&dest)
                 .map_err(|e| stage_io("resolve", &dest.display().to_string(), e))?;
         }
-        let state = StateDir::open(&dest)?;
+        let state = StateDir::create(&dest)?;
         let lock = state.lock(opts.wait)?;
         // Recovery changes the destination (it finishes or undoes a swap). In
         // one pass nothing is verified yet, so it waits until the gate has
