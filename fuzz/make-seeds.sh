@@ -4,7 +4,7 @@
 # tool's log commands) and from archives GNU tar, gzip and zstd make here:
 # PAX and GNU long names, links, a FIFO, a sparse file, many small files.
 # tests/fuzz_corpus.rs replays every seed through its parser on every test run.
-# Needs: tar, gzip, zstd, python3 (for the CCTV age vectors, some zlib-packed),
+# Needs: tar, gzip, zstd, xz, bzip2, python3 (for the CCTV age vectors, some zlib-packed),
 # a built projectrestore (cargo build), or BIN=path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +22,7 @@ seed() { # seed TARGET FILE... : copy files in, named after their source
 # Archives: the demo and crypto fixtures, and a tree with every entry kind.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$out/tar" "$out/gzip" "$out/zstd"
+mkdir -p "$out/tar" "$out/gzip" "$out/zstd" "$out/xz" "$out/bzip2"
 for f in "$fx"/demo/*.tar.gz "$fx"/crypto/data.tar.gz; do
     b=$(basename "$f" .gz)
     gzip -dc "$f" > "$out/tar/$b"
@@ -53,6 +53,14 @@ for f in "$out"/tar/*.tar; do
     gzip -9nc "$f" > "$out/gzip/$(basename "$f").gz"
     zstd -q -19 -c "$f" > "$out/zstd/$(basename "$f").zst"
 done
+# xz (-6: an 8 MiB dictionary, two streams) and bzip2, of the same trees.
+for f in "$out"/tar/tree-pax.tar "$out"/tar/tree-gnu.tar "$out"/tar/tree-ustar.tar; do
+    xz -6 -c "$f" > "$out/xz/$(basename "$f").xz"
+    bzip2 -9 -c "$f" > "$out/bzip2/$(basename "$f").bz2"
+done
+xz -0 --check=sha256 -c "$out/tar/tree-ustar.tar" > "$out/xz/sha256-check.tar.xz"
+cat "$out/xz/tree-ustar.tar.xz" "$out/xz/tree-ustar.tar.xz" > "$out/xz/two-streams.tar.xz"
+cat "$out/bzip2/tree-ustar.tar.bz2" "$out/bzip2/tree-ustar.tar.bz2" > "$out/bzip2/two-streams.tar.bz2"
 zstd -q --long=27 -c "$out/tar/tree-pax.tar" > "$out/zstd/long27.tar.zst"
 # Two frames, and a skippable frame before the data.
 cat "$out/zstd/tree-gnu.tar.zst" "$out/zstd/tree-gnu.tar.zst" > "$out/zstd/two-frames.tar.zst"

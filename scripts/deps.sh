@@ -3,7 +3,7 @@
 # Debian machine. Does nothing when everything is present.
 #   build: pkg-config, libssl-dev (sequoia's openssl backend), libclang-dev (its bindgen)
 #   fuzz:  g++ (libfuzzer-sys builds libFuzzer)
-#   tests: gnupg, age, minisign, signify-openbsd, openssh-client, zstd, tar, python3,
+#   tests: gnupg, age, minisign, signify-openbsd, openssh-client, zstd, xz-utils, bzip2, tar, python3,
 #          openssl (the independent check of the log's signed checkpoints),
 #          and kill, flock, setpriv, script, mount (procps, util-linux, bsdutils, mount),
 #          exfat-fuse and exfatprogs (a real case-insensitive file system for the tests)
@@ -11,7 +11,7 @@ set -euo pipefail
 #   scripts/deps.sh --build   only what building needs (the demo)
 packages=(pkg-config libssl-dev libclang-dev gcc)
 if [ "${1:-}" != "--build" ]; then
-    packages+=(g++ gnupg age minisign signify-openbsd openssh-client zstd tar python3 openssl
+    packages+=(g++ gnupg age minisign signify-openbsd openssh-client zstd xz-utils bzip2 tar python3 openssl
                procps util-linux bsdutils mount exfat-fuse exfatprogs)
 fi
 if [ "${1:-}" = "--bench" ]; then

@@ -19,6 +19,8 @@ fn run(target: &str, data: &[u8], keys: &Keys) {
         "tar" => fuzzing::tar(data),
         "gzip" => fuzzing::gzip(data),
         "zstd" => fuzzing::zstd(data),
+        "xz" => fuzzing::xz(data),
+        "bzip2" => fuzzing::bzip2(data),
         "age" => fuzzing::age(data, keys),
         "openpgp_message" => fuzzing::openpgp_message(data, keys),
         "signature_minisign" | "signature_signify" | "signature_ssh" | "signature_openpgp" => {
@@ -67,7 +69,7 @@ fn every_target_has_seeds_and_every_input_replays_without_a_panic() {
     let keys = Keys::load(&repo()).unwrap();
     let targets = declared();
     assert!(
-        targets.len() >= 17,
+        targets.len() >= 19,
         "fuzz/Cargo.toml lost targets: {targets:?}"
     );
     let mut replayed = 0;

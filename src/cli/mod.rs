@@ -594,7 +594,7 @@ pub struct LimitArgs {
     /// Maximum decompressed/compressed ratio.
     #[arg(long, value_name = "N")]
     pub max_ratio: Option<u64>,
-    /// Largest zstd window (decoder memory) a frame may need, default 128M; archives made with `zstd --long=31` need 2G.
+    /// Largest decoder window (memory) a zstd frame or an xz block may need, default 128M; archives made with `zstd --long=31` need 2G.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_zstd_window: Option<u64>,
 }

@@ -10,6 +10,10 @@ pub enum Format {
     Gzip,
     /// zstd (one or more frames, skippable frames allowed).
     Zstd,
+    /// xz (one or more streams).
+    Xz,
+    /// bzip2 (one or more streams).
+    Bzip2,
     /// age, binary header.
     Age,
     /// age, ASCII armor.
@@ -35,6 +39,8 @@ impl Format {
             Format::Tar => "tar",
             Format::Gzip => "gzip",
             Format::Zstd => "zstd",
+            Format::Xz => "xz",
+            Format::Bzip2 => "bzip2",
             Format::Age => "age",
             Format::AgeArmored => "age (armored)",
             Format::OpenPgp => "openpgp",
@@ -71,6 +77,18 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     // A skippable zstd frame (magic 0x184D2A5? little-endian) may come first.
     if head.len() >= 4 && head[1..4] == [0x2a, 0x4d, 0x18] && head[0] & 0xf0 == 0x50 {
         return Some(Format::Zstd);
+    }
+    if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        return Some(Format::Xz);
+    }
+    // "BZh", the block size 1–9, then a block's or the end's magic (π or √π).
+    if head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && (head[4..10] == [0x31, 0x41, 0x59, 0x26, 0x53, 0x59]
+            || head[4..10] == [0x17, 0x72, 0x45, 0x38, 0x50, 0x90])
+    {
+        return Some(Format::Bzip2);
     }
     if is_tar_header(head) {
         return Some(Format::Tar);
@@ -132,6 +150,22 @@ fn is_openpgp_message_start(head: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recognises_xz_and_bzip2() {
+        assert_eq!(
+            sniff(&[0xfd, b'7', b'z', b'X', b'Z', 0, 0, 4]),
+            Some(Format::Xz)
+        );
+        let mut bz = b"BZh9".to_vec();
+        bz.extend_from_slice(&[0x31, 0x41, 0x59, 0x26, 0x53, 0x59]);
+        assert_eq!(sniff(&bz), Some(Format::Bzip2));
+        // Text that starts with "BZh9" is not bzip2.
+        assert_eq!(
+            sniff(b"BZh9 is not a block magic at all, it is prose"),
+            None
+        );
+    }
 
     #[test]
     fn recognises_magic_bytes() {

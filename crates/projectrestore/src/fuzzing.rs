@@ -114,6 +114,17 @@ pub fn zstd(data: &[u8]) {
     decompressed(Format::Zstd, data);
 }
 
+/// An xz stream: decompression under the decoder-memory and ratio limits,
+/// then the validator.
+pub fn xz(data: &[u8]) {
+    decompressed(Format::Xz, data);
+}
+
+/// A bzip2 stream: decompression under the ratio guard, then the validator.
+pub fn bzip2(data: &[u8]) {
+    decompressed(Format::Bzip2, data);
+}
+
 fn decrypted(format: Format, data: &[u8], keys: &Keys) {
     let certs = keys.store.openpgp_certs();
     if let Ok(d) = decrypt::open(format, data, &keys.identities, certs) {

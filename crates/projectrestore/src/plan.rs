@@ -219,7 +219,9 @@ pub(crate) fn layers_expected(outer: Option<Format>) -> Vec<String> {
     let hidden = "(inside the encryption: known once decrypted)".to_string();
     match outer {
         Some(Format::Tar) => vec!["tar".into()],
-        Some(f @ (Format::Gzip | Format::Zstd)) => vec![f.name().into(), "tar".into()],
+        Some(f @ (Format::Gzip | Format::Zstd | Format::Xz | Format::Bzip2)) => {
+            vec![f.name().into(), "tar".into()]
+        }
         Some(f) => vec![f.name().into(), hidden],
         None => Vec::new(),
     }

@@ -1447,7 +1447,7 @@ fn gate_failure<R: Read>(
 fn unknown_format(head: &[u8]) -> Error {
     let shown: String = crate::report::escape_bytes(&head[..head.len().min(16)]);
     ArchiveError::UnknownFormat(format!(
-        "the archive starts with {shown:?}, which is not tar, gzip, zstd, age or OpenPGP"
+        "the archive starts with {shown:?}, which is not tar, gzip, zstd, xz, bzip2, age or OpenPGP"
     ))
     .into()
 }

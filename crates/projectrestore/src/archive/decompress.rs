@@ -1,4 +1,5 @@
-//! Decompression (gzip, zstd) with a compression-ratio guard.
+//! Decompression (gzip, zstd, xz, bzip2: pure Rust but for libzstd) with a
+//! compression-ratio guard.
 //!
 //! Multi-member gzip and multi-frame zstd (with skippable frames) are read whole;
 //! anything after the last member or frame is an error of the decompressor. The
@@ -119,6 +120,18 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
             }
             Box::new(d)
         }
+        // xz's LZMA2 dictionary is the decoder's memory: held to the same bound
+        // as zstd's window, checked before it is allocated.
+        Format::Xz => Box::new(XzMemory {
+            inner: lzma_rust2::XzReader::new_mem_limit(
+                counted,
+                true,
+                u32::try_from(limits.max_zstd_window.clamp(1 << 10, 1 << 32) >> 10)
+                    .unwrap_or(u32::MAX),
+            ),
+            limit: limits.max_zstd_window.clamp(1 << 10, 1 << 32),
+        }),
+        Format::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(counted)),
         other => {
             return Err(ArchiveError::UnknownFormat(format!(
                 "{} is not a compression format",
@@ -127,6 +140,28 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
         }
     };
     Ok(ratio_guarded(inner, count, limits))
+}
+
+/// An xz reader whose "out of memory" (a block's dictionary over the limit,
+/// refused before it is allocated) is reported as the limit it is.
+struct XzMemory<R> {
+    inner: R,
+    limit: u64,
+}
+
+impl<R: Read> Read for XzMemory<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.kind() == io::ErrorKind::OutOfMemory {
+                io::Error::other(format!(
+                    "xz: a block's dictionary needs more decoder memory than the limit of {} MiB",
+                    self.limit >> 20
+                ))
+            } else {
+                e
+            }
+        })
+    }
 }
 
 /// The window a zstd frame header declares (RFC 8878, 3.1.1.1), when `head`
