@@ -249,6 +249,9 @@ fn run(
                     restore::Action::Restore { dest }
                 }
             })?;
+            if let Some(dest) = opts.action.dest() {
+                cli::never_replaced(dest)?;
+            }
             opts.same_owner = args.same_owner;
             opts.keep = args.keep;
             opts.wait = args.wait;

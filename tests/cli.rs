@@ -723,3 +723,41 @@ fn missing_parents_of_the_destination_are_made() {
         "a refused or read-only command made something"
     );
 }
+
+/// The root, the home directory and the current directory are never replaced
+/// as a whole, not even with --yes (issue 16, item 6); nothing is written.
+#[test]
+fn root_home_and_cwd_are_never_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(home.join("mine.txt"), b"keep").unwrap();
+    let archive = repo().join("fixtures/demo/2026-11-23_090000-demo-older.tar.gz");
+    let before = snapshot(tmp.path());
+    for (to, env_home, cwd, what) in [
+        ("/", None, tmp.path().to_path_buf(), "the root directory"),
+        (
+            home.to_str().unwrap(),
+            Some(&home),
+            tmp.path().to_path_buf(),
+            "your home directory",
+        ),
+        (".", None, home.clone(), "the current directory"),
+    ] {
+        let mut cmd = bin();
+        cmd.current_dir(&cwd)
+            .args(["restore", archive.to_str().unwrap(), "--to", to, "--yes"]);
+        if let Some(h) = env_home {
+            cmd.env("HOME", h);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{to}: {err}");
+        assert!(
+            err.contains(what) && err.contains("never replaced"),
+            "{to}: {err}"
+        );
+        assert!(!err.contains("pass --yes"), "{to}: {err}");
+    }
+    assert_eq!(snapshot(tmp.path()), before);
+}

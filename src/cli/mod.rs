@@ -752,3 +752,37 @@ pub fn finished<T: serde::Serialize>(events: &dyn Events, report: &T) {
         events.emit(&Event::Finished { report });
     }
 }
+
+/// The root, the home directory and the current directory are never replaced
+/// as a whole, with or without --yes (issue 16, item 6): a restore there would
+/// swap away the tree a shell and every other program stand in. Only a tree
+/// projectrestore put there (managed) or an empty one is restored into.
+pub fn never_replaced(dest: &std::path::Path) -> Result<(), projectrestore::Error> {
+    let Ok(real) = std::fs::canonicalize(dest) else {
+        return Ok(()); // missing: nothing to replace
+    };
+    let what = if real == std::path::Path::new("/") {
+        "the root directory"
+    } else if settings::env()
+        .home
+        .as_ref()
+        .and_then(|h| std::fs::canonicalize(h).ok())
+        .is_some_and(|h| h == real)
+    {
+        "your home directory"
+    } else if std::env::current_dir().is_ok_and(|c| c == real) {
+        "the current directory"
+    } else {
+        return Ok(());
+    };
+    let empty = std::fs::read_dir(&real).is_ok_and(|mut d| d.next().is_none());
+    if empty || projectrestore::commit::is_managed(&real) {
+        return Ok(());
+    }
+    let shown = projectrestore::report::escape(&dest.display().to_string());
+    Err(projectrestore::commit::CommitError::Refused(format!(
+        "{shown} is {what}, which is never replaced as a whole, not even with --yes; restore into a new directory (e.g. --to {}/restored) and move what you need",
+        shown.trim_end_matches('/')
+    ))
+    .into())
+}
