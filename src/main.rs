@@ -14,6 +14,21 @@ use projectrestore::restore;
 use projectrestore::source::{Cancel, Input};
 use projectrestore::{Category, Error};
 
+/// A usage error (exit 64), as JSON with `--json` on the command line.
+fn usage_error(message: &str, hint: Option<String>, json: bool) -> ExitCode {
+    if json {
+        let hint = hint.unwrap_or_else(|| "see --help".into());
+        let value = serde_json::json!({ "schema": projectrestore::report::SCHEMA, "error": message, "exit_code": 64, "hint": hint });
+        let _ = writeln!(io::stdout(), "{value}");
+    } else {
+        eprintln!("projectrestore: error: {message}");
+        if let Some(h) = hint {
+            eprintln!("  hint: {h}");
+        }
+    }
+    ExitCode::from(64)
+}
+
 /// A panic inside a contained parser (projectrestore::contain) is caught and
 /// reported as a refusal of the input: the hook says nothing for it. Any other
 /// panic is a bug in this tool; the default report is followed by a line
@@ -33,13 +48,17 @@ fn quiet_contained_panics() {
 
 fn main() -> ExitCode {
     quiet_contained_panics();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // With --json on the command line, a usage error is JSON too (issue 16, item 10).
+    let wants_json = args
+        .iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json");
     // The Python 4.x spellings (MIGRATING.md), lowered onto this command line.
-    let translated = match cli::legacy::translate(std::env::args_os().collect()) {
+    let translated = match cli::legacy::translate(args) {
         Ok(t) => t,
-        Err(why) => {
-            eprintln!("projectrestore: error: {why}");
-            return ExitCode::from(64);
-        }
+        Err(why) => return usage_error(&why, None, wants_json),
     };
     for line in &translated.deprecations {
         eprintln!("projectrestore: {line}");
@@ -50,11 +69,30 @@ fn main() -> ExitCode {
     let (mut cli, matches) = match parsed {
         Ok(p) => p,
         Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                _ => 64,
-            });
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) || !wants_json
+            {
+                let _ = e.print();
+                return ExitCode::from(match e.kind() {
+                    ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
+                    _ => 64,
+                });
+            }
+            // clap's message without its own "error: " and usage lines.
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim_start_matches("error: ")
+                .to_string();
+            let tip = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("tip: "))
+                .map(str::to_string);
+            return usage_error(&first, tip, true);
         }
     };
     let cancel = Cancel::new();

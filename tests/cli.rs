@@ -761,3 +761,34 @@ fn root_home_and_cwd_are_never_replaced() {
     }
     assert_eq!(snapshot(tmp.path()), before);
 }
+
+/// With --json on the command line, usage errors are JSON too (issue 16,
+/// item 10): clap's, the 4.x translation's, and missing arguments.
+#[test]
+fn usage_errors_are_json_with_json() {
+    for args in [
+        &["verify", "x.tar.gz", "--json", "--no-such-flag"][..],
+        &["restore", "x.tar.gz", "--dest", "y", "--json"],
+        &["verify", "--json"],
+    ] {
+        let out = bin().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(64), "{args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+        assert_eq!(v["schema"], 1);
+        assert_eq!(v["exit_code"], 64);
+        assert!(
+            v["error"]
+                .as_str()
+                .is_some_and(|e| !e.is_empty() && !e.starts_with("error:")),
+            "{v}"
+        );
+        assert!(v["hint"].is_string(), "{v}");
+    }
+    let out = bin()
+        .args(["verify", "x.tar.gz", "--no-such-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(out.stdout.is_empty());
+}
