@@ -104,6 +104,7 @@ fn main() -> ExitCode {
     let json = match &cli.command {
         Command::Restore(a) => a.output.json,
         Command::Verify(a) => a.output.json,
+        Command::Ls(a) => a.verify.output.json,
         Command::List(a) => a.json,
         Command::Decrypt(_) => false,
         Command::Recover(a) => a.json,
@@ -125,6 +126,7 @@ fn main() -> ExitCode {
     let events_path = match &mut cli.command {
         Command::Restore(a) => events_arg(&mut a.output),
         Command::Verify(a) => events_arg(&mut a.output),
+        Command::Ls(a) => events_arg(&mut a.verify.output),
         Command::Preview(a) => events_arg(&mut a.output),
         Command::Audit(a) => a.events.clone(),
         Command::Rollback(a) => a.events.clone(),
@@ -164,6 +166,7 @@ fn main() -> ExitCode {
             | Command::Preview(_)
             | Command::Plan(_)
             | Command::Verify(_)
+            | Command::Ls(_)
             | Command::List(_)
             | Command::Audit(_)
             | Command::History(_)
@@ -423,6 +426,29 @@ fn run(
             for page in cli::man::run(out.as_deref())? {
                 println!("{}", page.display());
             }
+        }
+        Command::Ls(args) => {
+            let cli::LsCmd {
+                verify: args,
+                strip_components,
+            } = args;
+            let mut opts = args.check.options();
+            opts.input = Some(Input::from_arg(&args.archive));
+            opts.log = args.log.options();
+            opts.action = restore::Action::List;
+            opts.policy.strip_components = strip_components;
+            opts.cancel = cancel;
+            let bar = cli::progress::Bar::new(
+                !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
+            );
+            let report = restore::run(
+                &opts,
+                &Fanout(vec![&bar, events]),
+                &args.check.interaction(false),
+            )?;
+            bar.finish();
+            cli::output::listing(&report, args.output.json, args.output.quiet)?;
+            cli::finished(events, &report);
         }
         Command::Verify(args) => {
             let mut opts = args.check.options();

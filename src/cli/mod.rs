@@ -50,6 +50,15 @@ The replaced tree is kept in .DIR.projectrestore/generations (see --keep).")]
   projectrestore verify backup.tar.gz --trust keys/
   projectrestore verify backup.tar.zst.age --trust keys/ -i key.txt --json")]
     Verify(VerifyCmd),
+    /// List an archive's entries (type, mode, size, mtime, path) after every check of `verify`.
+    #[command(after_help = "Examples:
+  projectrestore ls backup.tar.zst.age --trust keys/ -i key.txt
+  projectrestore ls backup.tar.gz --strip-components 1 --json
+
+The archive gets the full verified pass (signatures, checksum, decryption, every
+entry through the validator); the listing is printed only if all of it passed, so
+it shows exactly what a restore would write (paths after --strip-components).")]
+    Ls(LsCmd),
     /// Write the decrypted stored stream (e.g. the .tar.zst inside a .age) for inspection.
     #[command(after_help = "Examples:
   projectrestore decrypt backup.tar.zst.age -i key.txt -o backup.tar.zst
@@ -506,6 +515,15 @@ pub struct ConfigArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LsCmd {
+    #[command(flatten)]
+    pub verify: VerifyCmd,
+    /// Drop this many leading path components, as a restore would.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub strip_components: usize,
 }
 
 #[derive(Debug, Args)]

@@ -557,3 +557,68 @@ pub fn one_top_directory(r: &Report) -> Option<String> {
         projectrestore::report::escape(&dest.display().to_string())
     ))
 }
+
+/// `ls`: the entries (as `tar -tv` shows them) on stdout, then one line on
+/// stderr saying what vouched for them; `--json` prints the whole report.
+pub fn listing(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, r)?;
+        return writeln!(out);
+    }
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    for e in r.entries.iter().flatten() {
+        let kind = match e.kind {
+            "dir" => 'd',
+            "symlink" => 'l',
+            "hardlink" => 'h',
+            _ => '-',
+        };
+        let mode = u32::from_str_radix(&e.mode, 8).unwrap_or(0);
+        let rwx: String = (0..9)
+            .map(|i| {
+                let bit = 1 << (8 - i);
+                if mode & bit == 0 {
+                    '-'
+                } else {
+                    ['r', 'w', 'x'][i % 3]
+                }
+            })
+            .collect();
+        let when = e.mtime.replace('T', " ").trim_end_matches('Z').to_string();
+        let slash = if e.kind == "dir" { "/" } else { "" };
+        match &e.target {
+            Some(t) if e.kind == "symlink" => writeln!(
+                out,
+                "{kind}{rwx} {:>12} {when}  {}{slash} -> {t}",
+                e.size, e.path
+            )?,
+            Some(t) => writeln!(
+                out,
+                "{kind}{rwx} {:>12} {when}  {}{slash} link to {t}",
+                e.size, e.path
+            )?,
+            None => writeln!(out, "{kind}{rwx} {:>12} {when}  {}{slash}", e.size, e.path)?,
+        }
+    }
+    if !quiet {
+        let n = r.entries.as_ref().map_or(0, Vec::len);
+        let vouched = match r.signature_outcome() {
+            Some(Outcome::Verified { signers }) => format!("signed by {}", signers.join(", ")),
+            Some(Outcome::UnsignedAllowed { .. }) => "UNSIGNED (allowed)".into(),
+            _ => "no signature required".into(),
+        };
+        let checksum = match &r.checksum {
+            Some(c) if c.matched => ", checksum ok",
+            _ => "",
+        };
+        eprintln!(
+            "{n} entr{} in {}, every one checked; {vouched}{checksum}",
+            if n == 1 { "y" } else { "ies" },
+            escape(&r.archive)
+        );
+    }
+    Ok(())
+}

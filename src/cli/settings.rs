@@ -136,6 +136,10 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, cfg: &Config) -> Result<(), Er
             check(&mut a.check, m, &s, cfg)?;
             log(&mut a.log, m, &s);
         }
+        Command::Ls(a) => {
+            check(&mut a.verify.check, m, &s, cfg)?;
+            log(&mut a.verify.log, m, &s);
+        }
         Command::List(a) => {
             fill!(m, s, a, opt: [backup_dir], val: [pattern]);
         }

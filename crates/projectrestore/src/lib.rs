@@ -44,6 +44,7 @@ pub mod event;
 pub mod fuzzing;
 pub mod history;
 pub mod interact;
+pub mod listing;
 pub mod log;
 pub mod pipe;
 pub mod plan;

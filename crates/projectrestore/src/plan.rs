@@ -23,6 +23,8 @@ pub enum ActionKind {
     Preview,
     /// Check completely, no destination (`verify`).
     Verify,
+    /// Check completely and list every entry (`ls`).
+    List,
     /// Digests, signatures, checksum and log only; nothing decrypted (`audit`).
     Audit,
 }

@@ -147,6 +147,9 @@ pub struct Report {
     /// What a restore would change (`preview`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<crate::preview::Preview>,
+    /// Every entry, as the validator passed it (`ls`; only when everything passed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<crate::listing::Listed>>,
     /// What the append-only log checks found (and whether the archive was anchored).
     pub log: Option<crate::log::gate::LogReport>,
     /// Wall time.
@@ -178,6 +181,7 @@ impl Report {
             summary: Summary::default(),
             destination: None,
             replaced_generation: None,
+            entries: None,
             pruned: 0,
             log: None,
             preview: None,

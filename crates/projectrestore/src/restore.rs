@@ -45,6 +45,8 @@ pub enum Action {
     /// The whole pass, every entry, no destination (`verify`).
     #[default]
     Verify,
+    /// As `Verify`, and the report lists every entry (`ls`).
+    List,
     /// The whole pass compared with `dest`, writing nothing (`preview`);
     /// `diff` adds line diffs of changed text files.
     Preview { dest: PathBuf, diff: bool },
@@ -60,6 +62,7 @@ impl Action {
         match self {
             Action::Audit => plan::ActionKind::Audit,
             Action::Verify => plan::ActionKind::Verify,
+            Action::List => plan::ActionKind::List,
             Action::Preview { .. } => plan::ActionKind::Preview,
             Action::DryRun { .. } => plan::ActionKind::DryRun,
             Action::Restore { .. } => plan::ActionKind::Restore,
@@ -72,7 +75,7 @@ impl Action {
             Action::Preview { dest, .. } | Action::DryRun { dest } | Action::Restore { dest } => {
                 Some(dest)
             }
-            Action::Audit | Action::Verify => None,
+            Action::Audit | Action::Verify | Action::List => None,
         }
     }
 
@@ -1029,27 +1032,40 @@ impl Run<'_> {
     ) -> Result<PassTwo, Error> {
         let opts = self.opts;
         let authenticated = self.authenticated(first, report);
-        let (summary, status) = match preview.as_mut() {
-            Some(sink) => stream(
+        let checks = &self.prepared.checks;
+        let mut listing = (opts.action == Action::List).then(crate::listing::ListingSink::default);
+        let (summary, status) = match (preview.as_mut(), listing.as_mut()) {
+            (Some(sink), _) => stream(
                 authenticated,
                 hashing,
                 identities,
-                &self.prepared.checks,
+                checks,
                 opts,
                 sink,
                 report,
             )?,
-            None => stream(
+            (None, Some(sink)) => stream(
                 authenticated,
                 hashing,
                 identities,
-                &self.prepared.checks,
+                checks,
+                opts,
+                sink,
+                report,
+            )?,
+            (None, None) => stream(
+                authenticated,
+                hashing,
+                identities,
+                checks,
                 opts,
                 &mut NullSink,
                 report,
             )?,
         };
         report.preview = preview.map(PreviewSink::finish);
+        // Held back by the gate: `execute` returns the report only if all passed.
+        report.entries = listing.map(crate::listing::ListingSink::finish);
         Ok(PassTwo {
             summary,
             status,
