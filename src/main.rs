@@ -496,7 +496,12 @@ fn run(
             let recovery = projectrestore::commit::recover_dir(&args.dir).map_err(Error::from)?;
             cli::output::recovery(&args.dir.display().to_string(), &recovery, args.json)?;
         }
-        Command::Log(cmd) => cli::logcmd::run(cmd, cancel)?,
+        Command::Log(cmd) => {
+            if matches!(cmd, cli::LogCmd::Verify { .. }) {
+                LOG_VERIFY.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            cli::logcmd::run(cmd, cancel)?
+        }
         Command::Audit(args) => {
             if !cli::logcmd::audit(args, cancel, events)? {
                 return Err(Failure::Exit(exit_code(Category::Verification)));
@@ -547,11 +552,22 @@ fn limit_hint(e: &Error) -> Option<String> {
     ))
 }
 
+/// Set while `log verify` runs: its failures get the log's own hint.
+static LOG_VERIFY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn fixed_hint(e: &Error) -> Option<&'static str> {
     if let Error::Log(l) = e {
         return Some(match l {
             projectrestore::log::LogError::Older(_) => "nothing was changed; a newer backup of this project is logged",
             projectrestore::log::LogError::NotIncluded { .. } => "nothing was changed; append the archive with `log append` if you trust it, or drop --require-anchored",
+            // From `log verify` itself, the log's own report is the news.
+            projectrestore::log::LogError::Tampered(_)
+            | projectrestore::log::LogError::Checkpoint { .. }
+            | projectrestore::log::LogError::Tiles(_)
+                if LOG_VERIFY.load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                "the log's history was rewritten, reordered or truncated, or its checkpoint forged: do not trust archives by it; restore the log directory from a copy you trust"
+            }
             l if l.is_verification() => "the log does not vouch for this; nothing was changed. Check the log with `projectrestore log verify`",
             _ => return None,
         });
@@ -560,8 +576,25 @@ fn fixed_hint(e: &Error) -> Option<&'static str> {
         return Some("nothing was changed; the encrypted file is damaged or cut short: fetch it again, and compare it with its checksum or signature");
     }
     use projectrestore::decrypt::DecryptError;
+    use projectrestore::verify::{Unmet, VerifyError};
     match e {
         Error::Archive(projectrestore::archive::ArchiveError::Limit { .. }) => return None,
+        // Hints by cause (issue 16, item 9), each saying something the error did not.
+        Error::Verify(VerifyError::TrustStore { .. }) => {
+            return Some("nothing was changed; --trust takes a key file or a directory of them (OpenPGP certificates, minisign/signify .pub files, an allowed_signers file): check the path")
+        }
+        Error::Verify(VerifyError::Unmet { why: Unmet::Threshold { .. }, .. }) => {
+            return Some("nothing was changed; fewer trusted keys signed it than --threshold asks: get the other signature, or add the signer's key to the trust store if you trust it")
+        }
+        Error::Verify(VerifyError::Unmet { why: Unmet::NoTrustStore, .. }) => {
+            return Some("nothing was changed; give the signers' public keys with --trust DIR (or put them in ~/.config/projectrestore/keys), or --allow-unsigned to restore without checking")
+        }
+        Error::Decrypt(DecryptError::WrongPassphrase(_)) => {
+            return Some("nothing was changed; the passphrase did not open it: try again (a --passphrase-file holds it on its first line)")
+        }
+        Error::Config(_) => {
+            return Some("fix the settings file at the line shown; `projectrestore config` prints the effective settings and where each came from")
+        }
         Error::NotConfirmed(_) => {
             return Some("nothing was changed; --yes answers yes without asking")
         }

@@ -219,11 +219,13 @@ impl Checks {
         reports.extend(inline.inline_signatures.iter().cloned());
         let verdict = verify::decide(&self.store, reports, &opts.sig_policy, true);
         let outcome = verdict.outcome.clone();
-        report.signatures = Some(verdict);
-        match outcome {
-            Outcome::Failed { reason } => Err(verify::VerifyError::Policy(reason).into()),
+        let failure = |reason| verdict.failure(&self.store, &opts.sig_policy, reason);
+        let result = match outcome {
+            Outcome::Failed { reason } => Err(failure(reason).into()),
             _ => Ok(()),
-        }
+        };
+        report.signatures = Some(verdict);
+        result
     }
 
     /// Is anything to be verified?
@@ -271,17 +273,23 @@ impl Checks {
             &opts.sig_policy,
         );
         let outcome = verdict.outcome.clone();
+        let failed = match &outcome {
+            Outcome::Failed { reason } => {
+                Some(verdict.failure(&self.store, &opts.sig_policy, reason.clone()))
+            }
+            _ => None,
+        };
         report.signatures = Some(verdict);
-        match outcome {
-            Outcome::Failed { reason } => Err(verify::VerifyError::Policy(reason).into()),
-            Outcome::UnsignedAllowed { reason } => {
+        match (failed, outcome) {
+            (Some(e), _) => Err(e.into()),
+            (None, Outcome::UnsignedAllowed { reason }) => {
                 report.warnings.push(Warning::new(
                     WarningKind::UnsignedAllowed,
                     format!("UNSIGNED: restoring without a trusted signature (--allow-unsigned): {reason}"),
                 ));
                 Ok(())
             }
-            Outcome::Verified { .. } | Outcome::NotRequired => Ok(()),
+            (None, _) => Ok(()),
         }
     }
 }

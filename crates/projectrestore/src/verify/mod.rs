@@ -43,9 +43,47 @@ pub enum VerifyError {
     /// The signature policy was not met.
     #[error("signature check failed: {0}")]
     Policy(String),
+    /// The signature policy was not met, for a reason a front end can name
+    /// its own remedy for (`why`).
+    #[error("signature check failed: {reason}")]
+    Unmet { reason: String, why: Unmet },
     /// The stored bytes changed between the verification pass and the extraction pass.
     #[error("the archive changed while it was being restored (SHA-256 {first} in the verification pass, {second} now)")]
     Changed { first: String, second: String },
+}
+
+/// Why a signature policy was not met, when a front end has a remedy to name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unmet {
+    /// Fewer distinct trusted keys signed than the threshold asks, and no
+    /// trusted key's signature was bad.
+    Threshold { have: usize, need: usize },
+    /// Signatures, but no trust store to check them against.
+    NoTrustStore,
+}
+
+impl SignatureVerdict {
+    /// The typed error for a failed verdict (`reason` is its outcome's).
+    pub fn failure(&self, store: &TrustStore, policy: &SigPolicy, reason: String) -> VerifyError {
+        let bad_trusted = self.signatures.iter().any(|r| r.trusted && !r.valid);
+        let sets: Vec<(String, Vec<String>)> = self
+            .signatures
+            .iter()
+            .filter(|r| r.valid && r.trusted)
+            .map(|r| (r.key.clone(), r.identities.clone()))
+            .collect();
+        let have = identity::distinct(&sets).len();
+        let need = policy.threshold.max(1);
+        let why = if store.is_empty() && !self.signatures.is_empty() {
+            Unmet::NoTrustStore
+        } else if !bad_trusted && have > 0 && have < need {
+            Unmet::Threshold { have, need }
+        } else {
+            return VerifyError::Policy(reason);
+        };
+        VerifyError::Unmet { reason, why }
+    }
 }
 
 /// One parsed detached signature file of one scheme (one file per scheme:
@@ -408,7 +446,8 @@ pub fn decide(
                 bad_trusted[0].key
             )
         } else if signers.is_empty() && store.is_empty() {
-            "the archive has signatures, but there is no trust store to check them: pass --trust with the signers' public keys (or put them in ~/.config/projectrestore/keys), or --allow-unsigned to restore without checking".to_string()
+            "the archive has signatures, but there is no trust store to check them against"
+                .to_string()
         } else {
             format!(
                 "{} distinct trusted signer(s), {threshold} required",
