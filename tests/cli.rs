@@ -792,3 +792,91 @@ fn usage_errors_are_json_with_json() {
     assert_eq!(out.status.code(), Some(64));
     assert!(out.stdout.is_empty());
 }
+
+/// Ask before the long work (issue 16, item 6): a held lock is exit 3 and a
+/// foreign tree's question is asked before pass 1 reads the archive; a no (or
+/// nobody to ask) leaves no state directory behind.
+#[test]
+fn the_lock_and_the_question_come_before_pass_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bytes = gzip(&Tar::new().file("a.txt", b"new").finish());
+    let archive = tmp.path().join("a.tar.gz");
+    std::fs::write(&archive, &bytes).unwrap();
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    std::fs::write(
+        tmp.path().join("a.tar.gz.sha256"),
+        format!("{sha}  a.tar.gz\n"),
+    )
+    .unwrap();
+    let events = tmp.path().join("events.jsonl");
+    let phases = |path: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["event"] == "phase-started")
+            .map(|v| v["phase"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // A foreign tree, nobody to ask: refused before pass 1, nothing made.
+    let foreign = tmp.path().join("theirs");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("f"), b"theirs").unwrap();
+    let r = Run::from(
+        bin()
+            .arg("restore")
+            .arg(&archive)
+            .arg("--to")
+            .arg(&foreign)
+            .args(["--events", events.to_str().unwrap()])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(r.err.contains("--yes"), "nobody was asked: the error says how to answer: {}", r.err);
+    assert!(
+        phases(&events).is_empty(),
+        "pass 1 ran: {:?}",
+        phases(&events)
+    );
+    assert!(
+        !tmp.path().join(".theirs.projectrestore").exists(),
+        "a state directory was left"
+    );
+    // A held lock: exit 3 before pass 1 (and --wait would wait instead).
+    let dest = tmp.path().join("app");
+    let r = restore(&archive, &dest, &[]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let lock = tmp.path().join(".app.projectrestore/lock");
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(10) {
+        // flock(1) holds it once it has opened the file; wait until it does.
+        let probe = std::process::Command::new("flock")
+            .args(["-n", "-s"])
+            .arg(&lock)
+            .arg("true")
+            .status()
+            .unwrap();
+        if !probe.success() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let r = restore(&archive, &dest, &["--events", events.to_str().unwrap()]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(r.code, 3, "{}", r.err);
+    assert!(
+        phases(&events).is_empty(),
+        "pass 1 ran: {:?}",
+        phases(&events)
+    );
+}

@@ -230,6 +230,44 @@ pub fn is_managed(dest: &Path) -> bool {
     state_dir_path(dest).is_ok_and(|s| s.join(MANAGED).exists())
 }
 
+/// Is another restore of `dest` running? A look without holding anything:
+/// the lock file, if there is one, is locked shared and let go at once, so
+/// a run can say "exit 3" before its long first pass instead of after it.
+/// Nothing is created; the restore takes the lock for real later.
+pub fn probe_lock(dest: &Path) -> Result<(), CommitError> {
+    let path = state_dir_path(dest)?.join("lock");
+    let fd = match rfs::open(
+        &path,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        // Missing, a link, anything odd: the real lock decides (and refuses).
+        Err(_) => return Ok(()),
+    };
+    match rfs::fstat(&fd) {
+        Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::RegularFile => {}
+        _ => return Ok(()),
+    }
+    match rfs::flock(&fd, FlockOperation::NonBlockingLockShared) {
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            let mut pid = String::new();
+            let _ = std::fs::File::from(fd).take(32).read_to_string(&mut pid);
+            let pid = pid.trim();
+            Err(CommitError::Locked {
+                dest: dest.display().to_string(),
+                pid: if pid.is_empty() {
+                    "unknown".into()
+                } else {
+                    crate::escape(pid)
+                },
+            })
+        }
+        // Got it (released as `fd` closes), or cannot tell: the real lock decides.
+        _ => Ok(()),
+    }
+}
+
 /// `.DIRNAME.projectrestore/` beside a destination.
 #[derive(Debug)]
 pub struct StateDir {

@@ -489,6 +489,7 @@ impl Prepared<'_> {
         let run = Run {
             opts,
             prepared: self,
+            asked_yes: std::cell::Cell::new(false),
             archive_name,
             verify_first,
             ui,
@@ -689,6 +690,8 @@ fn plan_notes(
 struct Run<'a> {
     opts: &'a Options,
     prepared: &'a Prepared<'a>,
+    /// A yes given before pass 1 to replacing the foreign tree there.
+    asked_yes: std::cell::Cell<bool>,
     archive_name: String,
     verify_first: bool,
     ui: &'a SharedInteraction,
@@ -767,6 +770,9 @@ impl Run<'_> {
             .then(source::PassCheck::random)
             .transpose()
             .map_err(|e| read_error(&self.prepared.input, e, &opts.cancel))?;
+        // Before the long work: is another restore running, and may the tree
+        // there be replaced? (Both are decided again under the lock.)
+        self.ask_first()?;
         let mut first = match &pass_check {
             Some(pc) => Some(self.pass_one(source.as_ref(), pc, report)?),
             None => None,
@@ -830,6 +836,38 @@ impl Run<'_> {
         }
         warn_encrypted_unsigned(report);
         report.duration_ms = self.started.elapsed().as_millis() as u64;
+        Ok(())
+    }
+
+    /// A restore's questions before pass 1: the lock is probed (exit 3 now,
+    /// not after reading the archive; `--wait` waits later instead), and a
+    /// foreign tree there is asked about now; a yes holds for that tree when
+    /// the lock is taken.
+    fn ask_first(&self) -> Result<(), Error> {
+        let Action::Restore { dest } = &self.opts.action else {
+            return Ok(());
+        };
+        if !self.opts.wait {
+            crate::commit::probe_lock(dest)?;
+        }
+        if self.prepared.yes || self.asked_yes.get() {
+            return Ok(());
+        }
+        let target = plan::probe_target(dest, self.opts.keep)?;
+        if !target.needs_confirmation {
+            return Ok(());
+        }
+        let shown = escape(&dest.display().to_string());
+        let question = format!(
+            "{shown} is not empty and was not restored by projectrestore. Replace it? The current tree is kept in {}/generations.",
+            target.state_dir
+        );
+        if !self.ui.confirm(&question) {
+            return Err(Error::NotConfirmed(format!(
+                "{shown} is not empty and was not created by projectrestore; it is not replaced without a yes (the current tree would be kept as a generation)"
+            )));
+        }
+        self.asked_yes.set(true);
         Ok(())
     }
 
@@ -951,7 +989,7 @@ impl Run<'_> {
         let deferred = first.is_some_and(|f| f.deferred.is_some());
         let recover_later = (!self.verify_first || deferred) && state.needs_recovery()?;
         if !recover_later {
-            let yes = self.prepared.yes;
+            let yes = self.prepared.yes || self.asked_yes.get();
             recover_and_confirm(&state, &lock, None, yes, self.ui.as_ref(), report)?;
         }
         let staged = StagingGuard::create(state, lock)?;
@@ -1185,7 +1223,7 @@ impl Run<'_> {
                 staged.state(),
                 staged.lock(),
                 keep.as_deref(),
-                self.prepared.yes,
+                self.prepared.yes || self.asked_yes.get(),
                 self.ui.as_ref(),
                 report,
             )?;
