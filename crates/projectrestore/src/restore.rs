@@ -841,8 +841,8 @@ impl Run<'_> {
 
     /// A restore's questions before pass 1: the lock is probed (exit 3 now,
     /// not after reading the archive; `--wait` waits later instead), and a
-    /// foreign tree there is asked about now; a yes holds for that tree when
-    /// the lock is taken.
+    /// foreign tree projectrestore never touched is asked about now; a yes
+    /// holds for that tree when the lock is taken.
     fn ask_first(&self) -> Result<(), Error> {
         let Action::Restore { dest } = &self.opts.action else {
             return Ok(());
@@ -851,6 +851,12 @@ impl Run<'_> {
             crate::commit::probe_lock(dest)?;
         }
         if self.prepared.yes || self.asked_yes.get() {
+            return Ok(());
+        }
+        // Asked early only about a tree projectrestore never touched (no state
+        // directory): where one exists, another restore may be mid-swap (its
+        // new tree is there before its marker), and the lock decides.
+        if crate::commit::state_dir_path(dest).is_ok_and(|s| s.exists()) {
             return Ok(());
         }
         let target = plan::probe_target(dest, self.opts.keep)?;
