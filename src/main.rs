@@ -54,7 +54,11 @@ fn main() -> ExitCode {
         .iter()
         .skip(1)
         .take_while(|a| *a != "--")
-        .any(|a| a == "--json");
+        .any(|a| a == "--json")
+        && !args
+            .iter()
+            .skip(1)
+            .any(|a| a == "decrypt" || a == "completions" || a == "man");
     // The Python 4.x spellings (MIGRATING.md), lowered onto this command line.
     let translated = match cli::legacy::translate(args) {
         Ok(t) => t,
@@ -290,7 +294,7 @@ fn run(
                     restore::Action::Restore { dest }
                 }
             })?;
-            if let Some(dest) = opts.action.dest() {
+            if let restore::Action::Restore { dest } = &opts.action {
                 cli::never_replaced(dest)?;
             }
             opts.same_owner = args.same_owner;
@@ -447,7 +451,11 @@ fn run(
                 &args.check.interaction(false),
             )?;
             bar.finish();
-            cli::output::listing(&report, args.output.json, args.output.quiet)?;
+            // With --events -, stdout is the event stream (the report, entries
+            // and all, is its last line).
+            if args.output.events.as_deref() != Some(std::path::Path::new("-")) {
+                cli::output::listing(&report, args.output.json, args.output.quiet)?;
+            }
             cli::finished(events, &report);
         }
         Command::Verify(args) => {
@@ -580,6 +588,9 @@ fn fixed_hint(e: &Error) -> Option<&'static str> {
     match e {
         Error::Archive(projectrestore::archive::ArchiveError::Limit { .. }) => return None,
         // Hints by cause (issue 16, item 9), each saying something the error did not.
+        Error::Verify(VerifyError::Unreadable { .. }) => {
+            return Some("nothing was checked or changed: check the path (--signature and --checksum name files that must exist; without them, the files beside the archive are used)")
+        }
         Error::Verify(VerifyError::TrustStore { .. }) => {
             return Some("nothing was changed; --trust takes a key file or a directory of them (OpenPGP certificates, minisign/signify .pub files, an allowed_signers file): check the path")
         }

@@ -836,7 +836,11 @@ fn the_lock_and_the_question_come_before_pass_one() {
             .unwrap(),
     );
     assert_eq!(r.code, 1, "{}", r.err);
-    assert!(r.err.contains("--yes"), "nobody was asked: the error says how to answer: {}", r.err);
+    assert!(
+        r.err.contains("--yes"),
+        "nobody was asked: the error says how to answer: {}",
+        r.err
+    );
     assert!(
         phases(&events).is_empty(),
         "pass 1 ran: {:?}",

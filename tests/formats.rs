@@ -114,7 +114,17 @@ fn an_xz_dictionary_over_the_memory_limit_is_refused() {
     let archive = scene.archive("a.tar.xz", &bytes);
     let r = restore(&archive, &scene.dest, &["--max-zstd-window", "1M"]);
     assert_eq!(r.code, 5, "{}", r.err);
-    assert!(r.err.contains("decoder memory"), "{}", r.err);
+    assert!(
+        r.err
+            .contains("xz dictionary (decoder memory) (8388608 > 1048576)"),
+        "{}",
+        r.err
+    );
+    assert!(
+        r.err.contains("--max-zstd-window"),
+        "the hint names the flag: {}",
+        r.err
+    );
     assert_eq!(snapshot(&scene.dest), before);
     // Within the limit, the same archive restores.
     let r = restore(&archive, &scene.dest, &["--max-zstd-window", "16M"]);

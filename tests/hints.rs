@@ -186,3 +186,17 @@ fn a_broken_settings_file() {
     );
     expect(&r, 64, "projectrestore config");
 }
+
+#[test]
+fn a_missing_signature_or_checksum_file() {
+    for flag in ["--signature", "--checksum"] {
+        let scene = Scene::new();
+        let r = restore(
+            Path::new(&crypto("data.tar.gz")),
+            &scene.dest,
+            &[flag, &crypto("no-such-file")],
+        );
+        expect(&r, 4, "check the path");
+        assert!(r.err.contains("cannot read the"), "{}", r.err);
+    }
+}

@@ -100,3 +100,26 @@ fn nothing_is_listed_when_verification_fails_even_in_one_pass() {
     assert_eq!(out.status.code(), Some(5));
     assert!(out.stdout.is_empty());
 }
+
+/// An archive may claim any mtime (PAX `mtime` beyond year 9999, or before
+/// 1970): the listing shows the number, never a panic.
+#[test]
+fn any_mtime_is_listed_never_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut t = Tar::new();
+    t.pax(b'x', &[("mtime", b"999999999999999")]);
+    t.file("far-future.txt", b"x");
+    let path = tmp.path().join("t.tar");
+    std::fs::write(&path, t.finish()).unwrap();
+    let out = bin().args(["ls", path.to_str().unwrap()]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("999999999999999") && text.contains("far-future.txt"),
+        "{text}"
+    );
+}

@@ -371,3 +371,64 @@ fn a_foreign_tree_that_appears_after_the_preview_is_asked_about_again() {
         b"not yours to replace"
     );
 }
+
+/// A yes covers the tree it was given for: a foreign tree swapped for another
+/// after the question (here: while answering it) is asked about again under
+/// the lock, and a no keeps the new tree untouched.
+#[test]
+fn a_yes_covers_only_the_tree_it_was_given_for() {
+    use projectrestore::interact::{Interaction, SharedInteraction};
+    use projectrestore::restore::{self, Action, Options};
+    use projectrestore::source::Input;
+    use std::path::PathBuf;
+    use std::sync::Mutex;
+
+    struct Swapper {
+        dest: PathBuf,
+        asked: Mutex<Vec<String>>,
+    }
+    impl Interaction for Swapper {
+        fn passphrase(
+            &self,
+            _: &str,
+        ) -> Result<Option<projectrestore::interact::SecretString>, String> {
+            Ok(None)
+        }
+        fn confirm(&self, question: &str) -> bool {
+            let mut asked = self.asked.lock().unwrap();
+            asked.push(question.to_string());
+            if asked.len() == 1 {
+                // Yes to tree A — and, meanwhile, someone puts tree B there.
+                std::fs::rename(&self.dest, self.dest.with_extension("a")).unwrap();
+                std::fs::create_dir(&self.dest).unwrap();
+                std::fs::write(self.dest.join("b.txt"), b"tree B").unwrap();
+                return true;
+            }
+            false
+        }
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("a.tar.gz");
+    std::fs::write(&archive, gzip(&Tar::new().file("new.txt", b"new").finish())).unwrap();
+    let dest = tmp.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    std::fs::write(dest.join("a.txt"), b"tree A").unwrap();
+    let opts = Options {
+        input: Some(Input::File(archive)),
+        action: Action::Restore { dest: dest.clone() },
+        ..Options::default()
+    };
+    let ui = std::sync::Arc::new(Swapper {
+        dest: dest.clone(),
+        asked: Mutex::new(Vec::new()),
+    });
+    let shared: SharedInteraction = ui.clone();
+    let err = restore::run(&opts, &projectrestore::event::NoEvents, &shared).unwrap_err();
+    assert!(
+        matches!(err, projectrestore::Error::NotConfirmed(_)),
+        "{err}"
+    );
+    assert_eq!(ui.asked.lock().unwrap().len(), 2, "tree B was asked about");
+    assert_eq!(std::fs::read(dest.join("b.txt")).unwrap(), b"tree B");
+}

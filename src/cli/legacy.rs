@@ -80,7 +80,8 @@ pub fn translate(args: Vec<OsString>) -> Result<Translated, String> {
     // Global flags before the subcommand.
     while let Some(a) = rest.get(i).and_then(|a| a.to_str()) {
         if a == "--config" {
-            out.extend(rest.get(i..i + 2).into_iter().flatten().cloned());
+            // With its value, or alone at the end (clap then says it is missing).
+            out.extend(rest.iter().skip(i).take(2).cloned());
             i += 2;
         } else if a.starts_with("--config=") {
             out.push(rest[i].clone());
@@ -89,7 +90,20 @@ pub fn translate(args: Vec<OsString>) -> Result<Translated, String> {
             break;
         }
     }
-    let first = rest.get(i).and_then(|a| a.to_str());
+    let first = match rest.get(i) {
+        None => None,
+        Some(a) => match a.to_str() {
+            Some(s) => Some(s),
+            // Not UTF-8: not a 4.x flag; clap sees the line as it was.
+            None => {
+                out.extend(rest[i..].iter().cloned());
+                return Ok(Translated {
+                    args: out,
+                    deprecations,
+                });
+            }
+        },
+    };
     let sub = match first {
         Some("vault-restore") => return Err(gone("vault-restore").unwrap_or_default()),
         Some(a)
@@ -165,7 +179,9 @@ pub fn translate(args: Vec<OsString>) -> Result<Translated, String> {
                 "warning: {} is the 4.x spelling; use {}",
                 r.old, r.new
             ));
-            out.push(format!("{}={}", r.new, &t[2..]).into());
+            // `-e=out` is `out` to argparse, as `-eout` is.
+            let value = t[2..].strip_prefix('=').unwrap_or(&t[2..]);
+            out.push(format!("{}={value}", r.new).into());
             continue;
         } else {
             if name == FILE {
@@ -265,6 +281,12 @@ mod tests {
     fn glued_and_inline_values() {
         let (args, _) = t(&["-bbackups", "--extract-dir=out"]).unwrap();
         assert_eq!(args, ["restore", "--backup-dir=backups", "--to=out"]);
+        // argparse reads `-e=out` as `out`.
+        let (args, _) = t(&["-b", "x", "-e=out"]).unwrap();
+        assert_eq!(args, ["restore", "--backup-dir", "x", "--to=out"]);
+        // A trailing --config is passed on for clap to refuse, not dropped.
+        let (args, _) = t(&["--config"]).unwrap();
+        assert_eq!(args, ["--config"]);
     }
 
     #[test]

@@ -51,7 +51,16 @@ fn write_all(cmd: &clap::Command, dir: &Path, written: &mut Vec<PathBuf>) -> io:
     }
     let name = cmd.get_display_name().unwrap_or_else(|| cmd.get_name());
     let path = dir.join(format!("{name}.1"));
-    let mut file = std::fs::File::create(&path)?;
+    // Never through a link planted where a page goes.
+    let mut file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(nofollow_flag())
+            .open(&path)?
+    };
     page(cmd, &mut file)?;
     file.flush()?;
     written.push(path);
@@ -101,4 +110,9 @@ fn section(w: &mut dyn Write, name: &str, text: &str) -> io::Result<()> {
         }
     }
     writeln!(w, ".fi")
+}
+
+/// `O_NOFOLLOW` (from rustix).
+fn nofollow_flag() -> i32 {
+    rustix::fs::OFlags::NOFOLLOW.bits() as i32
 }

@@ -779,17 +779,18 @@ pub fn never_replaced(dest: &std::path::Path) -> Result<(), projectrestore::Erro
     let Ok(real) = std::fs::canonicalize(dest) else {
         return Ok(()); // missing: nothing to replace
     };
+    // The directory itself or one above it: replacing a parent of the home or
+    // the current directory swaps those away too.
+    let holds = |p: Option<std::path::PathBuf>| {
+        p.and_then(|p| std::fs::canonicalize(p).ok())
+            .is_some_and(|p| p.starts_with(&real))
+    };
     let what = if real == std::path::Path::new("/") {
         "the root directory"
-    } else if settings::env()
-        .home
-        .as_ref()
-        .and_then(|h| std::fs::canonicalize(h).ok())
-        .is_some_and(|h| h == real)
-    {
-        "your home directory"
-    } else if std::env::current_dir().is_ok_and(|c| c == real) {
-        "the current directory"
+    } else if holds(settings::env().home.clone()) {
+        "your home directory or a directory above it"
+    } else if holds(std::env::current_dir().ok()) {
+        "the current directory or a directory above it"
     } else {
         return Ok(());
     };

@@ -249,7 +249,7 @@ pub fn probe_lock(dest: &Path) -> Result<(), CommitError> {
         Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::RegularFile => {}
         _ => return Ok(()),
     }
-    match rfs::flock(&fd, FlockOperation::NonBlockingLockShared) {
+    match flock_briefly(&fd, FlockOperation::NonBlockingLockShared) {
         Err(rustix::io::Errno::WOULDBLOCK) => {
             let mut pid = String::new();
             let _ = std::fs::File::from(fd).take(32).read_to_string(&mut pid);
@@ -266,6 +266,22 @@ pub fn probe_lock(dest: &Path) -> Result<(), CommitError> {
         // Got it (released as `fd` closes), or cannot tell: the real lock decides.
         _ => Ok(()),
     }
+}
+
+/// A non-blocking `flock`, tried a few times over about 100 ms before it
+/// says "held": a lock is also held for a moment by a probe ([`probe_lock`])
+/// or by a child process between its fork and exec (the fd is close-on-exec,
+/// but not before exec), and neither is another restore.
+fn flock_briefly(fd: &OwnedFd, op: FlockOperation) -> Result<(), rustix::io::Errno> {
+    for _ in 0..5 {
+        match rfs::flock(fd, op) {
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            other => return other,
+        }
+    }
+    rfs::flock(fd, op)
 }
 
 /// `.DIRNAME.projectrestore/` beside a destination.
@@ -343,10 +359,12 @@ fn open_or_create_parent(parent: &Path) -> Result<OwnedFd, CommitError> {
     let mut made = existing.to_path_buf();
     for name in missing.iter().rev() {
         made.push(name);
-        match rfs::mkdirat(&fd, name.as_os_str(), Mode::from_raw_mode(0o755)) {
-            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+        let raced = match rfs::mkdirat(&fd, name.as_os_str(), Mode::from_raw_mode(0o755)) {
+            Ok(()) => false,
+            // Someone made it between the look and the mkdir: checked below.
+            Err(rustix::io::Errno::EXIST) => true,
             Err(e) => return Err(io_err("create the parent directory", &made, e.into())),
-        }
+        };
         fd = rfs::openat(&fd, name.as_os_str(), dir | OFlags::NOFOLLOW, Mode::empty()).map_err(
             |e| match e {
                 rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => CommitError::Refused(format!(
@@ -356,6 +374,15 @@ fn open_or_create_parent(parent: &Path) -> Result<OwnedFd, CommitError> {
                 e => io_err("open the parent directory", &made, e.into()),
             },
         )?;
+        if raced {
+            let st = rfs::fstat(&fd).map_err(|e| io_err("stat", &made, e.into()))?;
+            if st.st_uid != rustix::process::geteuid().as_raw() || st.st_mode & 0o022 != 0 {
+                return Err(CommitError::Refused(format!(
+                    "{} appeared while its parents were being made, and is another user's or writable by others; nothing is restored beneath it",
+                    made.display()
+                )));
+            }
+        }
     }
     Ok(fd)
 }
@@ -680,7 +707,7 @@ impl StateDir {
                 path.display()
             )));
         }
-        match rfs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+        match flock_briefly(&fd, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {}
             Err(rustix::io::Errno::WOULDBLOCK) if wait => {
                 rfs::flock(&fd, FlockOperation::LockExclusive)

@@ -117,6 +117,7 @@ pub fn zstd(data: &[u8]) {
 /// An xz stream: decompression under the decoder-memory and ratio limits,
 /// then the validator.
 pub fn xz(data: &[u8]) {
+    let _ = decompress::xz_dictionary(data);
     decompressed(Format::Xz, data);
 }
 

@@ -29,6 +29,23 @@ pub struct Listed {
     pub target: Option<String>,
 }
 
+/// An entry's mtime as RFC 3339 (UTC) when it is within years 1970–9999
+/// (humantime's range), else the raw number of seconds: an archive may say
+/// anything, and a listing must not fail on it.
+fn rfc3339(secs: i64) -> String {
+    const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    if !(0..=MAX).contains(&secs) {
+        return secs.to_string();
+    }
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.unsigned_abs());
+    let mut out = String::new();
+    use std::fmt::Write;
+    match write!(out, "{}", humantime::format_rfc3339_seconds(t)) {
+        Ok(()) => out,
+        Err(_) => secs.to_string(),
+    }
+}
+
 /// Collects [`Listed`] entries and reads every file's data to the end (so the
 /// run's checks cover every byte), writing nothing.
 #[derive(Debug, Default)]
@@ -54,12 +71,7 @@ impl Sink for ListingSink {
             EntryKind::Symlink { target } => ("symlink", 0, Some(escape(target))),
             EntryKind::Hardlink { target } => ("hardlink", 0, Some(escape(target.as_str()))),
         };
-        let mtime = std::time::UNIX_EPOCH
-            .checked_add(std::time::Duration::from_secs(
-                entry.mtime.max(0).unsigned_abs(),
-            ))
-            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
-            .unwrap_or_default();
+        let mtime = rfc3339(entry.mtime);
         self.entries.push(Listed {
             kind,
             mode: format!("{:04o}", entry.mode),
@@ -69,5 +81,19 @@ impl Sink for ListingSink {
             target,
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn any_mtime_is_shown_never_a_panic() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(999_999_999_999_999), "999999999999999");
+        assert_eq!(rfc3339(-5), "-5");
+        assert_eq!(rfc3339(i64::MAX), i64::MAX.to_string());
     }
 }

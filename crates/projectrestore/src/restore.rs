@@ -347,7 +347,10 @@ pub fn run_previewed<'o>(
     // The yes covers the tree the preview was shown: a foreign tree seen now.
     // Anything else there at the restore (a foreign tree that appeared since,
     // a symlink's target) is asked about again, as without --interactive.
-    let seen_foreign = plan::probe_target(dest, opts.keep)?.needs_confirmation;
+    let seen_foreign = plan::probe_target(dest, opts.keep)?
+        .needs_confirmation
+        .then(|| tree_id(dest))
+        .flatten();
     let mut first = opts.clone();
     first.action = Action::Preview {
         dest: dest.clone(),
@@ -363,7 +366,7 @@ pub fn run_previewed<'o>(
     }
     // The answer was yes to replacing what the preview showed.
     let mut prepared = prepare(opts)?;
-    prepared.yes = opts.yes || seen_foreign;
+    prepared.confirmed_tree = seen_foreign;
     prepared.pin(plan::Pinned {
         sha256: previewed.sha256.clone(),
         size: previewed.size,
@@ -392,9 +395,10 @@ pub struct Prepared<'o> {
     log_gate: Option<LogGate>,
     passes: plan::Passes,
     pinned: Option<plan::Pinned>,
-    /// Replace a tree projectrestore did not make without asking (`opts.yes`,
-    /// or an interactive yes).
+    /// Replace a tree projectrestore did not make without asking (`opts.yes`).
     yes: bool,
+    /// The tree (device, inode) an interactive yes was given for.
+    confirmed_tree: Option<(u64, u64)>,
     /// Where the commit went (a symlinked destination resolved), for the after-steps.
     committed_to: std::sync::OnceLock<PathBuf>,
 }
@@ -423,6 +427,7 @@ pub fn prepare(opts: &Options) -> Result<Prepared<'_>, Error> {
         passes,
         pinned: None,
         yes: opts.yes,
+        confirmed_tree: None,
         committed_to: std::sync::OnceLock::new(),
     })
 }
@@ -489,7 +494,7 @@ impl Prepared<'_> {
         let run = Run {
             opts,
             prepared: self,
-            asked_yes: std::cell::Cell::new(false),
+            asked_yes: std::cell::Cell::new(None),
             archive_name,
             verify_first,
             ui,
@@ -690,8 +695,8 @@ fn plan_notes(
 struct Run<'a> {
     opts: &'a Options,
     prepared: &'a Prepared<'a>,
-    /// A yes given before pass 1 to replacing the foreign tree there.
-    asked_yes: std::cell::Cell<bool>,
+    /// The tree (device, inode) a yes was given for before pass 1.
+    asked_yes: std::cell::Cell<Option<(u64, u64)>>,
     archive_name: String,
     verify_first: bool,
     ui: &'a SharedInteraction,
@@ -850,7 +855,12 @@ impl Run<'_> {
         if !self.opts.wait {
             crate::commit::probe_lock(dest)?;
         }
-        if self.prepared.yes || self.asked_yes.get() {
+        if self.prepared.yes
+            || self
+                .prepared
+                .confirmed_tree
+                .is_some_and(|t| tree_id(dest) == Some(t))
+        {
             return Ok(());
         }
         // Asked early only about a tree projectrestore never touched (no state
@@ -868,12 +878,14 @@ impl Run<'_> {
             "{shown} is not empty and was not restored by projectrestore. Replace it? The current tree is kept in {}/generations.",
             target.state_dir
         );
+        // The tree the question is about, taken before it is asked.
+        let asked_about = tree_id(dest);
         if !self.ui.confirm(&question) {
             return Err(Error::NotConfirmed(format!(
                 "{shown} is not empty and was not created by projectrestore; it is not replaced without a yes (the current tree would be kept as a generation)"
             )));
         }
-        self.asked_yes.set(true);
+        self.asked_yes.set(asked_about);
         Ok(())
     }
 
@@ -995,7 +1007,10 @@ impl Run<'_> {
         let deferred = first.is_some_and(|f| f.deferred.is_some());
         let recover_later = (!self.verify_first || deferred) && state.needs_recovery()?;
         if !recover_later {
-            let yes = self.prepared.yes || self.asked_yes.get();
+            let yes = Confirmed {
+                all: self.prepared.yes,
+                tree: self.asked_yes.get().or(self.prepared.confirmed_tree),
+            };
             recover_and_confirm(&state, &lock, None, yes, self.ui.as_ref(), report)?;
         }
         let staged = StagingGuard::create(state, lock)?;
@@ -1229,7 +1244,10 @@ impl Run<'_> {
                 staged.state(),
                 staged.lock(),
                 keep.as_deref(),
-                self.prepared.yes || self.asked_yes.get(),
+                Confirmed {
+                    all: self.prepared.yes,
+                    tree: self.asked_yes.get().or(self.prepared.confirmed_tree),
+                },
                 self.ui.as_ref(),
                 report,
             )?;
@@ -1277,13 +1295,36 @@ impl Run<'_> {
     }
 }
 
+/// What a yes covers: every tree (`--yes`), or the one tree (device, inode)
+/// a question was answered for (before pass 1, or by `--interactive`'s
+/// preview). Another tree found there under the lock is asked about again.
+#[derive(Debug, Clone, Copy)]
+struct Confirmed {
+    all: bool,
+    tree: Option<(u64, u64)>,
+}
+
+impl Confirmed {
+    fn covers(&self, dest: &Path) -> bool {
+        self.all || self.tree.is_some_and(|t| tree_id(dest) == Some(t))
+    }
+}
+
+/// A directory's device and inode (not following a link).
+fn tree_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
 /// Finish or undo an interrupted swap (leaving `keep`, this run's staging,
 /// alone), then ask before replacing a tree projectrestore did not put there.
 fn recover_and_confirm(
     state: &StateDir,
     lock: &crate::commit::Lock,
     keep: Option<&str>,
-    yes: bool,
+    yes: Confirmed,
     ui: &dyn Interaction,
     report: &mut Report,
 ) -> Result<(), Error> {
@@ -1303,7 +1344,7 @@ fn recover_and_confirm(
         ),
         ));
     }
-    if state.dest_state()? == DestState::Foreign && !yes {
+    if state.dest_state()? == DestState::Foreign && !yes.covers(state.dest()) {
         let dest = crate::report::escape(&state.dest().display().to_string());
         let question = format!(
             "{dest} is not empty and was not restored by projectrestore. Replace it? The current tree is kept in {}/generations.",

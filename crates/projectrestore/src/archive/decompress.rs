@@ -122,15 +122,32 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
         }
         // xz's LZMA2 dictionary is the decoder's memory: held to the same bound
         // as zstd's window, checked before it is allocated.
-        Format::Xz => Box::new(XzMemory {
-            inner: lzma_rust2::XzReader::new_mem_limit(
-                counted,
-                true,
-                u32::try_from(limits.max_zstd_window.clamp(1 << 10, 1 << 32) >> 10)
-                    .unwrap_or(u32::MAX),
-            ),
-            limit: limits.max_zstd_window.clamp(1 << 10, 1 << 32),
-        }),
+        Format::Xz => {
+            // The first block's dictionary, checked before the decoder allocates
+            // it, for a message that names the limit (as zstd's window);
+            // later blocks are held to the same bound by the decoder.
+            let head = counted.inner.fill_buf().map_err(ArchiveError::Io)?;
+            let max = limits.max_zstd_window.clamp(1 << 10, 1 << 32);
+            if let Some(dict) = xz_dictionary(head) {
+                if dict > max {
+                    return Err(ArchiveError::Limit {
+                        what: "xz dictionary (decoder memory)",
+                        value: dict,
+                        limit: max,
+                        kind: crate::archive::LimitKind::ZstdWindow,
+                    });
+                }
+            }
+            Box::new(XzMemory {
+                inner: lzma_rust2::XzReader::new_mem_limit(
+                    counted,
+                    true,
+                    u32::try_from(limits.max_zstd_window.clamp(1 << 10, 1 << 32) >> 10)
+                        .unwrap_or(u32::MAX),
+                ),
+                limit: limits.max_zstd_window.clamp(1 << 10, 1 << 32),
+            })
+        }
         Format::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(counted)),
         other => {
             return Err(ArchiveError::UnknownFormat(format!(
@@ -162,6 +179,54 @@ impl<R: Read> Read for XzMemory<R> {
             }
         })
     }
+}
+
+/// The LZMA2 dictionary size the first block of an xz stream declares (the
+/// .xz file format 1.2.1, 3.1 and 5.3.1), when `head` holds that block header.
+pub fn xz_dictionary(head: &[u8]) -> Option<u64> {
+    if !head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        return None;
+    }
+    let block = head.get(12..)?;
+    let size = (usize::from(*block.first()?) + 1) * 4;
+    if block[0] == 0 {
+        return None; // the index: no block
+    }
+    let header = block.get(..size)?;
+    let flags = header[1];
+    let mut at = 2;
+    let varint = |at: &mut usize| -> Option<u64> {
+        let mut v = 0u64;
+        for i in 0..9 {
+            let b = *header.get(*at)?;
+            *at += 1;
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    if flags & 0x40 != 0 {
+        varint(&mut at)?;
+    }
+    if flags & 0x80 != 0 {
+        varint(&mut at)?;
+    }
+    for _ in 0..=(flags & 3) {
+        let id = varint(&mut at)?;
+        let props = usize::try_from(varint(&mut at)?).ok()?;
+        if id == 0x21 && props == 1 {
+            let p = u32::from(*header.get(at)?);
+            return match p {
+                40 => Some(u64::from(u32::MAX)),
+                0..=39 => Some(u64::from((2 | (p & 1)) << (p / 2 + 11))),
+                _ => None,
+            };
+        }
+        at = at.checked_add(props)?;
+    }
+    None
 }
 
 /// The window a zstd frame header declares (RFC 8878, 3.1.1.1), when `head`

@@ -33,8 +33,14 @@ pub fn load(file: &Path, archive_name: Option<&str>) -> Result<ExpectedChecksum,
     let fail = |why: String| VerifyError::Checksum(format!("{}: {why}", file.display()));
     use std::io::Read;
     let mut bytes = Vec::new();
-    std::fs::File::open(file)
-        .and_then(|f| f.take(MAX_CHECKSUM_FILE + 1).read_to_end(&mut bytes))
+    let opened = std::fs::File::open(file).map_err(|source| VerifyError::Unreadable {
+        what: "checksum",
+        path: crate::report::escape(&file.display().to_string()),
+        source,
+    })?;
+    opened
+        .take(MAX_CHECKSUM_FILE + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| fail(e.to_string()))?;
     if bytes.len() as u64 > MAX_CHECKSUM_FILE {
         return Err(fail(format!(

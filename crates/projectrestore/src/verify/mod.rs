@@ -37,6 +37,14 @@ pub enum VerifyError {
     /// A signature file could not be read or parsed.
     #[error("signature {path}: {why}")]
     Signature { path: String, why: String },
+    /// A signature or checksum file named on the command line could not be
+    /// read (missing, unreadable): nothing was checked yet.
+    #[error("cannot read the {what} file {path}: {source}")]
+    Unreadable {
+        what: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
     /// The checksum did not match, or the checksum file is unusable.
     #[error("checksum: {0}")]
     Checksum(String),
@@ -131,8 +139,13 @@ impl Signatures {
             };
             use std::io::Read;
             let mut data = Vec::new();
-            std::fs::File::open(f)
-                .and_then(|file| file.take(MAX_SIGNATURE_FILE + 1).read_to_end(&mut data))
+            let file = std::fs::File::open(f).map_err(|source| VerifyError::Unreadable {
+                what: "signature",
+                path: crate::report::escape(&shown),
+                source,
+            })?;
+            file.take(MAX_SIGNATURE_FILE + 1)
+                .read_to_end(&mut data)
                 .map_err(|e| err(e.to_string()))?;
             if data.len() as u64 > MAX_SIGNATURE_FILE {
                 return Err(err("larger than 1 MiB; not a detached signature".into()));
