@@ -116,6 +116,7 @@ fn main() -> ExitCode {
         Command::Plan(a) => a.json,
         Command::History(a) => a.json,
         Command::Rollback(a) => a.json,
+        Command::Prune(a) => a.json,
         Command::Config(a) => a.json,
         Command::Completions { .. } | Command::Man { .. } => false,
         Command::Log(cli::LogCmd::Append(a)) => a.json,
@@ -175,6 +176,7 @@ fn main() -> ExitCode {
             | Command::Audit(_)
             | Command::History(_)
             | Command::Rollback(_)
+            | Command::Prune(_)
             | Command::Config(_)
     );
     let config = if uses_config {
@@ -416,6 +418,17 @@ fn run(
                 cli::output::rollback(&r, args.json)?;
             }
             cli::finished(events, &r);
+        }
+        Command::Prune(args) => {
+            let dir = cli::destination(&args.dir, "prune")?;
+            let r = projectrestore::history::prune(
+                &dir,
+                args.keep,
+                args.older_than,
+                args.wait,
+                events,
+            )?;
+            cli::output::pruned(&r, args.json)?;
         }
         Command::Config(args) => cli::output::config(config, args.json)?,
         Command::Completions { shell } => {

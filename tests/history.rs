@@ -608,3 +608,49 @@ fn old_generations_are_removed_after_the_report() {
         .unwrap()
         .is_empty());
 }
+
+/// `prune DIR` (issue 16, item 7): explicit, under the lock, by count and by
+/// age; the tree in place is never touched; a never-restored path is an error
+/// that makes nothing.
+#[test]
+fn prune_removes_generations_by_count_and_age() {
+    let w = Work::new();
+    let dest = w.root().join("app");
+    for c in ["A", "B", "C", "D"] {
+        let a = w.archive(&format!("{c}.tar.gz"), &[("f.txt", c.as_bytes(), 0o644)]);
+        assert_eq!(restore(&w, &a, &dest, &[]).code, 0);
+    }
+    assert_eq!(
+        history(&w, &dest)["generations"].as_array().unwrap().len(),
+        3
+    );
+    let r = w.run(&["prune", s(&dest)]);
+    assert_eq!(r.code, 64, "neither --keep nor --older-than: {}", r.err);
+    let r = w.run(&["prune", s(&dest), "--keep", "1", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v: serde_json::Value = serde_json::from_str(&r.out).unwrap();
+    assert_eq!(
+        (v["removed"].as_u64(), v["kept"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let h = history(&w, &dest);
+    let gens = h["generations"].as_array().unwrap();
+    assert_eq!(gens.len(), 1);
+    assert!(gens[0]["meta"]["archive"]
+        .as_str()
+        .unwrap()
+        .ends_with("C.tar.gz"));
+    // All were replaced just now: nothing is older than an hour.
+    let r = w.run(&["prune", s(&dest), "--older-than", "1h"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("removed 0 generations, 1 kept"), "{}", r.out);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = w.run(&["prune", s(&dest), "--older-than", "1s"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("removed 1 generation, 0 kept"), "{}", r.out);
+    assert_eq!(content(&dest), "D", "the tree in place is never touched");
+    let never = w.root().join("never");
+    let r = w.run(&["prune", s(&never), "--keep", "1"]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(!w.root().join(".never.projectrestore").exists());
+}

@@ -110,6 +110,16 @@ and no identity file is read. A restore decides everything again under its lock.
 A rollback is itself a swap under the lock and is recorded as a generation, so
 `rollback` again undoes it. It asks on a terminal; --yes skips the question.")]
     Rollback(RollbackArgs),
+    /// Remove kept generations of DIR explicitly (beyond --keep N, older than --older-than).
+    #[command(after_help = "Examples:
+  projectrestore prune ~/src/app --keep 3
+  projectrestore prune ~/src/app --older-than 30days
+  projectrestore prune ~/src/app --keep 5 --older-than 2weeks --json
+
+Generations are the trees restores and rollbacks replaced (see `history`); the
+tree in place is never touched. Under the destination's lock, crash-safe: each
+generation is renamed to trash first, which `recover` finishes removing.")]
+    Prune(PruneArgs),
     /// Print the effective settings and where each came from (rc files, environment).
     #[command(
         after_help = "Settings come from, highest first: command-line flags, PROJECTRESTORE_*
@@ -508,6 +518,28 @@ pub struct RollbackArgs {
     /// line is `finished` or `failed`.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// The destination directory (or `to` in .projectrestore.rc).
+    pub dir: Option<PathBuf>,
+    /// Keep the newest N generations, remove the rest.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// Also remove generations replaced longer ago than this (30days, 2weeks, 12h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub older_than: Option<std::time::Duration>,
+    /// Wait for a running restore of the same destination instead of failing with exit 3.
+    #[arg(long)]
+    pub wait: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 30days, 2weeks, 12h)"))
 }
 
 #[derive(Debug, Args)]

@@ -622,3 +622,21 @@ pub fn listing(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// `prune`: what went and what is kept.
+pub fn pruned(r: &projectrestore::history::PruneReport, json: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, r)?;
+        return writeln!(out);
+    }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    writeln!(
+        out,
+        "{}: removed {} generation{}, {} kept",
+        r.destination,
+        r.removed,
+        plural(r.removed),
+        r.kept
+    )
+}

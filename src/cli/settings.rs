@@ -148,6 +148,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, cfg: &Config) -> Result<(), Er
             trust(&mut a.trust, &mut a.trust_origin, m, &s, cfg);
         }
         Command::History(a) if a.dir.is_none() => a.dir = s.to.clone(),
+        Command::Prune(a) if a.dir.is_none() => a.dir = s.to.clone(),
         Command::Rollback(a) => {
             if a.dir.is_none() {
                 a.dir = s.to.clone();

@@ -1117,14 +1117,32 @@ impl StateDir {
     /// Remove generations beyond the newest `keep`; returns how many were removed.
     /// Crash-safe: a generation is renamed to `trash-*` before it is deleted, and
     /// `recover` removes leftover trash.
-    pub fn prune(&self, _lock: &Lock, keep: usize) -> Result<usize, CommitError> {
+    pub fn prune(&self, lock: &Lock, keep: usize) -> Result<usize, CommitError> {
+        self.prune_where(lock, keep, |_| false)
+    }
+
+    /// Remove the generations beyond the newest `keep`, and among those also
+    /// each one `also` says (e.g. replaced before a time), crash-safe as
+    /// [`StateDir::prune`]. Returns how many went.
+    pub fn prune_where(
+        &self,
+        _lock: &Lock,
+        keep: usize,
+        also: impl Fn(&Generation) -> bool,
+    ) -> Result<usize, CommitError> {
         let gens = self.generations()?;
         let mut removed = 0;
-        if gens.len() <= keep {
+        let doomed: Vec<&Generation> = gens
+            .iter()
+            .enumerate()
+            .filter(|(i, g)| *i >= keep || also(g))
+            .map(|(_, g)| g)
+            .collect();
+        if doomed.is_empty() {
             return Ok(0);
         }
         let gdir = self.generations_dir()?;
-        for g in &gens[keep..] {
+        for g in doomed {
             let trash = format!("trash-{}", g.id);
             fs::rename(gdir.as_fd(), &g.id, self.dir(), &trash)
                 .map_err(|e| io_err("prune", &g.path, e))?;

@@ -62,6 +62,68 @@ impl Target {
     }
 }
 
+/// What `prune` removed.
+#[derive(Debug, Clone, Serialize)]
+pub struct PruneReport {
+    /// [`crate::report::SCHEMA`].
+    pub schema: u32,
+    pub destination: String,
+    /// Generations removed.
+    pub removed: usize,
+    /// Generations kept.
+    pub kept: usize,
+}
+
+/// Remove kept generations of `dest` explicitly, under its lock (waiting for
+/// it with `wait`): those beyond the newest `keep`, and with `older_than`
+/// those replaced longer ago than that. Crash-safe (each goes to `trash-*`
+/// first, which recovery removes). The tree in place is never touched.
+pub fn prune(
+    dest: &Path,
+    keep: Option<usize>,
+    older_than: Option<std::time::Duration>,
+    wait: bool,
+    events: &dyn Events,
+) -> Result<PruneReport, Error> {
+    if keep.is_none() && older_than.is_none() {
+        return Err(Error::Usage(
+            "prune needs --keep N, --older-than DURATION, or both".into(),
+        ));
+    }
+    let state_path: PathBuf = commit::state_dir_path(dest)?;
+    if std::fs::symlink_metadata(&state_path).is_err() {
+        return Err(Error::Commit(commit::CommitError::Refused(format!(
+            "{} was never restored by projectrestore: there are no generations to prune",
+            crate::report::escape(&dest.display().to_string())
+        ))));
+    }
+    let state = StateDir::open(dest)?;
+    let lock = state.lock(wait)?;
+    state.recover(&lock)?;
+    let cutoff = older_than.map(|d| {
+        SystemTime::now()
+            .checked_sub(d)
+            .unwrap_or(SystemTime::UNIX_EPOCH)
+    });
+    let removed = state.prune_where(&lock, keep.unwrap_or(usize::MAX), |g| {
+        // A generation whose replacement time cannot be read is kept.
+        cutoff.is_some_and(|c| humantime::parse_rfc3339_weak(&g.meta.replaced).is_ok_and(|t| t < c))
+    })?;
+    let destination = state.dest().display().to_string();
+    if removed > 0 {
+        events.emit(&Event::Pruned {
+            destination: crate::report::escape(&destination),
+            removed,
+        });
+    }
+    Ok(PruneReport {
+        schema: crate::report::SCHEMA,
+        destination: crate::report::escape(&destination),
+        removed,
+        kept: state.generations()?.len(),
+    })
+}
+
 /// The result of a rollback.
 #[derive(Debug, Clone, Serialize)]
 pub struct RollbackReport {
