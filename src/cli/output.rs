@@ -333,8 +333,8 @@ pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<(
     }
     writeln!(
         out,
-        "{:>3}  {:<20}  {:<20}  {:<20}  {:>6}  {:>9}  ARCHIVE",
-        "#", "PUT IN PLACE", "REPLACED", "SHA256", "FILES", "SIZE"
+        "{:>3}  {:<20}  {:<20}  {:<16}  {:>6}  {:>9}  {:<24}  ARCHIVE",
+        "#", "PUT IN PLACE", "REPLACED", "SHA256", "FILES", "SIZE", "SIGNED BY"
     )?;
     for g in &h.generations {
         let m = &g.generation.meta;
@@ -342,15 +342,21 @@ pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<(
         // cut by characters (a byte slice could split one).
         let (time, replaced) = (escape(&m.time), escape(&m.replaced));
         let sha: String = escape(&m.sha256).chars().take(16).collect();
+        let signed = if m.signers.is_empty() {
+            "unverified".to_string()
+        } else {
+            escape(&m.signers.join(", "))
+        };
         writeln!(
             out,
-            "{:>3}  {:<20}  {:<20}  {:<20}  {:>6}  {:>9}  {}{}",
+            "{:>3}  {:<20}  {:<20}  {:<16}  {:>6}  {:>9}  {:<24}  {}{}",
             g.number,
             if time.is_empty() { "-" } else { &time },
             replaced,
             if sha.is_empty() { "-" } else { &sha },
             m.files,
             human_bytes(m.bytes),
+            signed,
             escape(&m.archive),
             if m.how == "rollback" {
                 " (a rollback)"
@@ -359,7 +365,14 @@ pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<(
             }
         )?;
     }
-    Ok(())
+    let total: u64 = h.generations.iter().map(|g| g.generation.meta.bytes).sum();
+    let n = h.generations.len();
+    writeln!(
+        out,
+        "{n} generation{} hold {} of file contents (`prune DIR --keep N` removes old ones)",
+        if n == 1 { "" } else { "s" },
+        human_bytes(total)
+    )
 }
 
 /// Print what a rollback did.
