@@ -624,6 +624,18 @@ fn prune_removes_generations_by_count_and_age() {
         history(&w, &dest)["generations"].as_array().unwrap().len(),
         3
     );
+    // history says who signed each generation and what they all hold.
+    let h = w.run(&["history", s(&dest)]);
+    assert!(
+        h.out.contains("SIGNED BY") && h.out.contains("unverified"),
+        "{}",
+        h.out
+    );
+    assert!(
+        h.out.contains("3 generations hold 3 B of file contents"),
+        "{}",
+        h.out
+    );
     let r = w.run(&["prune", s(&dest)]);
     assert_eq!(r.code, 64, "neither --keep nor --older-than: {}", r.err);
     let r = w.run(&["prune", s(&dest), "--keep", "1", "--json"]);
