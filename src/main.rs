@@ -318,12 +318,14 @@ fn run(
                     )
                     .into());
                 }
-                let ui: projectrestore::interact::SharedInteraction =
+                let ui = cli::interact::Suspending::shared(
                     std::sync::Arc::new(cli::interact::Terminal {
                         passphrase_file: args.target.check.passphrase_file.clone(),
                         confirm: true,
                         answer_from_stdin: true,
-                    });
+                    }),
+                    bar.handle(),
+                );
                 restore::run_previewed(&opts, &fan, &ui, &mut |previewed| {
                     bar.finish();
                     if let Some(p) = &previewed.preview {
@@ -333,7 +335,13 @@ fn run(
                 })?
             } else {
                 let prepared = restore::prepare(&opts)?;
-                let report = prepared.execute(&fan, &args.target.check.interaction(true))?;
+                let report = prepared.execute(
+                    &fan,
+                    &cli::interact::Suspending::shared(
+                        args.target.check.interaction(true),
+                        bar.handle(),
+                    ),
+                )?;
                 (prepared, report)
             };
             bar.finish();
@@ -365,7 +373,10 @@ fn run(
             let report = restore::run(
                 &opts,
                 &Fanout(vec![&bar, events]),
-                &args.target.check.interaction(false),
+                &cli::interact::Suspending::shared(
+                    args.target.check.interaction(false),
+                    bar.handle(),
+                ),
             )?;
             bar.finish();
             let stdout_is_events = args.output.events.as_deref() == Some(std::path::Path::new("-"));
@@ -461,7 +472,7 @@ fn run(
             let report = restore::run(
                 &opts,
                 &Fanout(vec![&bar, events]),
-                &args.check.interaction(false),
+                &cli::interact::Suspending::shared(args.check.interaction(false), bar.handle()),
             )?;
             bar.finish();
             // With --events -, stdout is the event stream (the report, entries
@@ -482,7 +493,7 @@ fn run(
             let report = restore::run(
                 &opts,
                 &Fanout(vec![&bar, events]),
-                &args.check.interaction(false),
+                &cli::interact::Suspending::shared(args.check.interaction(false), bar.handle()),
             )?;
             bar.finish();
             cli::output::report(&report, args.output.json, args.output.quiet)?;

@@ -155,7 +155,7 @@ fn dry_run_and_verify_write_nothing() {
         "--yes"
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("1 files"), "{out}");
+    assert!(out.contains("checked 1 file ("), "{out}"); // issue 16: plurals (was "1 files")
     let (code, _, err) = run(args![OsStr::new("verify"), a]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(snapshot(&scene.parent), before);

@@ -87,3 +87,32 @@ static DECLINED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 pub fn declined() -> bool {
     DECLINED.load(std::sync::atomic::Ordering::SeqCst)
 }
+
+/// An interaction that clears the progress bar while it asks, so a question
+/// is never drawn over the bar (and the bar comes back after).
+pub struct Suspending {
+    inner: projectrestore::interact::SharedInteraction,
+    bar: indicatif::ProgressBar,
+}
+
+impl Suspending {
+    pub fn shared(
+        inner: projectrestore::interact::SharedInteraction,
+        bar: indicatif::ProgressBar,
+    ) -> projectrestore::interact::SharedInteraction {
+        std::sync::Arc::new(Suspending { inner, bar })
+    }
+}
+
+impl projectrestore::interact::Interaction for Suspending {
+    fn passphrase(
+        &self,
+        what: &str,
+    ) -> Result<Option<projectrestore::interact::SecretString>, String> {
+        self.bar.suspend(|| self.inner.passphrase(what))
+    }
+
+    fn confirm(&self, question: &str) -> bool {
+        self.bar.suspend(|| self.inner.confirm(question))
+    }
+}

@@ -28,16 +28,24 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
         (None, false) => "checked".to_string(),
     };
     writeln!(out, "{} {verb}", r.archive)?;
+    // What was read and what was written (or checked), zero counts left out.
+    let secs = r.duration_ms as f64 / 1000.0;
+    let mib_s = if secs > 0.0 {
+        r.size as f64 / f64::from(1 << 20) / secs
+    } else {
+        0.0
+    };
+    let done = if r.destination.is_some() && !r.dry_run {
+        "wrote"
+    } else {
+        "checked"
+    };
     writeln!(
         out,
-        "  {} files, {} directories, {} symlinks, {} hardlinks, {} in {:.2} s ({:.0} MB/s)",
-        r.summary.files,
-        r.summary.dirs,
-        r.summary.symlinks,
-        r.summary.hardlinks,
+        "  read {} in {secs:.2} s ({mib_s:.1} MiB/s); {done} {} ({} of file contents)",
+        human_bytes(r.size),
+        counts(&r.summary),
         human_bytes(r.summary.bytes),
-        r.duration_ms as f64 / 1000.0,
-        r.throughput_mb_s()
     )?;
     writeln!(
         out,
@@ -634,6 +642,25 @@ pub fn listing(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
         );
     }
     Ok(())
+}
+
+/// "6 files, 5 directories, 1 symlink": plurals, zero counts left out.
+pub fn counts(s: &projectrestore::archive::Summary) -> String {
+    let parts: Vec<String> = [
+        (s.files, "file", "files"),
+        (s.dirs, "directory", "directories"),
+        (s.symlinks, "symlink", "symlinks"),
+        (s.hardlinks, "hard link", "hard links"),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| format!("{n} {}", if n == 1 { one } else { many }))
+    .collect();
+    if parts.is_empty() {
+        "nothing".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// `prune`: what went and what is kept.

@@ -4,9 +4,14 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use projectrestore::event::{Event, Events, Phase};
 
-/// A progress bar over the stored bytes.
+/// A progress bar over the stored bytes: numbered passes (`[1/2] verifying`,
+/// `[2/2] restoring`), bytes in binary units with MiB/s and an ETA when the
+/// size is known, and words with a spinner for the steps that move no bytes
+/// (syncing, swapping). Questions suspend it ([`Bar::handle`]).
 pub struct Bar {
     bar: ProgressBar,
+    /// A verifying pass came first: the next reading pass is pass 2 of 2.
+    verified: std::sync::atomic::AtomicBool,
     /// `PROJECTRESTORE_TIMING=1`: print when each phase starts and ends (profiling).
     timing: Option<std::time::Instant>,
 }
@@ -23,7 +28,16 @@ impl Bar {
         let timing = std::env::var_os("PROJECTRESTORE_TIMING")
             .is_some_and(|v| v == "1")
             .then(std::time::Instant::now);
-        Bar { bar, timing }
+        Bar {
+            bar,
+            verified: std::sync::atomic::AtomicBool::new(false),
+            timing,
+        }
+    }
+
+    /// The bar itself, for suspending it while a question is asked.
+    pub fn handle(&self) -> ProgressBar {
+        self.bar.clone()
     }
 }
 
@@ -36,20 +50,46 @@ impl Bar {
                 t.elapsed().as_secs_f64()
             );
         }
-        let template = if total.is_some() {
-            "{prefix:>10} [{bar:24}] {bytes}/{total_bytes} {bytes_per_sec}"
-        } else {
-            "{prefix:>10} {spinner} {bytes} {bytes_per_sec}"
+        use std::sync::atomic::Ordering;
+        let words = match phase {
+            Phase::Syncing => Some("syncing to disk…"),
+            Phase::Swapping => Some("swapping the new tree into place…"),
+            _ => None,
         };
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            self.bar.set_style(style.progress_chars("=> "));
+        if let Some(words) = words {
+            // No bytes move: words and a spinner that keeps turning.
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+                self.bar.set_style(style);
+            }
+            self.bar.set_message(words);
+            self.bar
+                .enable_steady_tick(std::time::Duration::from_millis(120));
+            return;
         }
-        self.bar.set_prefix(name.to_string());
+        let prefix = match phase {
+            Phase::Verifying => {
+                self.verified.store(true, Ordering::Relaxed);
+                format!("[1/2] {name}")
+            }
+            _ if self.verified.load(Ordering::Relaxed) => format!("[2/2] {name}"),
+            _ => name.to_string(),
+        };
+        let template = if total.is_some() {
+            "{prefix:>15} [{bar:20}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}"
+        } else {
+            "{prefix:>15} {spinner} {binary_bytes} {binary_bytes_per_sec}"
+        };
+        self.bar.disable_steady_tick();
         self.bar.set_position(0);
         self.bar.set_length(total.unwrap_or(0));
         if total.is_none() {
             self.bar.unset_length();
         }
+        self.bar.set_prefix(prefix);
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            self.bar.set_style(style.progress_chars("=> "));
+        }
+        self.bar.tick();
     }
 
     /// The run is over: clear the bar before the report is printed.
