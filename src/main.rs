@@ -299,6 +299,16 @@ fn run(
             if let restore::Action::Restore { dest } = &opts.action {
                 cli::never_replaced(dest)?;
             }
+            opts.selection =
+                projectrestore::select::Selection::new(&args.paths, &args.include, &args.exclude)
+                    .map_err(Error::Usage)?;
+            opts.selection.replace = args.replace_with_selection;
+            if args.replace_with_selection && opts.selection.is_all() {
+                return Err(Error::Usage(
+                    "--replace-with-selection needs a selection: PATH arguments, --include or --exclude".into(),
+                )
+                .into());
+            }
             opts.same_owner = args.same_owner;
             opts.keep = args.keep;
             opts.wait = args.wait;

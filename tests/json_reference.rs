@@ -117,6 +117,19 @@ fn the_json_reference_matches_real_output() {
         &demo,
         with(
             &[
+                "restore",
+                "2026-11-23_090000-demo-older.tar.gz",
+                "README.md",
+                "--to",
+                &t("part"),
+            ],
+            &["--strip-components", "1", "--json"],
+        ),
+    );
+    run(
+        &demo,
+        with(
+            &[
                 "verify",
                 "2026-11-24_120000-demo-initial.tar.gz",
                 "--require-anchored",

@@ -43,7 +43,11 @@ pub enum Command {
   curl -s https://host/b.tar.gz | projectrestore restore - --to app --checksum b.tar.gz.sha256
 
 Without ARCHIVE the newest archive in --backup-dir matching --pattern is restored.
-The replaced tree is kept in .DIR.projectrestore/generations (see --keep).")]
+The replaced tree is kept in .DIR.projectrestore/generations (see --keep).
+
+Partial restores (the whole archive is still verified):
+  projectrestore restore backup.tar.gz src/config --to /tmp/config-only --strip-components 1
+  projectrestore restore backup.tar.gz --include '*.py' --exclude tests --to /tmp/py")]
     Restore(RestoreArgs),
     /// Check an archive completely (signatures, checksum, decryption, every entry) without writing anything.
     #[command(after_help = "Examples:
@@ -358,6 +362,18 @@ pub struct LogCheckArgs {
 pub struct RestoreArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Restore only these paths of the archive (and what is beneath them), after --strip-components.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Restore only entries matching GLOB (a path, or a base name for a pattern without '/'; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Leave out entries matching GLOB, and what is beneath them (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// With a selection: replace the tree at --to with only the selection (default: --to must be new or empty).
+    #[arg(long)]
+    pub replace_with_selection: bool,
     /// After the restore, append the archive's digest to this log (see `log --help`).
     #[arg(long, value_name = "LOG", requires = "log_key")]
     pub anchor: Option<PathBuf>,

@@ -40,12 +40,19 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
     } else {
         "checked"
     };
+    let (written, of) = match &r.selected {
+        Some(s) => (
+            s,
+            format!(", a selection of the archive's {}", counts(&r.summary)),
+        ),
+        None => (&r.summary, String::new()),
+    };
     writeln!(
         out,
-        "  read {} in {secs:.2} s ({mib_s:.1} MiB/s); {done} {} ({} of file contents)",
+        "  read {} in {secs:.2} s ({mib_s:.1} MiB/s); {done} {} ({} of file contents{of})",
         human_bytes(r.size),
-        counts(&r.summary),
-        human_bytes(r.summary.bytes),
+        counts(written),
+        human_bytes(written.bytes),
     )?;
     writeln!(
         out,

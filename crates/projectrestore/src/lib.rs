@@ -51,8 +51,24 @@ pub mod plan;
 pub mod preview;
 pub mod report;
 pub mod restore;
+pub mod select;
 pub mod source;
 pub mod verify;
+
+impl<E> From<select::SelectError<E>> for Error
+where
+    Error: From<E>,
+{
+    fn from(e: select::SelectError<E>) -> Self {
+        match e {
+            select::SelectError::Inner(e) => e.into(),
+            select::SelectError::Io(e) => archive::ArchiveError::Io(e).into(),
+            select::SelectError::HardlinkTarget { link, target } => Error::Usage(format!(
+                "{link} is a hard link to {target}, which the selection leaves out; select {target} too"
+            )),
+        }
+    }
+}
 
 /// Every way a run can fail, by stage.
 #[derive(Debug, thiserror::Error)]

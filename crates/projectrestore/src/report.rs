@@ -147,6 +147,9 @@ pub struct Report {
     /// What a restore would change (`preview`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<crate::preview::Preview>,
+    /// A partial restore: what the selection wrote (`summary` is the archive's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected: Option<crate::archive::Summary>,
     /// Every entry, as the validator passed it (`ls`; only when everything passed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<crate::listing::Listed>>,
@@ -181,6 +184,7 @@ impl Report {
             summary: Summary::default(),
             destination: None,
             replaced_generation: None,
+            selected: None,
             entries: None,
             pruned: 0,
             log: None,

@@ -125,6 +125,8 @@ pub struct Options {
     pub cancel: Cancel,
     /// Append-only log: `--require-anchored`, `--anchor`, rollback protection.
     pub log: LogOptions,
+    /// A partial restore: which entries are written (empty: all).
+    pub selection: crate::select::Selection,
 }
 
 /// What verification requires, loaded before any byte of the archive is read.
@@ -855,6 +857,13 @@ impl Run<'_> {
         if !self.opts.wait {
             crate::commit::probe_lock(dest)?;
         }
+        let sel = &self.opts.selection;
+        if !sel.is_all() && !sel.replace {
+            let state = plan::probe_target(dest, self.opts.keep)?.state;
+            if matches!(state, "managed" | "foreign") {
+                return Err(partial_into_a_tree(dest));
+            }
+        }
         if self.prepared.yes
             || self
                 .prepared
@@ -1000,6 +1009,12 @@ impl Run<'_> {
         }
         let state = StateDir::create(&dest)?;
         let lock = state.lock(opts.wait)?;
+        if !opts.selection.is_all() && !opts.selection.replace {
+            // Under the lock: what is there now.
+            if matches!(state.dest_state()?, DestState::Managed | DestState::Foreign) {
+                return Err(partial_into_a_tree(&dest));
+            }
+        }
         // Recovery changes the destination (it finishes or undoes a swap). In
         // one pass nothing is verified yet, so it waits until the gate has
         // opened; verify-first has verified everything by now.
@@ -1060,11 +1075,10 @@ impl Run<'_> {
         let mut here = opts.clone();
         here.policy.fold_case = folds_case;
         let authenticated = self.authenticated(first, report);
-        let (summary, status) = stream(
+        let (summary, status) = self.stream_selected(
             authenticated,
             hashing,
             identities,
-            &self.prepared.checks,
             &here,
             &mut writer,
             report,
@@ -1099,36 +1113,12 @@ impl Run<'_> {
     ) -> Result<PassTwo, Error> {
         let opts = self.opts;
         let authenticated = self.authenticated(first, report);
-        let checks = &self.prepared.checks;
         let mut listing = (opts.action == Action::List).then(crate::listing::ListingSink::default);
+        let (a, h, i) = (authenticated, hashing, identities);
         let (summary, status) = match (preview.as_mut(), listing.as_mut()) {
-            (Some(sink), _) => stream(
-                authenticated,
-                hashing,
-                identities,
-                checks,
-                opts,
-                sink,
-                report,
-            )?,
-            (None, Some(sink)) => stream(
-                authenticated,
-                hashing,
-                identities,
-                checks,
-                opts,
-                sink,
-                report,
-            )?,
-            (None, None) => stream(
-                authenticated,
-                hashing,
-                identities,
-                checks,
-                opts,
-                &mut NullSink,
-                report,
-            )?,
+            (Some(sink), _) => self.stream_selected(a, h, i, opts, sink, report)?,
+            (None, Some(sink)) => self.stream_selected(a, h, i, opts, sink, report)?,
+            (None, None) => self.stream_selected(a, h, i, opts, &mut NullSink, report)?,
         };
         report.preview = preview.map(PreviewSink::finish);
         // Held back by the gate: `execute` returns the report only if all passed.
@@ -1139,6 +1129,46 @@ impl Run<'_> {
             staged: None,
             recover_later: false,
         })
+    }
+
+    /// One pass into `sink`, through the selection of a partial restore (whose
+    /// counts go to `report.selected`).
+    fn stream_selected<R: Read + Send, S: Sink>(
+        &self,
+        authenticated: bool,
+        hashing: &mut HashingReader<'_, R>,
+        identities: &Identities,
+        opts: &Options,
+        sink: &mut S,
+        report: &mut Report,
+    ) -> Result<(Summary, DecryptStatus), Error>
+    where
+        Error: From<S::Error> + From<crate::select::SelectError<S::Error>>,
+    {
+        let checks = &self.prepared.checks;
+        if opts.selection.is_all() {
+            return stream(
+                authenticated,
+                hashing,
+                identities,
+                checks,
+                opts,
+                sink,
+                report,
+            );
+        }
+        let mut selecting = crate::select::Selecting::new(sink, &opts.selection);
+        let done = stream(
+            authenticated,
+            hashing,
+            identities,
+            checks,
+            opts,
+            &mut selecting,
+            report,
+        )?;
+        report.selected = Some(selecting.written.clone());
+        Ok(done)
     }
 
     /// Every stored byte was verified by a trusted signature in pass 1 (and pass 2
@@ -1212,6 +1242,13 @@ impl Run<'_> {
         }
         if opts.cancel.is_set() {
             return Err(Error::Interrupted);
+        }
+        if let Some(s) = &report.selected {
+            if s.files + s.dirs + s.symlinks + s.hardlinks == 0 {
+                return Err(Error::Usage(
+                    "the selection (PATH, --include, --exclude) matched nothing in the archive; the destination was left alone (`projectrestore ls ARCHIVE` lists its paths)".into(),
+                ));
+            }
         }
         let s = &report.summary;
         if s.files + s.dirs + s.symlinks + s.hardlinks == 0 {
@@ -1357,6 +1394,15 @@ fn recover_and_confirm(
         }
     }
     Ok(())
+}
+
+/// A partial restore into a tree that is there: refused unless asked for.
+fn partial_into_a_tree(dest: &Path) -> Error {
+    crate::commit::CommitError::Refused(format!(
+        "{} holds a tree, and a partial restore would replace all of it with only the selection; restore the selection into a new directory (--to NEW) and copy what you need, or pass --replace-with-selection if that is what you want",
+        escape(&dest.display().to_string())
+    ))
+    .into()
 }
 
 /// Encryption without a trusted signature proves nothing about who made the
