@@ -14,6 +14,32 @@ use projectrestore::restore;
 use projectrestore::source::{Cancel, Input};
 use projectrestore::{Category, Error};
 
+/// `verify` and `ls`: the whole checked pass of one archive, with a bar.
+fn checked_run(
+    args: &cli::VerifyCmd,
+    action: restore::Action,
+    strip_components: usize,
+    cancel: Cancel,
+    events: &dyn Events,
+) -> Result<projectrestore::report::Report, Failure> {
+    let mut opts = args.check.options();
+    opts.input = Some(Input::from_arg(&args.archive));
+    opts.log = args.log.options();
+    opts.action = action;
+    opts.policy.strip_components = strip_components;
+    opts.cancel = cancel;
+    let bar = cli::progress::Bar::new(
+        !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
+    );
+    let report = restore::run(
+        &opts,
+        &Fanout(vec![&bar, events]),
+        &cli::interact::Suspending::shared(args.check.interaction(false), bar.handle()),
+    )?;
+    bar.finish();
+    Ok(report)
+}
+
 /// A usage error (exit 64), as JSON with `--json` on the command line.
 fn usage_error(message: &str, hint: Option<String>, json: bool) -> ExitCode {
     if json {
@@ -470,21 +496,13 @@ fn run(
                 verify: args,
                 strip_components,
             } = args;
-            let mut opts = args.check.options();
-            opts.input = Some(Input::from_arg(&args.archive));
-            opts.log = args.log.options();
-            opts.action = restore::Action::List;
-            opts.policy.strip_components = strip_components;
-            opts.cancel = cancel;
-            let bar = cli::progress::Bar::new(
-                !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
-            );
-            let report = restore::run(
-                &opts,
-                &Fanout(vec![&bar, events]),
-                &cli::interact::Suspending::shared(args.check.interaction(false), bar.handle()),
+            let report = checked_run(
+                &args,
+                restore::Action::List,
+                strip_components,
+                cancel,
+                events,
             )?;
-            bar.finish();
             // With --events -, stdout is the event stream (the report, entries
             // and all, is its last line).
             if args.output.events.as_deref() != Some(std::path::Path::new("-")) {
@@ -493,19 +511,7 @@ fn run(
             cli::finished(events, &report);
         }
         Command::Verify(args) => {
-            let mut opts = args.check.options();
-            opts.input = Some(Input::from_arg(&args.archive));
-            opts.log = args.log.options();
-            opts.cancel = cancel;
-            let bar = cli::progress::Bar::new(
-                !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
-            );
-            let report = restore::run(
-                &opts,
-                &Fanout(vec![&bar, events]),
-                &cli::interact::Suspending::shared(args.check.interaction(false), bar.handle()),
-            )?;
-            bar.finish();
+            let report = checked_run(&args, restore::Action::Verify, 0, cancel, events)?;
             cli::output::report(&report, args.output.json, args.output.quiet)?;
             cli::finished(events, &report);
         }
