@@ -25,6 +25,10 @@ impl Bar {
             ProgressDrawTarget::hidden()
         };
         let bar = ProgressBar::with_draw_target(None, target);
+        // Nothing until the first phase names itself.
+        if let Ok(style) = ProgressStyle::with_template("{msg}") {
+            bar.set_style(style);
+        }
         let timing = std::env::var_os("PROJECTRESTORE_TIMING")
             .is_some_and(|v| v == "1")
             .then(std::time::Instant::now);
@@ -89,7 +93,8 @@ impl Bar {
         if let Ok(style) = ProgressStyle::with_template(template) {
             self.bar.set_style(style.progress_chars("=> "));
         }
-        self.bar.tick();
+        // A new phase is drawn at once, whatever the rate limit.
+        self.bar.force_draw();
     }
 
     /// The run is over: clear the bar before the report is printed.
