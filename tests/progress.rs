@@ -1,6 +1,6 @@
 //! Progress on a terminal (issue 16, item 5), through a pty made by
-//! util-linux `script`: numbered passes, binary units, words for the swap,
-//! and the bar cleared before the summary.
+//! util-linux `script`: numbered passes, binary units, and the bar cleared
+//! before the summary.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -42,7 +42,8 @@ fn progress_numbers_the_passes_and_names_the_swap() {
     assert!(text.contains("[2/2] restoring"), "{text}");
     assert!(text.contains("MiB"), "binary units: {text}");
     assert!(!text.contains(" MB/s"), "one unit system: {text}");
-    assert!(text.contains("swapping the new tree into place"), "{text}");
+    // The swap's words are drawn when the swap lasts long enough to be seen
+    // (progress::tests checks which steps have words).
     // The summary comes after the bar is gone, and leaves out zero counts.
     let summary = text.split("restored into").nth(1).expect("a summary");
     assert!(

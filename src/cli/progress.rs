@@ -55,12 +55,7 @@ impl Bar {
             );
         }
         use std::sync::atomic::Ordering;
-        let words = match phase {
-            Phase::Syncing => Some("syncing to disk…"),
-            Phase::Swapping => Some("swapping the new tree into place…"),
-            _ => None,
-        };
-        if let Some(words) = words {
+        if let Some(words) = words(phase) {
             // No bytes move: words and a spinner that keeps turning.
             if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
                 self.bar.set_style(style);
@@ -106,6 +101,15 @@ impl Bar {
     }
 }
 
+/// What a step that moves no bytes is called on the bar.
+fn words(phase: Phase) -> Option<&'static str> {
+    match phase {
+        Phase::Syncing => Some("syncing to disk…"),
+        Phase::Swapping => Some("swapping the new tree into place…"),
+        _ => None,
+    }
+}
+
 impl Events for Bar {
     fn emit(&self, event: &Event) {
         match event {
@@ -120,5 +124,24 @@ impl Drop for Bar {
     /// Never leave a half-drawn bar behind an error message.
     fn drop(&mut self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The steps that move no bytes have words, not a `0 B/s` bar; the
+    /// reading passes have none (they get numbers and bytes).
+    #[test]
+    fn steps_without_bytes_have_words() {
+        assert_eq!(words(Phase::Syncing), Some("syncing to disk…"));
+        assert_eq!(
+            words(Phase::Swapping),
+            Some("swapping the new tree into place…")
+        );
+        for p in [Phase::Verifying, Phase::Restoring, Phase::Checking] {
+            assert_eq!(words(p), None);
+        }
     }
 }
