@@ -136,17 +136,18 @@ fn a_log_verify_failure() {
         .status()
         .unwrap();
     assert!(copied.success());
-    let r = Run::from(
-        bin()
-            .args(["log", "verify"])
-            .arg(&log)
-            .args([
-                "--vkey",
-                &repo().join("fixtures/log/log.vkey").display().to_string(),
-            ])
-            .output()
-            .unwrap(),
-    );
+    let verify = || {
+        Run::from(
+            bin()
+                .args(["log", "verify"])
+                .arg(&log)
+                .arg("--vkey")
+                .arg(repo().join("fixtures/log/log.vkey"))
+                .output()
+                .unwrap(),
+        )
+    };
+    let r = verify();
     assert_eq!(r.code, 0, "the untouched copy verifies: {}", r.err);
     let entries = std::fs::read_to_string(log.join("entries.jsonl")).unwrap();
     std::fs::write(
@@ -154,17 +155,7 @@ fn a_log_verify_failure() {
         entries.replacen("\"size\":", "\"size\":1", 1),
     )
     .unwrap();
-    let r = Run::from(
-        bin()
-            .args(["log", "verify"])
-            .arg(&log)
-            .args([
-                "--vkey",
-                &repo().join("fixtures/log/log.vkey").display().to_string(),
-            ])
-            .output()
-            .unwrap(),
-    );
+    let r = verify();
     expect(&r, 4, "restore the log directory from a copy you trust");
 }
 
