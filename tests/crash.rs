@@ -285,3 +285,44 @@ fn signals_at_random_instants() {
     }
     eprintln!("signals: {outcomes:?}");
 }
+
+/// A partial restore is decided after recovery (review finding): a crash in
+/// the two-rename swap leaves the destination missing; a partial restore then
+/// recovers the old tree first and must refuse to replace it with only the
+/// selection (no --replace-with-selection), leaving the old tree whole.
+#[test]
+fn a_partial_restore_after_an_interrupted_swap_keeps_the_recovered_tree() {
+    require_test_hooks();
+    let (scene, new_archive, old, _new) = setup(5);
+    let out = bin()
+        .arg("restore")
+        .arg(&new_archive)
+        .arg("--to")
+        .arg(&scene.dest)
+        .env("PROJECTRESTORE_CRASH_AT", "after-park")
+        .env("PROJECTRESTORE_PORTABLE_FS", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the crash point fired");
+    assert!(
+        !scene.dest.exists(),
+        "the old tree is parked, nothing in place"
+    );
+    let out = bin()
+        .arg("restore")
+        .arg(&new_archive)
+        .arg("d0/f0.txt")
+        .arg("--to")
+        .arg(&scene.dest)
+        .env("PROJECTRESTORE_PORTABLE_FS", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--replace-with-selection"), "{err}");
+    assert_eq!(
+        snapshot(&scene.dest),
+        old,
+        "the recovered old tree is whole"
+    );
+}

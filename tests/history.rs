@@ -638,12 +638,29 @@ fn prune_removes_generations_by_count_and_age() {
     );
     let r = w.run(&["prune", s(&dest)]);
     assert_eq!(r.code, 64, "neither --keep nor --older-than: {}", r.err);
+    // Both: only what is beyond the newest N *and* older (the newest N stay).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = w.run(&[
+        "prune",
+        s(&dest),
+        "--keep",
+        "2",
+        "--older-than",
+        "1s",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v: serde_json::Value = serde_json::from_str(&r.out).unwrap();
+    assert_eq!(
+        (v["removed"].as_u64(), v["kept"].as_u64()),
+        (Some(1), Some(2))
+    );
     let r = w.run(&["prune", s(&dest), "--keep", "1", "--json"]);
     assert_eq!(r.code, 0, "{}", r.err);
     let v: serde_json::Value = serde_json::from_str(&r.out).unwrap();
     assert_eq!(
         (v["removed"].as_u64(), v["kept"].as_u64()),
-        (Some(2), Some(1))
+        (Some(1), Some(1))
     );
     let h = history(&w, &dest);
     let gens = h["generations"].as_array().unwrap();

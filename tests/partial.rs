@@ -175,3 +175,37 @@ fn a_hard_link_to_what_is_left_out_and_an_empty_selection_are_refused() {
     assert!(r.err.contains("matched nothing"), "{}", r.err);
     assert!(!Path::new(o).exists());
 }
+
+/// Review findings: a parent made for a selected entry keeps the archive's
+/// mode for it (a 0700 directory stays private); history records what was
+/// written, as a partial restore; a dry run refuses what the restore would.
+#[test]
+fn made_parents_keep_their_mode_and_history_says_partial() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut t = Tar::new();
+    t.header(b"p/", DIR, 0, b"", 0o755);
+    t.header(b"p/.ssh/", DIR, 0, b"", 0o700);
+    t.file_mode("p/.ssh/id.key", b"secret", 0o600);
+    t.file("p/README.md", b"# p\n");
+    let a = tmp.path().join("a.tar");
+    std::fs::write(&a, t.finish()).unwrap();
+    let a = a.to_str().unwrap();
+    let out = tmp.path().join("keys");
+    let o = out.to_str().unwrap();
+    let r = run(&["restore", a, "--include", "*.key", "--to", o]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let mode = std::fs::metadata(out.join("p/.ssh"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700, "the private directory stayed private");
+    let h: serde_json::Value = serde_json::from_str(&run(&["history", o, "--json"]).out).unwrap();
+    assert_eq!(h["current"]["how"], "partial restore", "{h}");
+    assert_eq!(h["current"]["files"], 1, "{h}");
+    // A dry run of a selection into a tree that is there is refused too.
+    let r = run(&["restore", a, "p/README.md", "--to", o, "--dry-run"]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(r.err.contains("--replace-with-selection"), "{}", r.err);
+}

@@ -543,7 +543,7 @@ pub struct PruneArgs {
     /// Keep the newest N generations, remove the rest.
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
-    /// Also remove generations replaced longer ago than this (30days, 2weeks, 12h).
+    /// Remove generations replaced longer ago than this (30days, 2weeks, 12h); with --keep, only those beyond the newest N.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub older_than: Option<std::time::Duration>,
     /// Wait for a running restore of the same destination instead of failing with exit 3.

@@ -384,8 +384,8 @@ pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<(
     let n = h.generations.len();
     writeln!(
         out,
-        "{n} generation{} hold {} of file contents (`prune DIR --keep N` removes old ones)",
-        if n == 1 { "" } else { "s" },
+        "{n} generation{} {} of file contents (`prune DIR --keep N` removes old ones)",
+        if n == 1 { " holds" } else { "s hold" },
         human_bytes(total)
     )
 }

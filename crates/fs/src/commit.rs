@@ -1118,24 +1118,22 @@ impl StateDir {
     /// Crash-safe: a generation is renamed to `trash-*` before it is deleted, and
     /// `recover` removes leftover trash.
     pub fn prune(&self, lock: &Lock, keep: usize) -> Result<usize, CommitError> {
-        self.prune_where(lock, keep, |_| false)
+        self.prune_where(lock, |i, _| i >= keep)
     }
 
-    /// Remove the generations beyond the newest `keep`, and among those also
-    /// each one `also` says (e.g. replaced before a time), crash-safe as
-    /// [`StateDir::prune`]. Returns how many went.
+    /// Remove each generation `doomed` says (given its place, 0 = newest),
+    /// crash-safe as [`StateDir::prune`]. Returns how many went.
     pub fn prune_where(
         &self,
         _lock: &Lock,
-        keep: usize,
-        also: impl Fn(&Generation) -> bool,
+        doomed: impl Fn(usize, &Generation) -> bool,
     ) -> Result<usize, CommitError> {
         let gens = self.generations()?;
         let mut removed = 0;
         let doomed: Vec<&Generation> = gens
             .iter()
             .enumerate()
-            .filter(|(i, g)| *i >= keep || also(g))
+            .filter(|(i, g)| doomed(*i, g))
             .map(|(_, g)| g)
             .collect();
         if doomed.is_empty() {

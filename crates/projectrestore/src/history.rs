@@ -75,9 +75,11 @@ pub struct PruneReport {
 }
 
 /// Remove kept generations of `dest` explicitly, under its lock (waiting for
-/// it with `wait`): those beyond the newest `keep`, and with `older_than`
-/// those replaced longer ago than that. Crash-safe (each goes to `trash-*`
-/// first, which recovery removes). The tree in place is never touched.
+/// it with `wait`): with `keep`, those beyond the newest `keep`; with
+/// `older_than`, those replaced longer ago than that; with both, those that
+/// are both (the newest `keep` always stay). Crash-safe (each goes to
+/// `trash-*` first, which recovery removes). The tree in place is never
+/// touched.
 pub fn prune(
     dest: &Path,
     keep: Option<usize>,
@@ -105,9 +107,18 @@ pub fn prune(
             .checked_sub(d)
             .unwrap_or(SystemTime::UNIX_EPOCH)
     });
-    let removed = state.prune_where(&lock, keep.unwrap_or(usize::MAX), |g| {
-        // A generation whose replacement time cannot be read is kept.
-        cutoff.is_some_and(|c| humantime::parse_rfc3339_weak(&g.meta.replaced).is_ok_and(|t| t < c))
+    let removed = state.prune_where(&lock, |i, g| {
+        // A generation whose replacement time cannot be read is not "old".
+        let old = || {
+            cutoff.is_some_and(|c| {
+                humantime::parse_rfc3339_weak(&g.meta.replaced).is_ok_and(|t| t < c)
+            })
+        };
+        match (keep, cutoff) {
+            (Some(k), Some(_)) => i >= k && old(),
+            (Some(k), None) => i >= k,
+            (None, _) => old(),
+        }
     })?;
     let destination = state.dest().display().to_string();
     if removed > 0 {

@@ -851,18 +851,21 @@ impl Run<'_> {
     /// foreign tree projectrestore never touched is asked about now; a yes
     /// holds for that tree when the lock is taken.
     fn ask_first(&self) -> Result<(), Error> {
+        let sel = &self.opts.selection;
+        if let Action::Restore { dest } | Action::DryRun { dest } = &self.opts.action {
+            // A dry run says what the restore would: this refusal too.
+            if !sel.is_all() && !sel.replace {
+                let state = plan::probe_target(dest, self.opts.keep)?.state;
+                if matches!(state, "managed" | "foreign") {
+                    return Err(partial_into_a_tree(dest));
+                }
+            }
+        }
         let Action::Restore { dest } = &self.opts.action else {
             return Ok(());
         };
         if !self.opts.wait {
             crate::commit::probe_lock(dest)?;
-        }
-        let sel = &self.opts.selection;
-        if !sel.is_all() && !sel.replace {
-            let state = plan::probe_target(dest, self.opts.keep)?.state;
-            if matches!(state, "managed" | "foreign") {
-                return Err(partial_into_a_tree(dest));
-            }
         }
         if self.prepared.yes
             || self
@@ -1009,12 +1012,6 @@ impl Run<'_> {
         }
         let state = StateDir::create(&dest)?;
         let lock = state.lock(opts.wait)?;
-        if !opts.selection.is_all() && !opts.selection.replace {
-            // Under the lock: what is there now.
-            if matches!(state.dest_state()?, DestState::Managed | DestState::Foreign) {
-                return Err(partial_into_a_tree(&dest));
-            }
-        }
         // Recovery changes the destination (it finishes or undoes a swap). In
         // one pass nothing is verified yet, so it waits until the gate has
         // opened; verify-first has verified everything by now.
@@ -1025,6 +1022,7 @@ impl Run<'_> {
             let yes = Confirmed {
                 all: self.prepared.yes,
                 tree: self.asked_yes.get().or(self.prepared.confirmed_tree),
+                partial: !opts.selection.is_all() && !opts.selection.replace,
             };
             recover_and_confirm(&state, &lock, None, yes, self.ui.as_ref(), report)?;
         }
@@ -1284,6 +1282,7 @@ impl Run<'_> {
                 Confirmed {
                     all: self.prepared.yes,
                     tree: self.asked_yes.get().or(self.prepared.confirmed_tree),
+                    partial: !self.opts.selection.is_all() && !self.opts.selection.replace,
                 },
                 self.ui.as_ref(),
                 report,
@@ -1294,9 +1293,13 @@ impl Run<'_> {
             sha256: sha.to_string(),
             signers: report.signers(),
             time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            bytes: report.summary.bytes,
-            files: report.summary.files,
-            how: "restore".into(),
+            bytes: report.selected.as_ref().unwrap_or(&report.summary).bytes,
+            files: report.selected.as_ref().unwrap_or(&report.summary).files,
+            how: if report.selected.is_some() {
+                "partial restore".into()
+            } else {
+                "restore".into()
+            },
             replaced: String::new(),
         };
         self.em.phase(Phase::Swapping, None, report);
@@ -1339,6 +1342,8 @@ impl Run<'_> {
 struct Confirmed {
     all: bool,
     tree: Option<(u64, u64)>,
+    /// A selection without --replace-with-selection: a tree there is refused.
+    partial: bool,
 }
 
 impl Confirmed {
@@ -1380,6 +1385,12 @@ fn recover_and_confirm(
             }
         ),
         ));
+    }
+    // A partial restore into a tree that is there, decided after recovery (an
+    // interrupted swap may just have put a tree back).
+    let partial = yes.partial;
+    if partial && matches!(state.dest_state()?, DestState::Managed | DestState::Foreign) {
+        return Err(partial_into_a_tree(state.dest()));
     }
     if state.dest_state()? == DestState::Foreign && !yes.covers(state.dest()) {
         let dest = crate::report::escape(&state.dest().display().to_string());

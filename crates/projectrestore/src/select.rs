@@ -48,16 +48,30 @@ impl Selection {
     /// matches a base name; a match on a directory covers what is beneath it).
     pub fn new(paths: &[String], include: &[String], exclude: &[String]) -> Result<Self, String> {
         let glob = |p: &String| {
-            glob::Pattern::new(p).map_err(|e| format!("{p:?} is not a valid glob: {e}"))
+            if p.is_empty() || p.starts_with('/') {
+                return Err(format!(
+                    "{:?}: a pattern matches paths inside the archive (relative, as `ls` shows them)",
+                    crate::report::escape(p)
+                ));
+            }
+            glob::Pattern::new(p.trim_start_matches("./"))
+                .map_err(|e| format!("{:?} is not a valid glob: {e}", crate::report::escape(p)))
         };
         let paths = paths
             .iter()
-            .map(|p| {
-                let p = p.trim_start_matches("./").trim_end_matches('/');
-                if p.is_empty() || p.split('/').any(|c| c == "..") {
-                    Err(format!("{p:?} is not a path inside the archive"))
+            .map(|raw| {
+                // `./a//b/` is `a/b`; absolute paths, `..` and nothing are not paths inside.
+                let parts: Vec<&str> = raw
+                    .split('/')
+                    .filter(|c| !c.is_empty() && *c != ".")
+                    .collect();
+                if raw.starts_with('/') || parts.is_empty() || parts.contains(&"..") {
+                    Err(format!(
+                        "{:?} is not a path inside the archive (relative, as `ls` shows them)",
+                        crate::report::escape(raw)
+                    ))
                 } else {
-                    Ok(p.to_string())
+                    Ok(parts.join("/"))
                 }
             })
             .collect::<Result<_, _>>()?;
@@ -76,12 +90,18 @@ impl Selection {
 
     /// Is the entry at `path` (a validated, stripped path) selected?
     pub fn selects(&self, path: &str) -> bool {
+        // `*` stays within a component; `**` crosses them.
+        let opts = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: false,
+        };
         let covers = |pat: &glob::Pattern| {
             let no_slash = !pat.as_str().contains('/');
             let mut here = Some(path);
             while let Some(p) = here {
                 let base = p.rsplit('/').next().unwrap_or(p);
-                if pat.matches(p) || (no_slash && pat.matches(base)) {
+                if pat.matches_with(p, opts) || (no_slash && pat.matches_with(base, opts)) {
                     return true;
                 }
                 here = p.rsplit_once('/').map(|(up, _)| up);
@@ -108,6 +128,9 @@ pub struct Selecting<'a, S> {
     inner: &'a mut S,
     selection: &'a Selection,
     dirs: HashSet<String>,
+    /// Directories the archive had but the selection left out: their mode,
+    /// time and owner, for when they are made as parents.
+    left_out: std::collections::HashMap<String, (u32, i64, u64, u64)>,
     given: HashSet<String>,
     /// Entries given to the sink behind (parents made for them included).
     pub written: crate::archive::Summary,
@@ -119,6 +142,7 @@ impl<'a, S> Selecting<'a, S> {
             inner,
             selection,
             dirs: HashSet::new(),
+            left_out: std::collections::HashMap::new(),
             given: HashSet::new(),
             written: crate::archive::Summary::default(),
         }
@@ -131,7 +155,15 @@ impl<S: Sink> Sink for Selecting<'_, S> {
     fn entry(&mut self, entry: &SafeEntry, data: &mut dyn Read) -> Result<(), Self::Error> {
         let path = entry.path.as_str();
         if !self.selection.selects(path) {
+            if entry.kind == EntryKind::Dir {
+                let attrs = (entry.mode, entry.mtime, entry.uid, entry.gid);
+                self.left_out.insert(path.to_string(), attrs);
+            }
             io::copy(data, &mut io::sink()).map_err(SelectError::Io)?;
+            return Ok(());
+        }
+        if entry.kind == EntryKind::Dir && self.dirs.contains(path) {
+            // Made already as a parent (its entry came after a child's): not twice.
             return Ok(());
         }
         // Parents whose own entries were left out, outermost first.
@@ -171,13 +203,21 @@ impl<S: Sink> Selecting<'_, S> {
         path: SafeRelPath,
         child: &SafeEntry,
     ) -> Result<(), SelectError<S::Error>> {
+        // As the archive had it, when its entry came; else private (0700)
+        // rather than a guess that could open up a directory meant to be closed.
+        let (mode, mtime, uid, gid) = self.left_out.get(path.as_str()).copied().unwrap_or((
+            0o700,
+            child.mtime,
+            child.uid,
+            child.gid,
+        ));
         let dir = SafeEntry {
             path,
             kind: EntryKind::Dir,
-            mode: 0o755,
-            mtime: child.mtime,
-            uid: child.uid,
-            gid: child.gid,
+            mode,
+            mtime,
+            uid,
+            gid,
         };
         self.inner
             .entry(&dir, &mut io::empty())
@@ -216,6 +256,28 @@ mod tests {
         let s = sel(&["src/util/"], &[], &[]);
         assert!(s.selects("src/util") && s.selects("src/util/a.py"));
         assert!(!s.selects("src") && !s.selects("src/utility.py") && !s.selects("README.md"));
+    }
+
+    #[test]
+    fn paths_are_normalised_and_outside_paths_refused() {
+        let s = sel(&["./a//b/"], &[], &[]);
+        assert!(s.selects("a/b/c"));
+        for bad in ["/etc", ".", "./", "", "a/../b"] {
+            assert!(Selection::new(&[bad.into()], &[], &[]).is_err(), "{bad:?}");
+        }
+        for bad in ["", "/b/*"] {
+            assert!(Selection::new(&[], &[bad.into()], &[]).is_err(), "{bad:?}");
+            assert!(Selection::new(&[], &[], &[bad.into()]).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_star_stays_in_its_component() {
+        let s = sel(&[], &[], &["b/*.txt"]);
+        assert!(!s.selects("b/c.txt"));
+        assert!(s.selects("b/c/d.txt"), "* does not cross /");
+        let s = sel(&[], &[], &["b/**/*.txt"]);
+        assert!(!s.selects("b/c/d.txt"));
     }
 
     #[test]
