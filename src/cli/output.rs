@@ -23,7 +23,7 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
     }
     let layers: Vec<&str> = r.layers.iter().map(|f| f.name()).collect();
     let verb = match (&r.destination, r.dry_run) {
-        (Some(d), _) => format!("restored into {d}"),
+        (Some(d), _) => format!("restored into {}", escape(d)),
         (None, true) => "checked (nothing written)".to_string(),
         (None, false) => "checked".to_string(),
     };
