@@ -221,7 +221,7 @@ impl Checks {
         reports.extend(inline.inline_signatures.iter().cloned());
         let verdict = verify::decide(&self.store, reports, &opts.sig_policy, true);
         let outcome = verdict.outcome.clone();
-        let failure = |reason| verdict.failure(&self.store, &opts.sig_policy, reason);
+        let failure = |reason| verdict.failure(reason);
         let result = match outcome {
             Outcome::Failed { reason } => Err(failure(reason).into()),
             _ => Ok(()),
@@ -276,9 +276,7 @@ impl Checks {
         );
         let outcome = verdict.outcome.clone();
         let failed = match &outcome {
-            Outcome::Failed { reason } => {
-                Some(verdict.failure(&self.store, &opts.sig_policy, reason.clone()))
-            }
+            Outcome::Failed { reason } => Some(verdict.failure(reason.clone())),
             _ => None,
         };
         report.signatures = Some(verdict);
@@ -1838,12 +1836,14 @@ mod tests {
             outcome: Outcome::Verified {
                 signers: vec!["a".into()],
             },
+            unmet: None,
         });
         em.sync(&report);
         em.sync(&report);
         report.signatures = Some(SignatureVerdict {
             signatures: vec![sig("a", true), sig("b", false)],
             outcome: Outcome::Failed { reason: "b".into() },
+            unmet: None,
         });
         em.sync(&report);
         let kinds: Vec<String> = rec

@@ -72,25 +72,13 @@ pub enum Unmet {
 }
 
 impl SignatureVerdict {
-    /// The typed error for a failed verdict (`reason` is its outcome's).
-    pub fn failure(&self, store: &TrustStore, policy: &SigPolicy, reason: String) -> VerifyError {
-        let bad_trusted = self.signatures.iter().any(|r| r.trusted && !r.valid);
-        let sets: Vec<(String, Vec<String>)> = self
-            .signatures
-            .iter()
-            .filter(|r| r.valid && r.trusted)
-            .map(|r| (r.key.clone(), r.identities.clone()))
-            .collect();
-        let have = identity::distinct(&sets).len();
-        let need = policy.threshold.max(1);
-        let why = if store.is_empty() && !self.signatures.is_empty() {
-            Unmet::NoTrustStore
-        } else if !bad_trusted && have > 0 && have < need {
-            Unmet::Threshold { have, need }
-        } else {
-            return VerifyError::Policy(reason);
-        };
-        VerifyError::Unmet { reason, why }
+    /// The typed error for a failed verdict (`reason` is its outcome's): why
+    /// it failed, as [`decide`] counted it.
+    pub fn failure(&self, reason: String) -> VerifyError {
+        match self.unmet {
+            Some(why) => VerifyError::Unmet { reason, why },
+            None => VerifyError::Policy(reason),
+        }
     }
 }
 
@@ -406,6 +394,9 @@ pub enum Outcome {
 pub struct SignatureVerdict {
     pub signatures: Vec<SignatureReport>,
     pub outcome: Outcome,
+    /// Why the policy was not met, when a front end has a remedy to name.
+    #[serde(skip)]
+    pub unmet: Option<Unmet>,
 }
 
 const BAD: &str = "BAD signature: the archive is not the file that was signed (changed or damaged)";
@@ -446,6 +437,7 @@ pub fn decide(
     let threshold = policy.threshold.max(1);
     let bad_trusted: Vec<&SignatureReport> =
         reports.iter().filter(|r| r.trusted && !r.valid).collect();
+    let mut unmet = None;
     let outcome = if store.is_empty() && !any_signatures && reports.is_empty() {
         Outcome::NotRequired
     } else if signers.len() >= threshold && bad_trusted.is_empty() {
@@ -459,9 +451,16 @@ pub fn decide(
                 bad_trusted[0].key
             )
         } else if signers.is_empty() && store.is_empty() {
+            unmet = Some(Unmet::NoTrustStore);
             "the archive has signatures, but there is no trust store to check them against"
                 .to_string()
         } else {
+            if !signers.is_empty() {
+                unmet = Some(Unmet::Threshold {
+                    have: signers.len(),
+                    need: threshold,
+                });
+            }
             format!(
                 "{} distinct trusted signer(s), {threshold} required",
                 signers.len()
@@ -484,6 +483,7 @@ pub fn decide(
     SignatureVerdict {
         signatures: reports,
         outcome,
+        unmet,
     }
 }
 
