@@ -250,21 +250,24 @@ pub fn probe_lock(dest: &Path) -> Result<(), CommitError> {
         _ => return Ok(()),
     }
     match flock_briefly(&fd, FlockOperation::NonBlockingLockShared) {
-        Err(rustix::io::Errno::WOULDBLOCK) => {
-            let mut pid = String::new();
-            let _ = std::fs::File::from(fd).take(32).read_to_string(&mut pid);
-            let pid = pid.trim();
-            Err(CommitError::Locked {
-                dest: dest.display().to_string(),
-                pid: if pid.is_empty() {
-                    "unknown".into()
-                } else {
-                    crate::escape(pid)
-                },
-            })
-        }
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(held_by(fd, dest)),
         // Got it (released as `fd` closes), or cannot tell: the real lock decides.
         _ => Ok(()),
+    }
+}
+
+/// "Another restore holds the lock": with the pid its holder wrote (escaped).
+fn held_by(lock: OwnedFd, dest: &Path) -> CommitError {
+    let mut pid = String::new();
+    let _ = std::fs::File::from(lock).take(32).read_to_string(&mut pid);
+    let pid = pid.trim();
+    CommitError::Locked {
+        dest: dest.display().to_string(),
+        pid: if pid.is_empty() {
+            "unknown".into()
+        } else {
+            crate::escape(pid)
+        },
     }
 }
 
@@ -714,17 +717,7 @@ impl StateDir {
                     .map_err(|e| io_err("lock", &path, e.into()))?
             }
             Err(rustix::io::Errno::WOULDBLOCK) => {
-                let mut pid = String::new();
-                let _ = std::fs::File::from(fd).take(32).read_to_string(&mut pid);
-                let pid = pid.trim();
-                return Err(CommitError::Locked {
-                    dest: self.dest.display().to_string(),
-                    pid: if pid.is_empty() {
-                        "unknown".into()
-                    } else {
-                        crate::escape(pid)
-                    },
-                });
+                return Err(held_by(fd, &self.dest));
             }
             Err(e) => return Err(io_err("lock", &path, e.into())),
         }

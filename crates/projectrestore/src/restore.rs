@@ -844,24 +844,34 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// What the yeses given so far cover (see [`Confirmed`]).
+    fn confirmed(&self) -> Confirmed {
+        let sel = &self.opts.selection;
+        Confirmed {
+            all: self.prepared.yes,
+            tree: self.asked_yes.get().or(self.prepared.confirmed_tree),
+            partial: !sel.is_all() && !sel.replace,
+        }
+    }
+
     /// A restore's questions before pass 1: the lock is probed (exit 3 now,
     /// not after reading the archive; `--wait` waits later instead), and a
     /// foreign tree projectrestore never touched is asked about now; a yes
     /// holds for that tree when the lock is taken.
     fn ask_first(&self) -> Result<(), Error> {
-        let sel = &self.opts.selection;
-        if let Action::Restore { dest } | Action::DryRun { dest } = &self.opts.action {
-            // A dry run says what the restore would: this refusal too.
-            if !sel.is_all() && !sel.replace {
-                let state = plan::probe_target(dest, self.opts.keep)?.state;
-                if matches!(state, "managed" | "foreign") {
-                    return Err(partial_into_a_tree(dest));
-                }
-            }
-        }
-        let Action::Restore { dest } = &self.opts.action else {
+        let (Action::Restore { dest } | Action::DryRun { dest }) = &self.opts.action else {
             return Ok(());
         };
+        // One read-only look at the destination serves every question here.
+        let target = plan::probe_target(dest, self.opts.keep)?;
+        let sel = &self.opts.selection;
+        // A dry run says what the restore would: this refusal too.
+        if !sel.is_all() && !sel.replace && matches!(target.state, "managed" | "foreign") {
+            return Err(partial_into_a_tree(dest));
+        }
+        if matches!(self.opts.action, Action::DryRun { .. }) {
+            return Ok(());
+        }
         if !self.opts.wait {
             crate::commit::probe_lock(dest)?;
         }
@@ -879,7 +889,6 @@ impl Run<'_> {
         if crate::commit::state_dir_path(dest).is_ok_and(|s| s.exists()) {
             return Ok(());
         }
-        let target = plan::probe_target(dest, self.opts.keep)?;
         if !target.needs_confirmation {
             return Ok(());
         }
@@ -1017,12 +1026,14 @@ impl Run<'_> {
         let deferred = first.is_some_and(|f| f.deferred.is_some());
         let recover_later = (!self.verify_first || deferred) && state.needs_recovery()?;
         if !recover_later {
-            let yes = Confirmed {
-                all: self.prepared.yes,
-                tree: self.asked_yes.get().or(self.prepared.confirmed_tree),
-                partial: !opts.selection.is_all() && !opts.selection.replace,
-            };
-            recover_and_confirm(&state, &lock, None, yes, self.ui.as_ref(), report)?;
+            recover_and_confirm(
+                &state,
+                &lock,
+                None,
+                self.confirmed(),
+                self.ui.as_ref(),
+                report,
+            )?;
         }
         let staged = StagingGuard::create(state, lock)?;
         let staging = staged
@@ -1277,11 +1288,7 @@ impl Run<'_> {
                 staged.state(),
                 staged.lock(),
                 keep.as_deref(),
-                Confirmed {
-                    all: self.prepared.yes,
-                    tree: self.asked_yes.get().or(self.prepared.confirmed_tree),
-                    partial: !self.opts.selection.is_all() && !self.opts.selection.replace,
-                },
+                self.confirmed(),
                 self.ui.as_ref(),
                 report,
             )?;
