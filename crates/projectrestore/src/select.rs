@@ -54,7 +54,15 @@ impl Selection {
                     crate::report::escape(p)
                 ));
             }
-            glob::Pattern::new(p.trim_start_matches("./"))
+            // Spelled as paths are (`secret/`, `a//b`, `./a`): else it matches nothing.
+            let normal: Vec<&str> = p
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect();
+            if normal.is_empty() {
+                return Err(format!("{:?} matches no path", crate::report::escape(p)));
+            }
+            glob::Pattern::new(&normal.join("/"))
                 .map_err(|e| format!("{:?} is not a valid glob: {e}", crate::report::escape(p)))
         };
         let paths = paths
@@ -269,6 +277,14 @@ mod tests {
             assert!(Selection::new(&[], &[bad.into()], &[]).is_err(), "{bad:?}");
             assert!(Selection::new(&[], &[], &[bad.into()]).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn patterns_are_spelled_as_paths_are() {
+        let s = sel(&[], &[], &["secret/"]);
+        assert!(!s.selects("secret/key"), "a trailing slash still excludes");
+        let s = sel(&[], &[], &["./a//b"]);
+        assert!(!s.selects("a/b/c"));
     }
 
     #[test]
