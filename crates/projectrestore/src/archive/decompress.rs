@@ -148,7 +148,11 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
                 limit: limits.max_zstd_window.clamp(1 << 10, 1 << 32),
             })
         }
-        Format::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(counted)),
+        Format::Bzip2 => Box::new(Bzip2Streams {
+            current: Some(bzip2::bufread::BzDecoder::new(counted)),
+            streams: 1,
+            output: 0,
+        }),
         other => {
             return Err(ArchiveError::UnknownFormat(format!(
                 "{} is not a compression format",
@@ -157,6 +161,66 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
         }
     };
     Ok(ratio_guarded(inner, count, limits))
+}
+
+/// Streams a bzip2 file may hold before they must carry output.
+pub const BZIP2_FREE_STREAMS: u64 = 64;
+
+/// Output each bzip2 stream past [`BZIP2_FREE_STREAMS`] must carry on average.
+/// pbzip2 writes one stream per 100–900 kB block.
+pub const BZIP2_STREAM_OUTPUT: u64 = 64 << 10;
+
+/// Concatenated bzip2 streams, read one after another (as
+/// `bzip2::bufread::MultiBzDecoder`), with a bound on their number: every
+/// stream costs the decoder a fresh state of up to 3.6 MB however little it
+/// holds, and an empty one is 14 bytes that decode to nothing — invisible to
+/// the ratio guard. Past [`BZIP2_FREE_STREAMS`], streams must average
+/// [`BZIP2_STREAM_OUTPUT`] of output, so the work stays proportional to the
+/// output the other limits bound.
+struct Bzip2Streams<R> {
+    current: Option<bzip2::bufread::BzDecoder<R>>,
+    streams: u64,
+    output: u64,
+}
+
+impl<R: BufRead> Read for Bzip2Streams<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(decoder) = self.current.as_mut() else {
+                return Ok(0);
+            };
+            let n = decoder.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                self.output += n as u64;
+                return Ok(n);
+            }
+            // The stream ended (a cut stream is an error of the decoder).
+            let Some(decoder) = self.current.take() else {
+                return Ok(0);
+            };
+            let mut input = decoder.into_inner();
+            if input.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            self.streams += 1;
+            if self.streams > BZIP2_FREE_STREAMS && self.output / self.streams < BZIP2_STREAM_OUTPUT
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} bzip2 streams for {} bytes of output: past {BZIP2_FREE_STREAMS} \
+                         streams, each must average {} KiB (each costs the decoder a fresh \
+                         state, so empty ones are a CPU bomb); if this is many small .bz2 \
+                         files concatenated, pipe `bzip2 -dc FILE` into the tool instead",
+                        self.streams,
+                        self.output,
+                        BZIP2_STREAM_OUTPUT >> 10
+                    ),
+                ));
+            }
+            self.current = Some(bzip2::bufread::BzDecoder::new(input));
+        }
+    }
 }
 
 /// An xz reader whose "out of memory" (a block's dictionary over the limit,
@@ -389,5 +453,46 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    fn bz(data: &[u8]) -> Vec<u8> {
+        let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// Concatenated bzip2 streams (pbzip2, `cat a.bz2 b.bz2`) are read whole;
+    /// anything after the last stream is an error.
+    #[test]
+    fn multi_stream_bzip2_is_read_whole() {
+        let mut data = bz(b"hello ");
+        data.extend(bz(b""));
+        data.extend(bz(b"world"));
+        assert_eq!(
+            read_all(Format::Bzip2, &data, &Limits::default()).unwrap(),
+            b"hello world"
+        );
+        data.extend_from_slice(b"garbage!");
+        assert!(read_all(Format::Bzip2, &data, &Limits::default()).is_err());
+    }
+
+    /// The attack: empty bzip2 streams are 14 bytes each and decode to nothing,
+    /// so the ratio guard never sees output, but each one costs the decoder a
+    /// fresh 3.6 MB state (56 MB of them took over three minutes). Streams
+    /// must carry output: past a few, each must average 64 KiB.
+    #[test]
+    fn bzip2_stream_bomb_is_refused() {
+        let empty = bz(b"");
+        assert_eq!(empty.len(), 14);
+        let data = empty.repeat(100_000);
+        let err = read_all(Format::Bzip2, &data, &Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("bzip2 streams"), "{err}");
+        // A few empty streams among real ones are fine.
+        let mut few = empty.repeat(BZIP2_FREE_STREAMS as usize - 1);
+        few.extend(bz(b"data"));
+        assert_eq!(
+            read_all(Format::Bzip2, &few, &Limits::default()).unwrap(),
+            b"data"
+        );
     }
 }
