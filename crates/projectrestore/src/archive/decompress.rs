@@ -160,7 +160,37 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
             )));
         }
     };
+    let inner = Box::new(Truncation {
+        inner,
+        format: format.name(),
+    });
     Ok(ratio_guarded(inner, count, limits))
+}
+
+/// A decoder whose input ran out mid-stream says so in words (the decoders say
+/// "incomplete frame", "failed to fill whole buffer", ...).
+struct Truncation<R> {
+    inner: R,
+    format: &'static str,
+}
+
+impl<R: Read> Read for Truncation<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the {} stream ends early: the file is cut short (an interrupted \
+                         download or copy?) ({e})",
+                        self.format
+                    ),
+                )
+            } else {
+                e
+            }
+        })
+    }
 }
 
 /// Streams a bzip2 file may hold before they must carry output.
@@ -494,5 +524,35 @@ mod tests {
             read_all(Format::Bzip2, &few, &Limits::default()).unwrap(),
             b"data"
         );
+    }
+
+    /// A cut-short stream says so in words (an interrupted download is the
+    /// usual cause), not "failed to fill whole buffer".
+    #[test]
+    fn truncated_streams_say_truncated() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let mut xz = Vec::new();
+        lzma_rust2::XzWriter::new(&mut xz, lzma_rust2::XzOptions::default())
+            .and_then(|mut w| {
+                w.write_all(&data)?;
+                w.finish().map(|_| ())
+            })
+            .unwrap();
+        let mut zst = Vec::new();
+        zstd::stream::copy_encode(&data[..], &mut zst, 3).unwrap();
+        for (format, full) in [
+            (Format::Gzip, gz(&data)),
+            (Format::Zstd, zst),
+            (Format::Xz, xz),
+            (Format::Bzip2, bz(&data)),
+        ] {
+            let cut = &full[..full.len() / 2];
+            let err = read_all(format, cut, &Limits::default()).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("the {} stream ends early", format.name())),
+                "{format:?}: {err}"
+            );
+        }
     }
 }
