@@ -683,3 +683,91 @@ fn prune_removes_generations_by_count_and_age() {
     assert_eq!(r.code, 1, "{}", r.err);
     assert!(!w.root().join(".never.projectrestore").exists());
 }
+
+/// Generations cost disk (issue 16, item 7): the same tree restored again is
+/// not kept twice; a tree that differs in one byte only (same size, same
+/// modification time: what a careless comparison would call "the same") is
+/// kept; the summary and `history` say what generations take on disk; a
+/// crash while the duplicate is removed loses nothing.
+#[test]
+fn the_same_tree_is_not_kept_twice() {
+    require_test_hooks();
+    let w = Work::new();
+    let dest = w.root().join("app");
+    let a = w.archive(
+        "A.tar.gz",
+        &[("f.txt", b"AAAA", 0o644), ("g.txt", b"g", 0o600)],
+    );
+    assert_eq!(restore(&w, &a, &dest, &[]).code, 0);
+    let r = restore(&w, &a, &dest, &["--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v: serde_json::Value = serde_json::from_str(&r.out).unwrap();
+    assert_eq!(v["replaced_generation"], serde_json::Value::Null);
+    assert_eq!(v["generations"]["identical_not_kept"], true);
+    assert_eq!(v["generations"]["kept_bytes"], serde_json::Value::Null);
+    assert_eq!(v["generations"]["count"], 0);
+    assert!(history(&w, &dest)["generations"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let r = restore(&w, &a, &dest, &[]);
+    assert!(r.out.contains("not kept twice"), "{}", r.out);
+
+    // One byte changed, size and modification time put back.
+    let f = dest.join("f.txt");
+    let mtime = std::fs::metadata(&f).unwrap().modified().unwrap();
+    std::fs::write(&f, b"AAAB").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let r = restore(&w, &a, &dest, &["--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v: serde_json::Value = serde_json::from_str(&r.out).unwrap();
+    assert!(v["replaced_generation"].is_string(), "{v}");
+    assert_eq!(v["generations"]["identical_not_kept"], false);
+    assert!(v["generations"]["kept_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(v["generations"]["count"], 1);
+    let h = history(&w, &dest);
+    let gens = h["generations"].as_array().unwrap();
+    assert_eq!(gens.len(), 1);
+    assert!(gens[0]["disk_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(h["disk_bytes"], gens[0]["disk_bytes"]);
+    let kept = Path::new(gens[0]["path"].as_str().unwrap()).join("f.txt");
+    assert_eq!(std::fs::read(kept).unwrap(), b"AAAB");
+    let r = w.run(&["history", s(&dest)]);
+    assert!(
+        r.out.contains("ON DISK") && r.out.contains("on disk"),
+        "{}",
+        r.out
+    );
+
+    // A crash while the duplicate goes: the restored tree is in place, and
+    // recovery removes the half-removed duplicate.
+    let args = [
+        "restore",
+        s(&a),
+        "--to",
+        s(&dest),
+        "--yes",
+        "--strip-components",
+        "1",
+    ];
+    let r = run_in(
+        w.root(),
+        &args,
+        &[("PROJECTRESTORE_CRASH_AT", "after-trash")],
+        "",
+    );
+    assert_ne!(r.code, 0, "the removal was to be interrupted");
+    assert_eq!(content(&dest), "AAAA");
+    assert_eq!(w.run(&["recover", s(&dest)]).code, 0);
+    let state = w.root().join(".app.projectrestore");
+    assert!(common::names(&state)
+        .iter()
+        .all(|n| !n.starts_with("trash-")));
+    let h = history(&w, &dest);
+    assert_eq!(h["generations"].as_array().unwrap().len(), 1, "{h}");
+}

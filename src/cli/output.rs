@@ -101,10 +101,7 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
                 s.scheme,
                 s.key,
                 state,
-                s.signer
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default(),
+                signer_words(s),
                 s.reason
                     .as_deref()
                     .map(|n| format!(": {n}"))
@@ -153,8 +150,29 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
             writeln!(out, "  log: already logged as entry {i}")?;
         }
     }
-    if let Some(g) = &r.replaced_generation {
-        writeln!(out, "  previous tree kept as generation {g}")?;
+    let gens = r.generations.as_ref();
+    match (&r.replaced_generation, gens.and_then(|g| g.kept_bytes)) {
+        (Some(g), Some(n)) => writeln!(
+            out,
+            "  previous tree kept as generation {g} ({})",
+            human_bytes(n)
+        )?,
+        (Some(g), None) => writeln!(out, "  previous tree kept as generation {g}")?,
+        (None, _) if gens.is_some_and(|g| g.identical_not_kept) => writeln!(
+            out,
+            "  previous tree was the same as the restored one: not kept twice"
+        )?,
+        _ => {}
+    }
+    if let Some(g) = gens.filter(|g| g.count > 0) {
+        writeln!(
+            out,
+            "  {} kept generation{} {} {} (`projectrestore prune` removes them)",
+            g.count,
+            if g.count == 1 { "" } else { "s" },
+            if g.count == 1 { "takes" } else { "take" },
+            human_bytes(g.total_bytes)
+        )?;
     }
     Ok(())
 }
@@ -348,8 +366,8 @@ pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<(
     }
     writeln!(
         out,
-        "{:>3}  {:<20}  {:<20}  {:<16}  {:>6}  {:>9}  {:<24}  ARCHIVE",
-        "#", "PUT IN PLACE", "REPLACED", "SHA256", "FILES", "SIZE", "SIGNED BY"
+        "{:>3}  {:<20}  {:<20}  {:<16}  {:>6}  {:>9}  {:>9}  {:<24}  ARCHIVE",
+        "#", "PUT IN PLACE", "REPLACED", "SHA256", "FILES", "SIZE", "ON DISK", "SIGNED BY"
     )?;
     for g in &h.generations {
         let m = &g.generation.meta;
@@ -364,13 +382,14 @@ pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<(
         };
         writeln!(
             out,
-            "{:>3}  {:<20}  {:<20}  {:<16}  {:>6}  {:>9}  {:<24}  {}{}",
+            "{:>3}  {:<20}  {:<20}  {:<16}  {:>6}  {:>9}  {:>9}  {:<24}  {}{}",
             g.number,
             if time.is_empty() { "-" } else { &time },
             replaced,
             if sha.is_empty() { "-" } else { &sha },
             m.files,
             human_bytes(m.bytes),
+            g.disk_bytes.map_or_else(|| "-".to_string(), human_bytes),
             signed,
             escape(&m.archive),
             if m.how == "rollback" {
@@ -382,9 +401,13 @@ pub fn history(h: &projectrestore::history::History, json: bool) -> io::Result<(
     }
     let total: u64 = h.generations.iter().map(|g| g.generation.meta.bytes).sum();
     let n = h.generations.len();
+    let disk = h
+        .disk_bytes
+        .map(|d| format!(", {} on disk", human_bytes(d)))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{n} generation{} {} of file contents (`prune DIR --keep N` removes old ones)",
+        "{n} generation{} {} of file contents{disk} (`prune DIR --keep N` removes old ones)",
         if n == 1 { " holds" } else { "s hold" },
         human_bytes(total)
     )
@@ -493,7 +516,13 @@ pub fn plan(p: &projectrestore::plan::Plan, json: bool) -> io::Result<()> {
         if c.trust_store.keys == 1 { "" } else { "s" }
     )?;
     for k in &c.keys {
-        writeln!(out, "               {k}")?;
+        let id = k.key.split_once(':').map_or("", |(_, id)| id);
+        let who = if k.signer == id {
+            String::new()
+        } else {
+            format!(" {}", k.signer)
+        };
+        writeln!(out, "               {}{who} ({})", k.key, k.file)?;
     }
     if c.signatures.is_empty() {
         writeln!(out, "  signatures:  none beside the archive")?;
@@ -686,4 +715,22 @@ pub fn pruned(r: &projectrestore::history::PruneReport, json: bool) -> io::Resul
         plural(r.removed),
         r.kept
     )
+}
+
+/// " (Alice <a@example.org>, from keys/alice.asc)": who, when it says more than
+/// the key id, and the trust-store file.
+fn signer_words(s: &projectrestore::verify::SignatureReport) -> String {
+    let id = s.key.split_once(':').map_or("", |(_, id)| id);
+    let words: Vec<String> = [
+        s.signer.clone().filter(|n| n != id),
+        s.key_file.as_deref().map(|f| format!("from {f}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if words.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", words.join(", "))
+    }
 }

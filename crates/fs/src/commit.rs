@@ -1144,6 +1144,63 @@ impl StateDir {
         Ok(removed)
     }
 
+    /// Bytes on disk of each kept generation's tree (by id), and of all of
+    /// them together (a file shared by hard links counts once).
+    pub fn usage(&self) -> Result<(Vec<(String, u64)>, u64), CommitError> {
+        let gpath = self.at(GENERATIONS);
+        let mut seen = std::collections::HashSet::new();
+        let mut each = Vec::new();
+        let mut total = 0;
+        let gens = self.generations()?;
+        if gens.is_empty() {
+            return Ok((each, 0));
+        }
+        let gdir = self.generations_dir()?;
+        for g in gens {
+            let dir = fs::open_beneath(
+                gdir.as_fd(),
+                &g.id,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| io_err("open", &gpath.join(&g.id), e))?;
+            let n = fs::tree_usage(dir.as_fd(), c"tree", &mut seen)
+                .map_err(|e| io_err("measure", &g.path, e))?;
+            total += n;
+            each.push((g.id, n));
+        }
+        Ok((each, total))
+    }
+
+    /// Remove generation `id` when its tree is the same as the tree in place
+    /// (restoring the same archive again keeps nothing twice). Crash-safe as
+    /// [`StateDir::prune`]. Returns whether it went.
+    pub fn drop_if_same(&self, lock: &Lock, id: &str) -> Result<bool, CommitError> {
+        if !is_generation_id(id) {
+            return Ok(false);
+        }
+        let gpath = self.at(GENERATIONS).join(id);
+        let gdir = self.generations_dir()?;
+        let dir = match fs::open_beneath(
+            gdir.as_fd(),
+            id,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io_err("open", &gpath, e)),
+        };
+        let name = std::ffi::CString::new(self.name.as_str())
+            .map_err(|_| CommitError::Refused("a destination name with a NUL byte".into()))?;
+        let same = fs::same_tree(dir.as_fd(), c"tree", self.parent.as_fd(), &name)
+            .map_err(|e| io_err("compare", &gpath.join("tree"), e))?;
+        if !same {
+            return Ok(false);
+        }
+        Ok(self.prune_where(lock, |_, g| g.id == id)? == 1)
+    }
+
     /// The kept generations, newest first.
     pub fn generations(&self) -> Result<Vec<Generation>, CommitError> {
         let gpath = self.at(GENERATIONS);

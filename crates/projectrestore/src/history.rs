@@ -12,23 +12,102 @@ use crate::interact::Interaction;
 use crate::Error;
 
 /// What a destination holds now and what it held before, newest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct History {
     pub destination: String,
     /// The tree in place (absent when projectrestore has not restored it).
     pub current: Option<GenerationMeta>,
     /// Kept generations, newest first; `number` 1 is the previous state.
     pub generations: Vec<Numbered>,
+    /// Bytes on disk all generations take (a file shared by hard links
+    /// counts once), when they could be measured.
+    pub disk_bytes: Option<u64>,
     /// An interrupted restore or rollback awaits `recover` (the listing may be stale).
     pub pending_recovery: bool,
 }
 
 /// A generation with its number in `history` (1 = newest).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Numbered {
     pub number: usize,
-    #[serde(flatten)]
     pub generation: Generation,
+    /// Bytes on disk of its tree, when it could be measured.
+    pub disk_bytes: Option<u64>,
+}
+
+/// A generation's metadata as JSON shows it: `null` for what is not known
+/// (the state directory's file leaves such fields out or empty).
+#[derive(Serialize)]
+struct MetaView<'a> {
+    archive: &'a str,
+    sha256: Option<&'a str>,
+    signers: &'a [String],
+    time: Option<&'a str>,
+    bytes: u64,
+    files: u64,
+    how: Option<&'a str>,
+    replaced: Option<&'a str>,
+}
+
+impl<'a> From<&'a GenerationMeta> for MetaView<'a> {
+    fn from(m: &'a GenerationMeta) -> Self {
+        let some = |s: &'a str| (!s.is_empty()).then_some(s);
+        MetaView {
+            archive: &m.archive,
+            sha256: some(&m.sha256),
+            signers: &m.signers,
+            time: some(&m.time),
+            bytes: m.bytes,
+            files: m.files,
+            how: some(&m.how),
+            replaced: some(&m.replaced),
+        }
+    }
+}
+
+fn meta_view<S: serde::Serializer>(m: &GenerationMeta, s: S) -> Result<S::Ok, S::Error> {
+    MetaView::from(m).serialize(s)
+}
+
+impl Serialize for History {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Gen<'a> {
+            number: usize,
+            id: &'a str,
+            path: &'a Path,
+            disk_bytes: Option<u64>,
+            meta: MetaView<'a>,
+        }
+        #[derive(Serialize)]
+        struct View<'a> {
+            schema: u32,
+            destination: &'a str,
+            current: Option<MetaView<'a>>,
+            generations: Vec<Gen<'a>>,
+            disk_bytes: Option<u64>,
+            pending_recovery: bool,
+        }
+        View {
+            schema: crate::report::SCHEMA,
+            destination: &self.destination,
+            current: self.current.as_ref().map(MetaView::from),
+            generations: self
+                .generations
+                .iter()
+                .map(|g| Gen {
+                    number: g.number,
+                    id: &g.generation.id,
+                    path: &g.generation.path,
+                    disk_bytes: g.disk_bytes,
+                    meta: MetaView::from(&g.generation.meta),
+                })
+                .collect(),
+            disk_bytes: self.disk_bytes,
+            pending_recovery: self.pending_recovery,
+        }
+        .serialize(s)
+    }
 }
 
 /// Which generation to go back to.
@@ -144,6 +223,7 @@ pub struct RollbackReport {
     /// The generation that was put back.
     pub from_generation: String,
     /// What is in place now.
+    #[serde(serialize_with = "meta_view")]
     pub restored: GenerationMeta,
     /// The generation that now holds the tree that was replaced.
     pub replaced_generation: Option<String>,
@@ -158,6 +238,7 @@ pub fn history(dest: &Path) -> Result<History, Error> {
         destination: dest.display().to_string(),
         current: None,
         generations: Vec::new(),
+        disk_bytes: None,
         pending_recovery: false,
     };
     if std::fs::symlink_metadata(&state).is_err() {
@@ -167,6 +248,15 @@ pub fn history(dest: &Path) -> Result<History, Error> {
     h.pending_recovery = dir.path().join("journal").exists();
     h.current = dir.current();
     h.generations = number(dir.generations()?);
+    if let Ok((each, total)) = dir.usage() {
+        for g in &mut h.generations {
+            g.disk_bytes = each
+                .iter()
+                .find(|(id, _)| *id == g.generation.id)
+                .map(|(_, n)| *n);
+        }
+        h.disk_bytes = Some(total);
+    }
     Ok(h)
 }
 
@@ -176,6 +266,7 @@ fn number(gens: Vec<Generation>) -> Vec<Numbered> {
         .map(|(i, generation)| Numbered {
             number: i + 1,
             generation,
+            disk_bytes: None,
         })
         .collect()
 }

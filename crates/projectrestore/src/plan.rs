@@ -130,8 +130,8 @@ pub struct SignatureFile {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChecksPlan {
     pub trust_store: TrustStoreReport,
-    /// The trusted keys, by scheme and id (public parts only).
-    pub keys: Vec<String>,
+    /// The trusted keys (public parts only).
+    pub keys: Vec<crate::verify::KeyInfo>,
     pub signatures: Vec<SignatureFile>,
     /// Distinct trusted keys required.
     pub threshold: usize,

@@ -69,6 +69,21 @@ pub struct ChecksumReport {
     pub matched: bool,
 }
 
+/// What the kept generations of a destination cost on disk.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GenerationsReport {
+    /// Bytes on disk of the tree this run replaced and kept, or null when
+    /// nothing was kept.
+    pub kept_bytes: Option<u64>,
+    /// The replaced tree was the same as the restored one (same names, modes,
+    /// times, contents), so it was not kept twice.
+    pub identical_not_kept: bool,
+    /// Generations there are once those beyond `keep` are removed.
+    pub count: usize,
+    /// Bytes on disk they take together (a file shared by hard links counts once).
+    pub total_bytes: u64,
+}
+
 /// Where the trust store came from, and what it held (issue 14, item 7).
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct TrustStoreReport {
@@ -135,6 +150,8 @@ pub struct Report {
     pub destination: Option<String>,
     /// The generation holding the replaced tree.
     pub replaced_generation: Option<String>,
+    /// What the kept generations cost on disk, after a restore that committed.
+    pub generations: Option<GenerationsReport>,
     /// Generations removed beyond `--keep` (0 when removal happens after the
     /// report: the command-line tool does that, see `restore::prune`).
     pub pruned: usize,
@@ -184,6 +201,7 @@ impl Report {
             summary: Summary::default(),
             destination: None,
             replaced_generation: None,
+            generations: None,
             selected: None,
             entries: None,
             pruned: 0,

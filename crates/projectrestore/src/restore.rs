@@ -1307,9 +1307,34 @@ impl Run<'_> {
             },
             replaced: String::new(),
         };
+        let previous = staged.state().current();
         self.em.phase(Phase::Swapping, None, report);
         let committed = staged.commit(&meta)?;
-        report.replaced_generation = committed.replaced;
+        let mut replaced = committed.replaced;
+        let mut identical = false;
+        // The same tree again (the same archive restored twice, most often)
+        // is not kept twice: compared only when the archive or the counts
+        // say it may be, so a different tree costs nothing more.
+        if let (Some(id), Some(prev)) = (&replaced, &previous) {
+            let alike = prev.sha256 == meta.sha256
+                || (prev.files == meta.files && prev.bytes == meta.bytes);
+            if alike
+                && staged
+                    .state()
+                    .drop_if_same(staged.lock(), id)
+                    .unwrap_or(false)
+            {
+                identical = true;
+                replaced = None;
+            }
+        }
+        report.generations = generations_report(
+            staged.state(),
+            self.prepared.opts.keep,
+            replaced.as_deref(),
+            identical,
+        );
+        report.replaced_generation = replaced;
         report.destination = Some(staged.state().dest().display().to_string());
         // Pruning is an after-step (Prepared::after), once the report is out.
         let _ = self
@@ -1363,6 +1388,25 @@ fn tree_id(path: &Path) -> Option<(u64, u64)> {
     std::fs::symlink_metadata(path)
         .ok()
         .map(|m| (m.dev(), m.ino()))
+}
+
+/// What the generations of `state` cost once those beyond `keep` go (the
+/// after-step removes them); `None` when they cannot be measured (the
+/// restore itself is done: a failed measurement is not its failure).
+fn generations_report(
+    state: &StateDir,
+    keep: usize,
+    kept: Option<&str>,
+    identical_not_kept: bool,
+) -> Option<crate::report::GenerationsReport> {
+    let (each, _) = state.usage().ok()?;
+    let staying = &each[..each.len().min(keep)];
+    Some(crate::report::GenerationsReport {
+        kept_bytes: kept.and_then(|id| each.iter().find(|(g, _)| g == id).map(|(_, n)| *n)),
+        identical_not_kept,
+        count: staying.len(),
+        total_bytes: staying.iter().map(|(_, n)| n).sum(),
+    })
 }
 
 /// Finish or undo an interrupted swap (leaving `keep`, this run's staging,
@@ -1823,6 +1867,7 @@ mod tests {
             scheme: "openpgp".into(),
             key: key.into(),
             signer: None,
+            key_file: None,
             trusted: true,
             valid,
             reason: None,

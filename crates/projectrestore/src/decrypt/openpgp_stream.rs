@@ -216,6 +216,7 @@ impl VerificationHelper for Helper {
                     scheme: "openpgp".into(),
                     key: String::new(),
                     signer: None,
+                    key_file: None,
                     trusted: false,
                     valid: false,
                     reason: None,
@@ -226,10 +227,7 @@ impl VerificationHelper for Helper {
                     Ok(good) => {
                         let cert = good.ka.cert();
                         r.key = format!("openpgp:{}", cert.fingerprint());
-                        r.signer = cert
-                            .userids()
-                            .next()
-                            .map(|u| escape(&String::from_utf8_lossy(u.userid().value())));
+                        r.signer = Some(crate::verify::pgp::cert_name(cert));
                         r.trusted = true;
                         r.identities = crate::verify::identity::openpgp_cert(cert);
                         // The same policy as for detached signatures (type, hash,

@@ -37,6 +37,20 @@ pub struct SshSigner {
     pub valid_after: Option<String>,
     pub valid_before: Option<String>,
     pub key: ssh_key::PublicKey,
+    /// The allowed_signers file it came from.
+    pub file: String,
+}
+
+/// A trusted key, as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyInfo {
+    /// `SCHEME:ID`, as a signature report's `key`.
+    pub key: String,
+    /// Who it belongs to (OpenPGP user ID or fingerprint, SSH principals,
+    /// minisign or signify key id).
+    pub signer: String,
+    /// The trust-store file it came from.
+    pub file: String,
 }
 
 /// Trusted public keys.
@@ -46,12 +60,22 @@ pub struct TrustStore {
     pub(crate) minisign: Vec<EdKey>,
     pub(crate) signify: Vec<EdKey>,
     pub(crate) ssh: Vec<SshSigner>,
+    /// The files each OpenPGP certificate came from, by fingerprint (copies
+    /// in several files are merged into one certificate).
+    pub(crate) openpgp_files: std::collections::BTreeMap<openpgp::Fingerprint, Vec<String>>,
 }
 
 /// The largest key file read (a keyring of many certificates fits).
 const MAX_KEY_FILE: u64 = 4 << 20;
 
 impl TrustStore {
+    /// The trust-store files an OpenPGP certificate came from, comma-separated.
+    pub(crate) fn openpgp_file(&self, cert: &openpgp::Cert) -> Option<String> {
+        self.openpgp_files
+            .get(&cert.fingerprint())
+            .map(|files| files.join(", "))
+    }
+
     /// Load every key file in each path (a directory or a file), recognised by content.
     ///
     /// A path that yields no key is an error naming it (a typo or an emptied
@@ -138,30 +162,27 @@ impl TrustStore {
         &self.openpgp
     }
 
-    /// Each key, for reports.
-    pub fn describe(&self) -> Vec<String> {
+    /// Each key, for reports: its identity as signature reports spell it
+    /// (`SCHEME:ID`), who it belongs to, and the file it came from.
+    pub fn describe(&self) -> Vec<KeyInfo> {
+        use crate::report::escape;
         let mut out = Vec::new();
-        out.extend(
-            self.openpgp
-                .iter()
-                .map(|c| format!("openpgp {}", c.fingerprint())),
-        );
-        out.extend(
-            self.minisign
-                .iter()
-                .map(|k| format!("minisign {}", k.id_hex())),
-        );
-        out.extend(
-            self.signify
-                .iter()
-                .map(|k| format!("signify {}", k.id_hex())),
-        );
-        out.extend(self.ssh.iter().map(|s| {
-            format!(
-                "ssh {} ({})",
-                s.key.fingerprint(ssh_key::HashAlg::Sha256),
-                crate::report::escape(&s.principals)
-            )
+        out.extend(self.openpgp.iter().map(|c| KeyInfo {
+            key: format!("openpgp:{}", c.fingerprint()),
+            signer: super::pgp::cert_name(c),
+            file: self.openpgp_file(c).unwrap_or_default(),
+        }));
+        for (scheme, keys) in [("minisign", &self.minisign), ("signify", &self.signify)] {
+            out.extend(keys.iter().map(|k| KeyInfo {
+                key: format!("{scheme}:{}", k.id_hex()),
+                signer: k.id_hex(),
+                file: escape(&k.file),
+            }));
+        }
+        out.extend(self.ssh.iter().map(|s| KeyInfo {
+            key: format!("ssh:{}", s.key.fingerprint(ssh_key::HashAlg::Sha256)),
+            signer: escape(&s.principals),
+            file: escape(&s.file),
         }));
         out
     }
@@ -216,7 +237,7 @@ impl TrustStore {
                 return Ok(());
             }
             if t.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
-                return self.load_openpgp(data).map_err(err);
+                return self.load_openpgp(shown, data).map_err(err);
             }
             if t.starts_with("-----BEGIN PGP") {
                 return Err(err(
@@ -226,18 +247,21 @@ impl TrustStore {
             }
             let signers = parse_allowed_signers(t).map_err(err)?;
             if !signers.is_empty() {
-                self.ssh.extend(signers);
+                self.ssh.extend(signers.into_iter().map(|s| SshSigner {
+                    file: shown.to_string(),
+                    ..s
+                }));
                 return Ok(());
             }
         }
         // Binary OpenPGP: a public-key packet first (tag 6).
         match data.first() {
-            Some(0x99 | 0x98 | 0xc6) => self.load_openpgp(data).map_err(err),
+            Some(0x99 | 0x98 | 0xc6) => self.load_openpgp(shown, data).map_err(err),
             _ => Err(err("not a recognised public key (OpenPGP certificate, minisign or signify public key, OpenSSH allowed_signers)".into())),
         }
     }
 
-    fn load_openpgp(&mut self, data: &[u8]) -> Result<(), String> {
+    fn load_openpgp(&mut self, shown: &str, data: &[u8]) -> Result<(), String> {
         let mut n = 0;
         let certs = crate::contain::contain("the OpenPGP parser (sequoia-openpgp)", || {
             openpgp::cert::CertParser::from_bytes(data).map(|p| p.collect::<Vec<_>>())
@@ -250,6 +274,10 @@ impl TrustStore {
                     "contains secret key material; put only public certificates in a trust store"
                         .into(),
                 );
+            }
+            let files = self.openpgp_files.entry(cert.fingerprint()).or_default();
+            if !files.iter().any(|f| f == shown) {
+                files.push(shown.to_string());
             }
             self.openpgp.push(cert);
             n += 1;
@@ -329,6 +357,7 @@ fn parse_allowed_signers(text: &str) -> Result<Vec<SshSigner>, String> {
             valid_after: None,
             valid_before: None,
             key,
+            file: String::new(),
         };
         for opt in options.iter().flat_map(|o| split_options(o)) {
             let (k, v) = opt.split_once('=').unwrap_or((opt, ""));

@@ -122,7 +122,8 @@ impl Minisign {
         };
         let mut r = SignatureReport {
             trusted: true,
-            signer: Some(escape(&k.file)),
+            signer: Some(k.id_hex()),
+            key_file: Some(escape(&k.file)),
             identities: vec![identity::ed25519(k.key.as_bytes())],
             ..r
         };
@@ -175,7 +176,8 @@ impl Detached for Signify {
             Some(k) => {
                 let r = SignatureReport {
                     trusted: true,
-                    signer: Some(escape(&k.file)),
+                    signer: Some(k.id_hex()),
+                    key_file: Some(escape(&k.file)),
                     identities: vec![identity::ed25519(k.key.as_bytes())],
                     ..r
                 };

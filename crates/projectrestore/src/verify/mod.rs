@@ -13,7 +13,7 @@ pub mod checksum;
 pub(crate) mod identity;
 mod keys;
 mod minisign;
-mod pgp;
+pub(crate) mod pgp;
 mod ssh;
 
 pub(crate) use pgp::openpgp_data_policy;
@@ -24,7 +24,7 @@ use ed25519_dalek::Signature as EdSignature;
 use sequoia_openpgp as openpgp;
 use sha2::{Sha256, Sha512};
 
-pub use keys::TrustStore;
+pub use keys::{KeyInfo, TrustStore};
 
 use crate::report::escape;
 
@@ -340,8 +340,11 @@ pub struct SignatureReport {
     pub scheme: String,
     /// The key's fingerprint or id (the identity counted for `--threshold`).
     pub key: String,
-    /// Who the key belongs to (user id, principals), if known.
+    /// Who the key belongs to, for a trusted key: the OpenPGP user ID (or the
+    /// fingerprint), the SSH principals, the minisign or signify key id.
     pub signer: Option<String>,
+    /// The trust-store file the trusted key came from.
+    pub key_file: Option<String>,
     pub trusted: bool,
     pub valid: bool,
     pub reason: Option<String>,
@@ -360,6 +363,7 @@ impl SignatureReport {
             scheme: scheme.into(),
             key,
             signer: None,
+            key_file: None,
             trusted: false,
             valid: false,
             reason: None,
@@ -428,6 +432,21 @@ pub fn decide(
     policy: &SigPolicy,
     any_signatures: bool,
 ) -> SignatureVerdict {
+    let mut reports = reports;
+    // Inline OpenPGP signatures are checked inside the decryptor, which knows
+    // certificates but not the files they came from.
+    for r in reports
+        .iter_mut()
+        .filter(|r| r.trusted && r.key_file.is_none())
+    {
+        if let Some(fpr) = r.key.strip_prefix("openpgp:") {
+            r.key_file = store
+                .openpgp
+                .iter()
+                .find(|c| c.fingerprint().to_string() == fpr)
+                .and_then(|c| store.openpgp_file(c));
+        }
+    }
     let sets: Vec<(String, Vec<String>)> = reports
         .iter()
         .filter(|r| r.valid && r.trusted)

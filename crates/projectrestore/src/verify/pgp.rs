@@ -181,10 +181,8 @@ fn check(
     let mut r = SignatureReport {
         key: format!("openpgp:{}", cert.fingerprint()),
         trusted: true,
-        signer: cert
-            .userids()
-            .next()
-            .map(|u| escape(&String::from_utf8_lossy(u.userid().value()))),
+        signer: Some(cert_name(cert)),
+        key_file: store.openpgp_file(cert),
         identities: identity::openpgp_cert(cert),
         ..r
     };
@@ -235,4 +233,12 @@ fn valid_now<'a>(
     vc.alive()
         .map_err(|e| format!("certificate {} is expired: {e}", cert.fingerprint()))?;
     Ok(vc)
+}
+
+/// Who an OpenPGP certificate belongs to: its first user ID, or its fingerprint.
+pub(crate) fn cert_name(cert: &openpgp::Cert) -> String {
+    cert.userids()
+        .next()
+        .map(|u| escape(&String::from_utf8_lossy(u.userid().value())))
+        .unwrap_or_else(|| cert.fingerprint().to_string())
 }

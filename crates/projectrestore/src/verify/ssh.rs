@@ -70,6 +70,7 @@ fn check(
     let r = SignatureReport {
         trusted: true,
         signer: Some(escape(&signer.principals)),
+        key_file: Some(escape(&signer.file)),
         identities: vec![identity::ssh(sig.public_key())],
         ..r
     };
