@@ -111,6 +111,24 @@ fn a_signed_encrypted_restore_streams_its_verdicts_in_order_and_ends_with_the_js
     }
     // The last event's report is the --json report, field for field.
     let json: Value = serde_json::from_str(&r.out).unwrap();
+    // Entries done are counted in the passes that parse (issue 16, item 5):
+    // the last count is every entry of the archive; pass 1 only hashes.
+    let progress: Vec<&Value> = events.iter().filter(|e| e["event"] == "progress").collect();
+    assert!(progress
+        .iter()
+        .filter(|p| p["phase"] == "verifying")
+        .all(|p| p["entries"].is_null()));
+    let last = progress
+        .iter()
+        .rev()
+        .find(|p| p["phase"] == "restoring")
+        .unwrap();
+    let s = &json["summary"];
+    let all: u64 = ["files", "dirs", "symlinks", "hardlinks"]
+        .iter()
+        .map(|k| s[k].as_u64().unwrap())
+        .sum();
+    assert_eq!(last["entries"].as_u64(), Some(all), "{last}");
     assert_eq!(json["schema"], 1);
     assert_eq!(events.last().unwrap()["report"], json);
 }

@@ -28,10 +28,9 @@ fn pinned(vkey: &Option<String>) -> Result<Option<log::note::VerifierKey>, LogEr
     vkey.as_deref().map(log::load_vkey).transpose()
 }
 
+/// A log command's JSON document, `"schema"` first.
 fn json_out<T: Serialize>(v: &T) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)
+    super::output::json_doc(&mut io::stdout().lock(), v)
 }
 
 /// Run a `log` subcommand.
@@ -292,7 +291,10 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
     let (rows, failed) = (&audit.archives, audit.failed);
     let to_stdout = args.events.as_deref() == Some(std::path::Path::new("-"));
     if args.json {
-        json_out(&audit)?;
+        // The audit report carries its schema itself.
+        let mut out = io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &audit).map_err(io::Error::from)?;
+        writeln!(out)?;
     } else if to_stdout {
         // Standard output carries the event stream.
     } else {
@@ -310,7 +312,7 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
             };
             let logged = match (r.logged, &log) {
                 (Some(i), _) => format!("#{i}"),
-                (None, Some(_)) if r.sha256.is_empty() => "?".into(),
+                (None, Some(_)) if r.sha256.is_none() => "?".into(),
                 (None, Some(_)) => "no".into(),
                 (None, None) => "-".into(),
             };
@@ -318,9 +320,15 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
                 out,
                 "{:<48} {:<19} {:>9} {:<8} {:<24} {:<7} {}",
                 r.archive,
-                r.date.as_deref().unwrap_or("-"),
+                r.archive_time
+                    .as_deref()
+                    .map_or_else(|| "-".to_string(), |t| t.replacen('T', " ", 1)),
                 super::output::human_bytes(r.size),
-                r.checksum,
+                match r.checksum {
+                    Some("mismatch") => "MISMATCH",
+                    Some(c) => c,
+                    None => "none",
+                },
                 escape(&signers),
                 logged,
                 match &r.problem {

@@ -177,12 +177,36 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// A JSON document of a type that does not carry `schema` itself: the
+/// version goes first, the document's fields after it.
+#[derive(serde::Serialize)]
+pub struct Doc<'a, T: serde::Serialize> {
+    pub schema: u32,
+    #[serde(flatten)]
+    pub body: &'a T,
+}
+
+/// Write `body` as a JSON document with `"schema"` first.
+pub fn json_doc<T: serde::Serialize>(out: &mut impl Write, body: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &Doc {
+            schema: projectrestore::report::SCHEMA,
+            body,
+        },
+    )?;
+    writeln!(out)
+}
+
 /// Print the backup list.
 pub fn backups(list: &[Backup], json: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, list)?;
-        return writeln!(out);
+        #[derive(serde::Serialize)]
+        struct Archives<'a> {
+            archives: &'a [Backup],
+        }
+        return json_doc(&mut out, &Archives { archives: list });
     }
     if list.is_empty() {
         return writeln!(out, "no archives");
@@ -191,7 +215,9 @@ pub fn backups(list: &[Backup], json: bool) -> io::Result<()> {
         writeln!(
             out,
             "{:<19}  {:>10}  {:<20}  {}",
-            b.date.as_deref().unwrap_or(&b.modified),
+            b.archive_time
+                .as_deref()
+                .map_or_else(|| b.modified.clone(), |t| t.replacen('T', " ", 1)),
             human_bytes(b.size),
             if b.sidecars.is_empty() {
                 "-".to_string()
@@ -208,8 +234,19 @@ pub fn backups(list: &[Backup], json: bool) -> io::Result<()> {
 pub fn recovery(dir: &str, r: &Recovery, json: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, r)?;
-        return writeln!(out);
+        #[derive(serde::Serialize)]
+        struct Recovered<'a> {
+            destination: String,
+            #[serde(flatten)]
+            recovery: &'a Recovery,
+        }
+        return json_doc(
+            &mut out,
+            &Recovered {
+                destination: escape(dir),
+                recovery: r,
+            },
+        );
     }
     let swap = match r.swap.as_str() {
         "finished" => "an interrupted swap was finished (the new tree is in place)",
@@ -461,8 +498,7 @@ pub fn config(c: &projectrestore::config::Config, json: bool) -> io::Result<()> 
                 (k.to_string(), v)
             })
             .collect();
-        serde_json::to_writer_pretty(&mut out, &map)?;
-        return writeln!(out);
+        return json_doc(&mut out, &map);
     }
     for (k, v) in rows {
         match v {

@@ -74,10 +74,11 @@ impl Bar {
             _ => name.to_string(),
         };
         let template = if total.is_some() {
-            "{prefix:>15} [{bar:20}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}"
+            "{prefix:>15} [{bar:20}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta} {msg}"
         } else {
-            "{prefix:>15} {spinner} {binary_bytes} {binary_bytes_per_sec}"
+            "{prefix:>15} {spinner} {binary_bytes} {binary_bytes_per_sec} {msg}"
         };
+        self.bar.set_message("");
         self.bar.disable_steady_tick();
         self.bar.set_position(0);
         self.bar.set_length(total.unwrap_or(0));
@@ -101,6 +102,20 @@ impl Bar {
     }
 }
 
+/// "· 1,234 entries": entries (files, directories, links) done so far (the total is known only at the end:
+/// pass 1 hashes, it does not parse).
+fn entries_done(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("· {grouped} {}", if n == 1 { "entry" } else { "entries" })
+}
+
 /// What a step that moves no bytes is called on the bar.
 fn words(phase: Phase) -> Option<&'static str> {
     match phase {
@@ -114,7 +129,12 @@ impl Events for Bar {
     fn emit(&self, event: &Event) {
         match event {
             Event::PhaseStarted { phase, total } => self.phase(*phase, *total),
-            Event::Progress { bytes, .. } => self.bar.set_position(*bytes),
+            Event::Progress { bytes, entries, .. } => {
+                if let Some(n) = entries {
+                    self.bar.set_message(entries_done(*n));
+                }
+                self.bar.set_position(*bytes);
+            }
             _ => {}
         }
     }
@@ -130,6 +150,13 @@ impl Drop for Bar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_are_counted_in_words() {
+        assert_eq!(entries_done(1), "· 1 entry");
+        assert_eq!(entries_done(999), "· 999 entries");
+        assert_eq!(entries_done(1234567), "· 1,234,567 entries");
+    }
 
     /// The steps that move no bytes have words, not a `0 B/s` bar; the
     /// reading passes have none (they get numbers and bytes).

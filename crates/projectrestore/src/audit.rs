@@ -17,11 +17,13 @@ use crate::Error;
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRow {
     pub archive: String,
-    pub date: Option<String>,
+    /// The time in the name, as [`crate::discover::Backup::archive_time`].
+    pub archive_time: Option<String>,
     pub size: u64,
-    pub sha256: String,
-    /// `ok`, `MISMATCH` or `none`.
-    pub checksum: &'static str,
+    /// SHA-256 of the stored bytes, once they were read.
+    pub sha256: Option<String>,
+    /// `ok` or `mismatch`; null without a checksum file.
+    pub checksum: Option<&'static str>,
     pub signers: Vec<String>,
     /// The entry proving the archive is in the log, when a log was given.
     pub logged: Option<u64>,
@@ -62,10 +64,10 @@ pub fn audit(
         };
         let mut row = AuditRow {
             archive: b.name.clone(),
-            date: b.date.clone(),
+            archive_time: b.archive_time.clone(),
             size: b.size,
-            sha256: String::new(),
-            checksum: "none",
+            sha256: None,
+            checksum: None,
             signers: Vec::new(),
             logged: None,
             ok: true,
@@ -79,7 +81,7 @@ pub fn audit(
                 row.ok = false;
                 row.problem = Some(e.to_string());
                 if let Error::Verify(crate::verify::VerifyError::Checksum(_)) = &e {
-                    row.checksum = "MISMATCH";
+                    row.checksum = Some("mismatch");
                 }
             }
         }
@@ -96,12 +98,11 @@ pub fn audit(
 }
 
 fn fill(row: &mut AuditRow, r: &crate::report::Report, log: Option<&Log>) {
-    row.sha256 = r.sha256.clone();
-    row.checksum = match &r.checksum {
-        Some(c) if c.matched => "ok",
-        Some(_) => "MISMATCH",
-        None => "none",
-    };
+    row.sha256 = Some(r.sha256.clone()).filter(|s| !s.is_empty());
+    row.checksum = r
+        .checksum
+        .as_ref()
+        .map(|c| if c.matched { "ok" } else { "mismatch" });
     row.signers = r.signers();
     row.warnings = r.warnings.clone();
     if let Some(l) = log {

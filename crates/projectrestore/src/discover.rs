@@ -23,8 +23,9 @@ pub struct Backup {
     pub name: String,
     /// Size in bytes.
     pub size: u64,
-    /// The time in the name (`YYYY-MM-DD HH:MM:SS`), if it follows projectclone's naming.
-    pub date: Option<String>,
+    /// The time in the name (`YYYY-MM-DDTHH:MM:SS`, local time: the name
+    /// carries no offset), if it follows projectclone's naming.
+    pub archive_time: Option<String>,
     /// Modification time, RFC 3339.
     pub modified: String,
     /// Which sidecars exist: `sha256`, `minisig`, `sig`, `asc`.
@@ -81,7 +82,7 @@ pub fn list(dir: &Path, pattern: &str) -> Result<Vec<Backup>, SourceError> {
             modified: humantime::format_rfc3339_seconds(modified).to_string(),
             sidecars,
             sort_key: (date.clone().unwrap_or_default(), modified),
-            date,
+            archive_time: date,
             path,
         });
     }
@@ -141,7 +142,8 @@ impl Catalog for DirCatalog {
     }
 }
 
-/// `2024-01-31_235959-…` → `2024-01-31 23:59:59`.
+/// `2024-01-31_235959-…` → `2024-01-31T23:59:59` (local time, as the log's
+/// `archive_time`: the name carries no offset).
 fn name_date(name: &str) -> Option<String> {
     let b = name.as_bytes();
     if b.len() < 17 {
@@ -157,7 +159,7 @@ fn name_date(name: &str) -> Option<String> {
         && digits(11..17);
     shape.then(|| {
         format!(
-            "{} {}:{}:{}",
+            "{}T{}:{}:{}",
             &name[0..10],
             &name[11..13],
             &name[13..15],
@@ -194,7 +196,7 @@ mod tests {
             ]
         );
         assert_eq!(list[0].sidecars, ["sha256"]);
-        assert_eq!(list[0].date.as_deref(), Some("2024-03-01 09:00:00"));
+        assert_eq!(list[0].archive_time.as_deref(), Some("2024-03-01T09:00:00"));
         assert_eq!(latest(dir.path(), DEFAULT_PATTERN).unwrap().name, names[0]);
     }
 

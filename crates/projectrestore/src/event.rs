@@ -65,11 +65,14 @@ pub enum Event {
     },
     /// A phase begins; `total` is the number of stored bytes it reads, if known.
     PhaseStarted { phase: Phase, total: Option<u64> },
-    /// Stored bytes read so far in the phase (coalesced).
+    /// Stored bytes read so far in the phase (coalesced), and the entries
+    /// (files, directories, links) validated so far in a phase that parses the archive (`None` in
+    /// `verifying`, which only hashes).
     Progress {
         phase: Phase,
         bytes: u64,
         total: Option<u64>,
+        entries: Option<u64>,
     },
     /// A layer of the archive was recognised (outermost first).
     LayerFound { format: Format },
@@ -173,6 +176,8 @@ struct ThrottleState {
     phase: Option<(Phase, Option<u64>)>,
     bytes: u64,
     sent_bytes: u64,
+    entries: u64,
+    sent_entries: u64,
     sent_at: Instant,
 }
 
@@ -187,6 +192,8 @@ impl<'a> Throttle<'a> {
                 phase: None,
                 bytes: 0,
                 sent_bytes: 0,
+                entries: 0,
+                sent_entries: 0,
                 sent_at: Instant::now(),
             }),
         }
@@ -210,6 +217,8 @@ impl<'a> Throttle<'a> {
                 phase: Some((phase, total)),
                 bytes: 0,
                 sent_bytes: 0,
+                entries: 0,
+                sent_entries: 0,
                 sent_at: Instant::now(),
             };
         }
@@ -224,9 +233,18 @@ impl<'a> Throttle<'a> {
         });
     }
 
+    /// One more entry was validated: sent with the next byte count, or on
+    /// its own when a tenth of a second passed (many small files in few bytes).
+    pub fn entry(&self) {
+        self.send(|s| {
+            s.entries += 1;
+            s.sent_at.elapsed() >= EVERY
+        });
+    }
+
     /// Send the count not yet sent.
     pub fn flush(&self) {
-        self.send(|s| s.bytes > s.sent_bytes);
+        self.send(|s| s.bytes > s.sent_bytes || s.entries > s.sent_entries);
     }
 
     /// Update the state with `due`; when it says so (and a phase is on), send
@@ -236,11 +254,13 @@ impl<'a> Throttle<'a> {
             Ok(mut s) => match (due(&mut s), s.phase) {
                 (true, Some((phase, total))) => {
                     s.sent_bytes = s.bytes;
+                    s.sent_entries = s.entries;
                     s.sent_at = Instant::now();
                     Some(Event::Progress {
                         phase,
                         bytes: s.bytes,
                         total,
+                        entries: (phase != Phase::Verifying).then_some(s.entries),
                     })
                 }
                 _ => None,
@@ -257,6 +277,9 @@ impl<'a> Throttle<'a> {
 impl crate::Progress for Throttle<'_> {
     fn advance(&self, bytes: u64) {
         Throttle::advance(self, bytes);
+    }
+    fn entry(&self) {
+        Throttle::entry(self);
     }
     fn done(&self) {
         self.flush();

@@ -149,6 +149,9 @@ pub trait Progress: Sync {
     fn phase(&self, _name: &str, _total: Option<u64>) {}
     /// `bytes` more stored bytes were read.
     fn advance(&self, _bytes: u64) {}
+    /// One more entry of the archive was validated (and written, unless
+    /// nothing is).
+    fn entry(&self) {}
     /// The work is done.
     fn done(&self) {}
 }

@@ -25,7 +25,6 @@ pub struct Listed {
     /// The path inside the restored tree, escaped for display.
     pub path: String,
     /// A symlink's or hardlink's target, escaped.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
 }
 

@@ -205,7 +205,6 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// The bytes this plan is pinned to (`restore --interactive`: the previewed
     /// ones); the run refuses others (exit 4).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned: Option<Pinned>,
 }
 

@@ -29,7 +29,6 @@ pub struct Change {
     pub old_mode: Option<String>,
     pub new_mode: Option<String>,
     /// Unified diff (with `--diff`, text files), or a note why there is none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
 }
 

@@ -156,19 +156,14 @@ pub struct Report {
     /// report: the command-line tool does that, see `restore::prune`).
     pub pruned: usize,
     /// What the destination's file system folds and keeps (found by a probe).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filesystem: Option<crate::stage::FsTraits>,
     /// What the run planned (`restore --dry-run`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<crate::plan::Plan>,
     /// What a restore would change (`preview`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<crate::preview::Preview>,
     /// A partial restore: what the selection wrote (`summary` is the archive's).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub selected: Option<crate::archive::Summary>,
     /// Every entry, as the validator passed it (`ls`; only when everything passed).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<crate::listing::Listed>>,
     /// What the append-only log checks found (and whether the archive was anchored).
     pub log: Option<crate::log::gate::LogReport>,

@@ -1518,6 +1518,7 @@ where
     // read + hash + decrypt, then decompress, then (here) parse + validate + write.
     // Decryption sits with reading so that the two cores carry about the same load
     // (ChaCha20 beside SHA-256 on one, zstd on the other, writing on both).
+    let progress = hashing.progress();
     std::thread::scope(|scope| {
         let (head, stored) = source::peek(&mut *hashing, archive::sniff::SNIFF_LEN)
             .map_err(|e| io_error(e, cancel))?;
@@ -1560,13 +1561,32 @@ where
         }
         let (unpack_pump, piped) = crate::pipe::pipe();
         scope.spawn(move || unpack_pump.run(tar));
-        let result = archive::extract(piped, &opts.limits, &opts.policy, sink);
+        let mut counting = Counting {
+            inner: sink,
+            progress,
+        };
+        let result = archive::extract(piped, &opts.limits, &opts.policy, &mut counting);
         let status = status_cell
             .as_ref()
             .map(|s| s.lock().map(|g| g.clone()).unwrap_or_default())
             .unwrap_or_default();
         extracted(result, status, cancel)
     })
+}
+
+/// A sink that tells progress about each entry it passes on.
+struct Counting<'a, 'p, S> {
+    inner: &'a mut S,
+    progress: &'p dyn crate::Progress,
+}
+
+impl<S: Sink> Sink for Counting<'_, '_, S> {
+    type Error = S::Error;
+    fn entry(&mut self, entry: &archive::SafeEntry, data: &mut dyn Read) -> Result<(), S::Error> {
+        self.inner.entry(entry, data)?;
+        self.progress.entry();
+        Ok(())
+    }
 }
 
 /// The validator's result, with the cause that explains a failure best: an

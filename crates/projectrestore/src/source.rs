@@ -404,6 +404,11 @@ pub struct HashingReader<'p, R> {
 }
 
 impl<'p, R: Read> HashingReader<'p, R> {
+    /// Where this pass reports progress.
+    pub fn progress(&self) -> &'p dyn Progress {
+        self.progress
+    }
+
     /// Wrap `inner`; `digester` is the signatures' hashers, if this pass checks them.
     pub fn new(
         inner: R,

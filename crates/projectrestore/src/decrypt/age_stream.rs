@@ -169,7 +169,7 @@ pub fn open<'a, R: Read + Send + 'a>(
             }
             other => header_error(other),
         })?;
-        return Ok((Box::new(reader), "age (passphrase)".into()));
+        return Ok((Box::new(reader), "age-passphrase".into()));
     }
     let mut boxed: Vec<Box<dyn age::Identity>> = Vec::new();
     for id in &ids.list {

@@ -135,7 +135,7 @@ pub struct Decrypted<'a> {
     pub reader: Box<dyn Read + Send + 'a>,
     /// Filled in as the stream is read.
     pub status: Arc<Mutex<DecryptStatus>>,
-    /// How the archive was encrypted, e.g. "age (X25519)".
+    /// How the archive was encrypted: `age` (recipients), `age-passphrase` or `openpgp`.
     pub method: String,
 }
 

@@ -307,7 +307,7 @@ pub fn open<'a, R: Read + Send + 'a>(
         .map_err(|e| DecryptError::Corrupt(format!("OpenPGP: {e}")))?
         .buffer_size(BUFFER);
     match builder.with_policy(policy, None, helper) {
-        Ok(d) => Ok((Box::new(d), "OpenPGP".into())),
+        Ok(d) => Ok((Box::new(d), "openpgp".into())),
         Err(e) => {
             let recorded = status.lock().ok().and_then(|mut s| s.error.take());
             Err(recorded.unwrap_or_else(|| DecryptError::Corrupt(format!("OpenPGP: {e}"))))
