@@ -153,7 +153,7 @@ fn keygen_init_append_verify_prove_show() {
     let r = run(&[&"log", &"verify", &w.log, &"--json"]);
     let v: serde_json::Value = serde_json::from_str(&r.out).unwrap();
     assert_eq!(v["size"], 3);
-    assert_eq!(v["key_source"], "log_directory");
+    assert_eq!(v["key_source"], "log-directory");
     assert!(r.err.is_empty() || v["warnings"].as_array().unwrap().len() == 1);
 
     let proof_file = w.tmp.path().join("p.tlog");

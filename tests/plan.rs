@@ -41,7 +41,13 @@ fn plan_says_what_a_restore_would_do_and_writes_nothing() {
     assert_eq!(p["passes"]["mode"], "verify-first");
     assert_eq!(p["outer_format"], "age");
     assert_eq!(p["checks"]["signatures"][0]["scheme"], "minisign");
-    assert_eq!(p["checks"]["keys"][0], "minisign 7FAC16D288BD2D30");
+    // Spelled as the reports spell keys, with who and where from.
+    assert_eq!(p["checks"]["keys"][0]["key"], "minisign:7FAC16D288BD2D30");
+    assert_eq!(p["checks"]["keys"][0]["signer"], "7FAC16D288BD2D30");
+    assert_eq!(
+        p["checks"]["keys"][0]["file"],
+        "../../keys/demo-minisign.pub"
+    );
     assert_eq!(
         p["checks"]["signatures_checked"],
         "before any byte was decrypted or parsed"
@@ -140,11 +146,11 @@ fn a_dry_run_reports_its_plan() {
     assert_eq!(v["plan"]["layers_expected"], serde_json::json!(["tar"]));
     assert_eq!(v["plan"]["passes"]["mode"], "single-pass");
     assert!(v["plan"]["after"].as_array().unwrap().is_empty());
-    // A real restore's report carries no plan.
+    // A real restore's report carries no plan (null, as every absent field).
     let real = restore(&archive, &scene.dest, &["--json"]);
     assert_eq!(real.code, 0, "{}", real.err);
     let v: Value = serde_json::from_str(&real.out).unwrap();
-    assert!(v.get("plan").is_none());
+    assert_eq!(v.get("plan"), Some(&Value::Null));
 }
 
 #[test]

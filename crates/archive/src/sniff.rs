@@ -18,9 +18,11 @@ pub enum Format {
     Age,
     /// age, ASCII armor.
     AgeArmored,
-    /// OpenPGP message, binary packets.
+    /// OpenPGP message, binary packets (`openpgp` in JSON, as everywhere).
+    #[serde(rename = "openpgp")]
     OpenPgp,
     /// OpenPGP message, ASCII armor.
+    #[serde(rename = "openpgp-armored")]
     OpenPgpArmored,
 }
 

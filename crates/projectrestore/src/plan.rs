@@ -172,15 +172,39 @@ pub struct TargetPlan {
     pub keep: usize,
 }
 
-/// A step after the commit, in order.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "step", rename_all = "kebab-case")]
+/// A step after the commit, in order. In JSON every field is present:
+/// `{"step": "prune", "keep": 5, "log": null}`.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum AfterStep {
     /// Append the archive's digest to this log.
     Anchor { log: String },
     /// Remove generations beyond `keep`.
     Prune { keep: usize },
+}
+
+impl Serialize for AfterStep {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            step: &'static str,
+            keep: Option<usize>,
+            log: Option<&'a str>,
+        }
+        match self {
+            AfterStep::Anchor { log } => View {
+                step: "anchor",
+                keep: None,
+                log: Some(log),
+            },
+            AfterStep::Prune { keep } => View {
+                step: "prune",
+                keep: Some(*keep),
+                log: None,
+            },
+        }
+        .serialize(s)
+    }
 }
 
 /// What a run will do.

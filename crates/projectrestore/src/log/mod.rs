@@ -176,7 +176,7 @@ pub fn project_of(explicit: Option<&str>, archive: &str, dest: Option<&Path>) ->
 
 /// Where the log's verifier key came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum KeySource {
     /// Given by the user (`--vkey`, `--log-vkey`, or derived from `--key`).
     Pinned,

@@ -379,9 +379,9 @@ impl SignatureReport {
     }
 }
 
-/// The decision over all signatures.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(tag = "verdict", rename_all = "kebab-case")]
+/// The decision over all signatures. In JSON every field is present:
+/// `{"verdict": "verified", "signers": [...], "reason": null}`.
+#[derive(Debug, Clone)]
 pub enum Outcome {
     /// At least `threshold` distinct trusted keys signed.
     Verified { signers: Vec<String> },
@@ -391,6 +391,29 @@ pub enum Outcome {
     UnsignedAllowed { reason: String },
     /// The policy was not met.
     Failed { reason: String },
+}
+
+impl serde::Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct View<'a> {
+            verdict: &'static str,
+            signers: Option<&'a [String]>,
+            reason: Option<&'a str>,
+        }
+        let (verdict, signers, reason) = match self {
+            Outcome::Verified { signers } => ("verified", Some(&signers[..]), None),
+            Outcome::NotRequired => ("not-required", None, None),
+            Outcome::UnsignedAllowed { reason } => ("unsigned-allowed", None, Some(&reason[..])),
+            Outcome::Failed { reason } => ("failed", None, Some(&reason[..])),
+        };
+        View {
+            verdict,
+            signers,
+            reason,
+        }
+        .serialize(s)
+    }
 }
 
 /// Every signature's result and the decision.
