@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, with apt, what building and testing projectrestore needs on a fresh
 # Debian machine. Does nothing when everything is present.
-#   build: pkg-config, libssl-dev (sequoia's openssl backend), libclang-dev (its bindgen)
+#   build: pkg-config, libssl-dev (sequoia's openssl backend), libclang-dev (its bindgen),
+#          capnproto (sequoia-ipc's build script, under sequoia-gpg-agent: --gpg-agent)
 #   fuzz:  g++ (libfuzzer-sys builds libFuzzer)
 #   tests: gnupg, age, minisign, signify-openbsd, openssh-client, zstd, xz-utils, bzip2, tar, python3,
 #          openssl (the independent check of the log's signed checkpoints),
@@ -9,7 +10,7 @@
 #          exfat-fuse and exfatprogs (a real case-insensitive file system for the tests)
 set -euo pipefail
 #   scripts/deps.sh --build   only what building needs (the demo)
-packages=(pkg-config libssl-dev libclang-dev gcc)
+packages=(pkg-config libssl-dev libclang-dev gcc capnproto)
 if [ "${1:-}" != "--build" ]; then
     packages+=(g++ gnupg age minisign signify-openbsd openssh-client zstd xz-utils bzip2 tar python3 openssl
                procps util-linux bsdutils mount exfat-fuse exfatprogs)

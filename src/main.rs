@@ -528,6 +528,7 @@ fn run(
             projectrestore::restore::decrypt_to(
                 &input,
                 &args.identity,
+                args.gpg_agent,
                 cli::interact::Terminal::shared(args.passphrase_file.clone(), false),
                 args.output.as_deref(),
                 &cancel,

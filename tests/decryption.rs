@@ -115,6 +115,16 @@ fn protected_identities() {
         );
         assert_eq!(r.code, 6, "{archive}: {}", r.err);
         assert!(r.err.contains("passphrase"), "{archive}: {}", r.err);
+        // The key is named by its user ID, as in the prompt (issue 16,
+        // item 12), and by its fingerprint.
+        if archive.ends_with(".gpg") {
+            assert!(
+                r.err
+                    .contains("the OpenPGP key of Protected <protected@example.org> ("),
+                "{}",
+                r.err
+            );
+        }
     }
 }
 

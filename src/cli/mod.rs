@@ -616,6 +616,10 @@ pub struct CheckArgs {
     /// Decryption identity: age identity file, SSH private key or OpenPGP secret key (repeatable).
     #[arg(long, short = 'i', value_name = "FILE")]
     pub identity: Vec<PathBuf>,
+    /// Decrypt OpenPGP archives with the secret keys gpg-agent holds (your GnuPG
+    /// keyring and smartcards; the agent asks for passphrases by pinentry).
+    #[arg(long)]
+    pub gpg_agent: bool,
     /// Read the decryption passphrase from the first line of FILE.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
@@ -687,6 +691,10 @@ pub struct DecryptArgs {
     /// Decryption identity: age identity file, SSH private key or OpenPGP secret key (repeatable).
     #[arg(long, short = 'i', value_name = "FILE")]
     pub identity: Vec<PathBuf>,
+    /// Decrypt OpenPGP archives with the secret keys gpg-agent holds (your GnuPG
+    /// keyring and smartcards; the agent asks for passphrases by pinentry).
+    #[arg(long)]
+    pub gpg_agent: bool,
     /// Read the passphrase from the first line of FILE.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
@@ -753,6 +761,7 @@ impl CheckArgs {
             },
             checksum: self.checksum.clone(),
             identities: self.identity.clone(),
+            gpg_agent: self.gpg_agent,
             limits: self.limits.apply(),
             policy: EntryPolicy {
                 allow_sparse: self.allow_sparse,

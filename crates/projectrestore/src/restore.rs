@@ -105,6 +105,8 @@ pub struct Options {
     pub checksum: Option<PathBuf>,
     /// Decryption identities.
     pub identities: Vec<PathBuf>,
+    /// Let gpg-agent decrypt OpenPGP session keys (`--gpg-agent`).
+    pub gpg_agent: bool,
     /// Resource limits.
     pub limits: Limits,
     /// Entry policy.
@@ -1187,10 +1189,10 @@ impl Run<'_> {
     }
 
     fn identities(&self) -> Result<Identities, Error> {
-        Ok(Identities::load(
-            &self.opts.identities,
-            std::sync::Arc::clone(self.ui),
-        )?)
+        Ok(
+            Identities::load(&self.opts.identities, std::sync::Arc::clone(self.ui))?
+                .with_gpg_agent(self.opts.gpg_agent)?,
+        )
     }
 
     /// The gate: every check has passed, or nothing is committed (a staged tree
@@ -1728,11 +1730,12 @@ impl From<io::Error> for Error {
 pub fn decrypt_to(
     input: &Input,
     identities: &[PathBuf],
+    gpg_agent: bool,
     ui: SharedInteraction,
     output: Option<&std::path::Path>,
     cancel: &Cancel,
 ) -> Result<(), Error> {
-    let identities = Identities::load(identities, ui)?;
+    let identities = Identities::load(identities, ui)?.with_gpg_agent(gpg_agent)?;
     let (reader, _) = input.open()?;
     let mut hashing = HashingReader::new(reader, None, cancel.clone(), &crate::NoProgress);
     let (head, stored) =

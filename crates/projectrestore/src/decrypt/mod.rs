@@ -75,6 +75,8 @@ impl Identity {
 pub struct Identities {
     pub(crate) list: Vec<Identity>,
     pub(crate) passphrase: Arc<secret::Passphrase>,
+    /// OpenPGP session keys may be decrypted by gpg-agent (`--gpg-agent`).
+    pub(crate) gpg_agent: bool,
 }
 
 impl std::fmt::Debug for Identities {
@@ -98,7 +100,26 @@ impl Identities {
         for f in files {
             list.push(secret::load_identity(f)?);
         }
-        Ok(Identities { list, passphrase })
+        Ok(Identities {
+            list,
+            passphrase,
+            gpg_agent: false,
+        })
+    }
+
+    /// Let gpg-agent decrypt OpenPGP session keys with the secret keys it
+    /// holds (the user's GnuPG keyring, smartcards): for each recipient of
+    /// the message, its certificate is taken from `gpg --export` and the
+    /// agent is asked (it asks for a key's passphrase itself, by pinentry).
+    /// An error when this build has no gpg-agent support.
+    pub fn with_gpg_agent(mut self, on: bool) -> Result<Self, DecryptError> {
+        if on && !cfg!(all(unix, feature = "gpg-agent")) {
+            return Err(DecryptError::Unsupported(
+                "--gpg-agent: this build of projectrestore has no gpg-agent support (it was built without the `gpg-agent` feature); give the secret key with -i instead (`gpg --export-secret-keys KEYID > key.asc`)".into(),
+            ));
+        }
+        self.gpg_agent = on;
+        Ok(self)
     }
 
     /// The public parts of every identity (never a secret).
@@ -108,6 +129,9 @@ impl Identities {
 
     fn tried(&self, extra: &str) -> String {
         let mut d = self.describe();
+        if self.gpg_agent {
+            d.push("gpg-agent (the secret keys of GnuPG's keyring and smartcards)".into());
+        }
         if !extra.is_empty() {
             d.push(extra.to_string());
         }

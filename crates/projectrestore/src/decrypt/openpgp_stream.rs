@@ -35,6 +35,8 @@ struct Helper {
     passphrase: Arc<Passphrase>,
     status: Arc<Mutex<DecryptStatus>>,
     tried: String,
+    /// Ask gpg-agent for the recipients' secret keys (`--gpg-agent`).
+    gpg_agent: bool,
 }
 
 impl Helper {
@@ -122,7 +124,7 @@ impl Helper {
                     }
                     let mut key = ka.key().clone();
                     if key.secret().is_encrypted() {
-                        let what = format!("the OpenPGP key {}", key.fingerprint());
+                        let what = key_words(cert, &key.fingerprint());
                         let pw = match self.passphrase.get(&what) {
                             Ok(p) => p,
                             Err(e) => return Err(self.fail(e).into()),
@@ -146,6 +148,11 @@ impl Helper {
                 }
             }
         }
+        if self.gpg_agent {
+            if let Some(cert) = self.via_agent(pkesks, sym_algo, decrypt)? {
+                return Ok(Some(cert));
+            }
+        }
         if !skesks.is_empty() {
             return self.decrypt_symmetric(skesks, decrypt);
         }
@@ -154,6 +161,145 @@ impl Helper {
         }
         Err(self.no_match(pkesks).into())
     }
+}
+
+/// "the OpenPGP key of Alice <alice@example.org> (FINGERPRINT)": a prompt
+/// names the key by its user ID, as gpg does.
+fn key_words(cert: &openpgp::Cert, fpr: &openpgp::Fingerprint) -> String {
+    match cert.userids().next() {
+        Some(u) => format!(
+            "the OpenPGP key of {} ({fpr})",
+            escape(&String::from_utf8_lossy(u.userid().value()))
+        ),
+        None => format!("the OpenPGP key {fpr}"),
+    }
+}
+
+/// The name of gpg-agent's client in errors about its panics.
+#[cfg(all(unix, feature = "gpg-agent"))]
+const AGENT: &str = "the gpg-agent client (sequoia-gpg-agent)";
+
+/// Recipients of one message looked up for gpg-agent, at most.
+#[cfg(all(unix, feature = "gpg-agent"))]
+const AGENT_RECIPIENTS: usize = 16;
+
+impl Helper {
+    /// `--gpg-agent`: each recipient's certificate from the GnuPG keyring
+    /// (`gpg --export`), its encryption key handed to gpg-agent, which holds
+    /// (or has a smartcard hold) the secret and asks for its passphrase by
+    /// pinentry. The agent never gives the secret out; the session key it
+    /// returns is checked like any other.
+    #[cfg(all(unix, feature = "gpg-agent"))]
+    fn via_agent(
+        &self,
+        pkesks: &[PKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> openpgp::Result<Option<openpgp::Cert>> {
+        use sequoia_gpg_agent as agent;
+        let contained =
+            |e: crate::contain::Panicked| self.fail(DecryptError::Identity(e.to_string()));
+        let ctx = crate::contain::contain(AGENT, agent::gnupg::Context::new)
+            .map_err(contained)?
+            .map_err(|e| {
+                self.fail(DecryptError::Identity(format!(
+                    "--gpg-agent: GnuPG's home directory cannot be found ({e}); is GnuPG installed?"
+                )))
+            })?;
+        // Started on demand, as gpg does (an agent already running is kept).
+        let _ = crate::contain::contain(AGENT, || ctx.start("gpg-agent"));
+        let policy = StandardPolicy::new();
+        // Each recipient costs a gpg run and a round trip to the agent: a
+        // message may name thousands, so only the first few distinct ones are
+        // looked up (real messages have a handful).
+        let mut asked: Vec<openpgp::KeyHandle> = Vec::new();
+        for pkesk in pkesks {
+            // An anonymous recipient names no key to look up.
+            let Some(recipient) = pkesk.recipient() else {
+                continue;
+            };
+            if asked.iter().any(|a| a.aliases(&recipient)) {
+                continue;
+            }
+            if asked.len() == AGENT_RECIPIENTS {
+                break;
+            }
+            asked.push(recipient.clone());
+            for cert in keyring_certs(&recipient).map_err(|e| self.fail(e))? {
+                let Ok(vc) = cert.with_policy(&policy, None) else {
+                    continue;
+                };
+                let keys = vc
+                    .keys()
+                    .supported()
+                    .for_transport_encryption()
+                    .chain(vc.keys().supported().for_storage_encryption());
+                for ka in keys {
+                    if !recipient.aliases(ka.key().key_handle()) {
+                        continue;
+                    }
+                    let pair = crate::contain::contain(AGENT, || {
+                        agent::KeyPair::new_for_gnupg_context(&ctx, ka.key())
+                            .map(|p| p.with_cert(&vc))
+                    })
+                    .map_err(contained)?;
+                    let Ok(mut pair) = pair else {
+                        continue;
+                    };
+                    // None: the agent has no such secret key, or its
+                    // passphrase was not given at the pinentry.
+                    let got = crate::contain::contain(AGENT, || pkesk.decrypt(&mut pair, sym_algo))
+                        .map_err(contained)?;
+                    if let Some((algo, sk)) = got {
+                        if decrypt(algo, &sk) {
+                            return Ok(Some(cert.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    #[cfg(not(all(unix, feature = "gpg-agent")))]
+    fn via_agent(
+        &self,
+        _pkesks: &[PKESK],
+        _sym_algo: Option<SymmetricAlgorithm>,
+        _decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> openpgp::Result<Option<openpgp::Cert>> {
+        // Identities::with_gpg_agent refuses the flag in such a build.
+        Ok(None)
+    }
+}
+
+/// The certificates GnuPG's keyring holds for `recipient` (`gpg --export`,
+/// which finds a certificate by any of its keys' ids); none when it has none.
+#[cfg(all(unix, feature = "gpg-agent"))]
+fn keyring_certs(recipient: &openpgp::KeyHandle) -> Result<Vec<openpgp::Cert>, DecryptError> {
+    let out = std::process::Command::new("gpg")
+        .args(["--batch", "--no-tty", "--export", &recipient.to_hex()])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            DecryptError::Identity(format!(
+                "--gpg-agent: cannot run gpg to find the certificate of {recipient} in the keyring ({e}); is GnuPG installed?"
+            ))
+        })?;
+    if out.stdout.is_empty() {
+        return Ok(Vec::new());
+    }
+    let certs = crate::contain::contain(PARSER, || {
+        openpgp::cert::CertParser::from_bytes(&out.stdout)
+            .map(|p| p.filter_map(Result::ok).collect::<Vec<_>>())
+    })
+    .map_err(|p| DecryptError::Identity(p.to_string()))?;
+    certs.map_err(|e| {
+        DecryptError::Identity(format!(
+            "--gpg-agent: gpg exported an unreadable certificate: {e}"
+        ))
+    })
 }
 
 impl Helper {
@@ -300,6 +446,7 @@ pub fn open<'a, R: Read + Send + 'a>(
         passphrase: ids.passphrase.clone(),
         status: Arc::clone(&status),
         tried: ids.tried(""),
+        gpg_agent: ids.gpg_agent,
     };
     static POLICY: std::sync::OnceLock<StandardPolicy<'static>> = std::sync::OnceLock::new();
     let policy = POLICY.get_or_init(StandardPolicy::new);
