@@ -44,6 +44,7 @@ fn checked_run(
 fn usage_error(message: &str, hint: Option<String>, json: bool) -> ExitCode {
     if json {
         let hint = hint.unwrap_or_else(|| "see --help".into());
+        // The same document as every other failure's.
         let value = serde_json::json!({ "schema": projectrestore::report::SCHEMA, "error": message, "exit_code": 64, "hint": hint });
         let _ = writeln!(io::stdout(), "{value}");
     } else {
@@ -53,6 +54,47 @@ fn usage_error(message: &str, hint: Option<String>, json: bool) -> ExitCode {
         }
     }
     ExitCode::from(64)
+}
+
+/// clap's rendered error as the tool's `error:` message and `hint:` (its tip,
+/// then the usage line and the `--help` that explains it).
+fn clap_error(text: &str, named: Option<&str>) -> (String, String) {
+    let message = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_start_matches("error: ")
+        .to_string();
+    let tip = text.lines().find_map(|l| l.trim().strip_prefix("tip: "));
+    let usage = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .map(str::trim);
+    // "projectrestore restore [OPTIONS] [ARCHIVE]" -> "projectrestore restore".
+    let command = usage
+        .map(|u| {
+            u.split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| match named {
+            Some(n) => format!("projectrestore {n}"),
+            None => "projectrestore".into(),
+        });
+    let mut hint = String::new();
+    if let Some(t) = tip {
+        hint.push_str(t);
+        hint.push_str("; ");
+    }
+    if let Some(u) = usage {
+        hint.push_str(&format!("usage: {u}; "));
+    }
+    hint.push_str(&format!("see `{command} --help`"));
+    (message, hint)
 }
 
 /// A panic inside a contained parser (projectrestore::contain) is caught and
@@ -93,36 +135,37 @@ fn main() -> ExitCode {
     for line in &translated.deprecations {
         eprintln!("projectrestore: {line}");
     }
-    let parsed = Cli::command()
+    // The subcommand named, for the `--help` a usage error points to.
+    let command = Cli::command();
+    let named = translated
+        .args
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find_map(|a| command.find_subcommand(a).map(|c| c.get_name().to_string()));
+    let parsed = command
         .try_get_matches_from(translated.args)
         .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
     let (mut cli, matches) = match parsed {
         Ok(p) => p,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) || !wants_json
-            {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
                 return ExitCode::from(match e.kind() {
                     ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
                     _ => 64,
                 });
             }
-            // clap's message without its own "error: " and usage lines.
-            let text = e.render().to_string();
-            let first = text
-                .lines()
-                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(" ")
-                .trim_start_matches("error: ")
-                .to_string();
-            let tip = text
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("tip: "))
-                .map(str::to_string);
-            return usage_error(&first, tip, true);
+            // clap's errors in the tool's own style (issue 16, item 9): one
+            // `error:` line, a `hint:` with clap's tip and where help is.
+            let (message, hint) = clap_error(&e.render().to_string(), named.as_deref());
+            return usage_error(&message, Some(hint), wants_json);
         }
     };
     let cancel = Cancel::new();

@@ -334,6 +334,41 @@ fn usage_errors_are_exit_64() {
     assert!(out.contains("Examples:"));
 }
 
+/// One error style (issue 16, item 9): clap's errors read like the tool's —
+/// one `projectrestore: error:` line, one `hint:` line with clap's tip, the
+/// usage and the `--help` of the subcommand named — not clap's own layout.
+#[test]
+fn clap_errors_speak_in_the_tools_style() {
+    for (args, error, help) in [
+        (
+            vec!["restore", "--no-such-flag"],
+            "projectrestore: error: unexpected argument '--no-such-flag' found",
+            "see `projectrestore restore --help`",
+        ),
+        (
+            vec!["restore", "a.tar", "--to", "x", "--max-files", "many"],
+            "projectrestore: error: invalid value 'many' for '--max-files <N>'",
+            "see `projectrestore restore --help`",
+        ),
+        (
+            vec!["log", "verify"],
+            "projectrestore: error: the following required arguments were not provided: <LOG>",
+            "see `projectrestore log verify --help`",
+        ),
+    ] {
+        let os: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        let (code, out, err) = run(&os);
+        assert_eq!(code, 64, "{args:?}: {err}");
+        assert!(out.is_empty(), "{out}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(lines[0].starts_with(error), "{args:?}: {err}");
+        assert!(lines[1].starts_with("  hint: "), "{args:?}: {err}");
+        assert!(lines[1].ends_with(help), "{args:?}: {err}");
+        assert!(!err.contains("For more information"), "{err}");
+    }
+}
+
 #[test]
 fn list_and_latest_backup_discovery() {
     let dir = repo().join("fixtures/demo");
