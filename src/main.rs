@@ -56,6 +56,22 @@ fn usage_error(message: &str, hint: Option<String>, json: bool) -> ExitCode {
     ExitCode::from(64)
 }
 
+/// The `--events FILE` of a command line clap refused (not `-`: standard
+/// output carries the error itself).
+fn events_file_arg(args: &[std::ffi::OsString]) -> Option<std::path::PathBuf> {
+    let mut it = args.iter().skip(1).take_while(|a| *a != "--");
+    while let Some(a) = it.next() {
+        let a = a.to_str()?;
+        let value = match a.strip_prefix("--events=") {
+            Some(v) => v.to_string(),
+            None if a == "--events" => it.next()?.to_str()?.to_string(),
+            None => continue,
+        };
+        return (value != "-").then(|| value.into());
+    }
+    None
+}
+
 /// clap's rendered error as the tool's `error:` message and `hint:` (its tip,
 /// then the usage line and the `--help` that explains it).
 fn clap_error(text: &str, named: Option<&str>) -> (String, String) {
@@ -117,6 +133,7 @@ fn quiet_contained_panics() {
 fn main() -> ExitCode {
     quiet_contained_panics();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let raw_args = args.clone();
     // With --json on the command line, a usage error is JSON too (issue 16, item 10).
     let wants_json = args
         .iter()
@@ -165,6 +182,17 @@ fn main() -> ExitCode {
             // clap's errors in the tool's own style (issue 16, item 9): one
             // `error:` line, a `hint:` with clap's tip and where help is.
             let (message, hint) = clap_error(&e.render().to_string(), named.as_deref());
+            // The event stream promises a last `failed` line, usage errors too.
+            if let Some(file) = events_file_arg(&raw_args) {
+                if let Ok(events) = cli::events::EventFile::open(&file) {
+                    events.emit(&projectrestore::event::Event::Failed {
+                        category: projectrestore::Category::Usage,
+                        exit_code: 64,
+                        message: message.clone(),
+                        hint: Some(hint.clone()),
+                    });
+                }
+            }
             return usage_error(&message, Some(hint), wants_json);
         }
     };
@@ -210,7 +238,7 @@ fn main() -> ExitCode {
         let e = Error::Usage(
             "--events - and --json both write to standard output; give --events a file, or drop --json (the last event carries the report)".into(),
         );
-        print_error(&e, exit_code(e.category()), false);
+        print_error(&e, exit_code(e.category()), json);
         return ExitCode::from(64);
     }
     let events_file = match events_path.as_deref().map(cli::events::EventFile::open) {
@@ -480,12 +508,12 @@ fn run(
             cli::output::plan(&plan, args.json)?;
         }
         Command::History(args) => {
-            let dir = cli::destination(&args.dir, "history")?;
+            let dir = cli::dir_arg(&args.dir, "history")?;
             let h = projectrestore::history::history(&dir)?;
             cli::output::history(&h, args.json)?;
         }
         Command::Rollback(args) => {
-            let dir = cli::destination(&args.dir, "rollback")?;
+            let dir = cli::dir_arg(&args.dir, "rollback")?;
             let target = match (&args.generation, &args.before) {
                 (Some(g), _) => projectrestore::history::Target::Generation(g.clone()),
                 (None, Some(b)) => projectrestore::history::Target::before(b)?,
@@ -510,7 +538,7 @@ fn run(
             cli::finished(events, &r);
         }
         Command::Prune(args) => {
-            let dir = cli::destination(&args.dir, "prune")?;
+            let dir = cli::dir_arg(&args.dir, "prune")?;
             let r = projectrestore::history::prune(
                 &dir,
                 args.keep,

@@ -771,3 +771,55 @@ fn the_same_tree_is_not_kept_twice() {
     let h = history(&w, &dest);
     assert_eq!(h["generations"].as_array().unwrap().len(), 1, "{h}");
 }
+
+/// The attack: a tree 10,000 directories deep in the destination (anyone who
+/// can write there can build one; no archive may, `--max-depth` is 128).
+/// Measuring, comparing and removing it walked one stack frame and one
+/// descriptor per level: restore, `history` and `prune` died of a stack
+/// overflow. Now each stops at a bounded depth (a deeper tree is "not the
+/// same" and goes unmeasured), and removal moves deep parts up first.
+#[test]
+fn a_very_deep_tree_in_the_destination_is_kept_measured_and_pruned_safely() {
+    if !common::have_tool("python3") {
+        return;
+    }
+    let w = Work::new();
+    let dest = w.root().join("app");
+    let a = w.archive("A.tar.gz", &[("f.txt", b"A", 0o644)]);
+    assert_eq!(restore(&w, &a, &dest, &[]).code, 0);
+    let made = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import os, sys\nos.chdir(sys.argv[1])\nfor _ in range(10000):\n    os.mkdir('d')\n    os.chdir('d')\n")
+        .arg(&dest)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let r = restore(&w, &a, &dest, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(
+        r.out.contains("previous tree kept as generation 1"),
+        "{}",
+        r.out
+    );
+    assert_eq!(content(&dest), "A");
+    let r = w.run(&["history", s(&dest)]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let h = history(&w, &dest);
+    assert_eq!(h["generations"].as_array().unwrap().len(), 1, "{h}");
+    assert!(h["generations"][0]["disk_bytes"].is_null(), "{h}");
+    // Pruning removes the deep tree, whole.
+    let r = w.run(&["prune", s(&dest), "--keep", "0"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let state = w.root().join(".app.projectrestore");
+    assert!(
+        common::names(&state)
+            .iter()
+            .all(|n| !n.starts_with("trash-") && !n.starts_with(".projectrestore-remove-")),
+        "{:?}",
+        common::names(&state)
+    );
+    assert!(history(&w, &dest)["generations"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

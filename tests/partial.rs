@@ -202,7 +202,7 @@ fn made_parents_keep_their_mode_and_history_says_partial() {
         & 0o777;
     assert_eq!(mode, 0o700, "the private directory stayed private");
     let h: serde_json::Value = serde_json::from_str(&run(&["history", o, "--json"]).out).unwrap();
-    assert_eq!(h["current"]["how"], "partial restore", "{h}");
+    assert_eq!(h["current"]["how"], "partial-restore", "{h}");
     assert_eq!(h["current"]["files"], 1, "{h}");
     // A dry run of a selection into a tree that is there is refused too.
     let r = run(&["restore", a, "p/README.md", "--to", o, "--dry-run"]);

@@ -106,8 +106,12 @@ pub fn translate(args: Vec<OsString>) -> Result<Translated, String> {
     };
     let sub = match first {
         Some("vault-restore") => return Err(gone("vault-restore").unwrap_or_default()),
+        // A flag first, and no subcommand anywhere: a 4.x line. (A flag put
+        // before a subcommand, `--json verify X`, is left to clap to refuse.)
         Some(a)
-            if a.starts_with('-') && !matches!(a, "-h" | "--help" | "-V" | "--version" | "--") =>
+            if a.starts_with('-')
+                && !matches!(a, "-h" | "--help" | "-V" | "--version" | "--")
+                && !names_a_subcommand(&rest[i..]) =>
         {
             deprecations.push(
                 "warning: a 4.x call without a subcommand is deprecated; running `projectrestore restore …` (write `restore` first)".into(),
@@ -225,6 +229,15 @@ fn value_flags(sub: &str) -> Vec<String> {
         flags.extend(a.get_short().map(|s| format!("-{s}")));
     }
     flags
+}
+
+/// Does a word of `args` name one of this tool's subcommands?
+fn names_a_subcommand(args: &[OsString]) -> bool {
+    use clap::CommandFactory;
+    let cmd = super::Cli::command();
+    args.iter()
+        .filter_map(|a| a.to_str())
+        .any(|a| cmd.find_subcommand(a).is_some())
 }
 
 #[cfg(test)]

@@ -616,8 +616,9 @@ pub struct CheckArgs {
     /// Decryption identity: age identity file, SSH private key or OpenPGP secret key (repeatable).
     #[arg(long, short = 'i', value_name = "FILE")]
     pub identity: Vec<PathBuf>,
-    /// Decrypt OpenPGP archives with the secret keys gpg-agent holds (your GnuPG
-    /// keyring and smartcards; the agent asks for passphrases by pinentry).
+    /// OpenPGP archives: also try the secret keys gpg-agent holds (the keyring of
+    /// GNUPGHOME, else ~/.gnupg, and smartcards), after any -i key. The agent asks
+    /// for a key's passphrase by pinentry: without a terminal, unlock it first.
     #[arg(long)]
     pub gpg_agent: bool,
     /// Read the decryption passphrase from the first line of FILE.
@@ -691,8 +692,9 @@ pub struct DecryptArgs {
     /// Decryption identity: age identity file, SSH private key or OpenPGP secret key (repeatable).
     #[arg(long, short = 'i', value_name = "FILE")]
     pub identity: Vec<PathBuf>,
-    /// Decrypt OpenPGP archives with the secret keys gpg-agent holds (your GnuPG
-    /// keyring and smartcards; the agent asks for passphrases by pinentry).
+    /// OpenPGP archives: also try the secret keys gpg-agent holds (the keyring of
+    /// GNUPGHOME, else ~/.gnupg, and smartcards), after any -i key. The agent asks
+    /// for a key's passphrase by pinentry: without a terminal, unlock it first.
     #[arg(long)]
     pub gpg_agent: bool,
     /// Read the passphrase from the first line of FILE.
@@ -804,6 +806,12 @@ pub fn restore_input(
             let dir = backup_dir
                 .clone()
                 .unwrap_or_else(settings::default_backup_dir);
+            if backup_dir.is_none() && std::fs::symlink_metadata(&dir).is_err() {
+                return Err(projectrestore::Error::Usage(format!(
+                    "no ARCHIVE given, and the default backup directory {} does not exist: name the archive, or its directory with --backup-dir DIR",
+                    projectrestore::report::escape(&dir.display().to_string())
+                )));
+            }
             Ok(Input::File(
                 projectrestore::discover::latest(&dir, pattern)?.path,
             ))
@@ -816,6 +824,16 @@ pub fn destination(to: &Option<PathBuf>, what: &str) -> Result<PathBuf, projectr
     to.clone().ok_or_else(|| {
         projectrestore::Error::Usage(format!(
             "{what} needs a destination: pass --to DIR (or set `to` in .projectrestore.rc)"
+        ))
+    })
+}
+
+/// The directory of `history`, `rollback` and `prune` (given as DIR, or `to`
+/// of the rc file), or a usage error that says so.
+pub fn dir_arg(dir: &Option<PathBuf>, what: &str) -> Result<PathBuf, projectrestore::Error> {
+    dir.clone().ok_or_else(|| {
+        projectrestore::Error::Usage(format!(
+            "{what} needs the restored directory: `projectrestore {what} DIR` (or set `to` in .projectrestore.rc)"
         ))
     })
 }

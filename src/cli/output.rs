@@ -71,10 +71,10 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
     } else {
         writeln!(
             out,
-            "  trust store: {} key(s) from {} ({})",
-            t.keys,
+            "  trust store: {} from {} ({})",
+            plural(t.keys as u64, "key", "keys"),
             t.paths.join(", "),
-            t.origin
+            t.origin.replace(['(', ')'], "")
         )?;
     }
     if let Some(when) = &r.signatures_checked {
@@ -114,8 +114,8 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
         match &v.outcome {
             Outcome::Verified { signers } => writeln!(
                 out,
-                "  verified: signed by {} trusted key(s)",
-                signers.len()
+                "  verified: signed by {}",
+                plural(signers.len() as u64, "trusted key", "trusted keys")
             )?,
             Outcome::NotRequired => writeln!(out, "  signatures: none required (no trust store)")?,
             Outcome::UnsignedAllowed { .. } => {
@@ -151,14 +151,21 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
         }
     }
     let gens = r.generations.as_ref();
-    match (&r.replaced_generation, gens.and_then(|g| g.kept_bytes)) {
-        (Some(g), Some(n)) => writeln!(
+    // The tree just replaced is the newest generation: number 1 in `history`.
+    match (&r.replaced_generation, gens) {
+        (Some(_), Some(g)) if g.keep == 0 => writeln!(
             out,
-            "  previous tree kept as generation {g} ({})",
-            human_bytes(n)
+            "  previous tree not kept (--keep 0 keeps no generations)"
         )?,
-        (Some(g), None) => writeln!(out, "  previous tree kept as generation {g}")?,
-        (None, _) if gens.is_some_and(|g| g.identical_not_kept) => writeln!(
+        (Some(id), Some(g)) => writeln!(
+            out,
+            "  previous tree kept as generation 1 (id {id}{})",
+            g.kept_bytes
+                .map(|n| format!(", {}", human_bytes(n)))
+                .unwrap_or_default()
+        )?,
+        (Some(id), None) => writeln!(out, "  previous tree kept as generation 1 (id {id})")?,
+        (None, Some(g)) if g.identical_not_kept => writeln!(
             out,
             "  previous tree was the same as the restored one: not kept twice"
         )?,
@@ -167,10 +174,12 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
     if let Some(g) = gens.filter(|g| g.count > 0) {
         writeln!(
             out,
-            "  {} kept generation{} {} {} (`projectrestore prune` removes them)",
-            g.count,
-            if g.count == 1 { "" } else { "s" },
-            if g.count == 1 { "takes" } else { "take" },
+            "  {} {} on disk (`projectrestore prune DIR --keep N` removes old ones)",
+            plural(
+                g.count as u64,
+                "kept generation takes",
+                "kept generations take"
+            ),
             human_bytes(g.total_bytes)
         )?;
     }
@@ -473,8 +482,8 @@ pub fn rollback(r: &projectrestore::history::RollbackReport, json: bool) -> io::
     if r.pruned > 0 {
         writeln!(
             out,
-            "  {} old generation(s) removed beyond --keep",
-            r.pruned
+            "  {} removed beyond --keep",
+            plural(r.pruned as u64, "old generation", "old generations")
         )?;
     }
     Ok(())
@@ -536,10 +545,17 @@ pub fn plan(p: &projectrestore::plan::Plan, json: bool) -> io::Result<()> {
     writeln!(
         out,
         "  layers:      {}",
-        if p.layers_expected.is_empty() {
-            "unknown format".to_string()
-        } else {
-            p.layers_expected.join(" → ")
+        match p.layers_expected.last() {
+            None => "unknown format".to_string(),
+            Some(last) => {
+                let names: Vec<&str> = p.layers_expected.iter().map(|f| f.name()).collect();
+                let inside = if last.is_encrypted() {
+                    " → (inside the encryption: known once decrypted)"
+                } else {
+                    ""
+                };
+                format!("{}{inside}", names.join(" → "))
+            }
         }
     )?;
     writeln!(out, "  passes:      {}: {}", p.passes.mode, p.passes.reason)?;
@@ -569,8 +585,12 @@ pub fn plan(p: &projectrestore::plan::Plan, json: bool) -> io::Result<()> {
     if let Some(when) = c.signatures_checked {
         writeln!(
             out,
-            "  checked:     {when}; {} distinct trusted key(s) required{}",
-            c.threshold,
+            "  checked:     {when}; {} required{}",
+            plural(
+                c.threshold as u64,
+                "distinct trusted key",
+                "distinct trusted keys"
+            ),
             if c.allow_unsigned {
                 ", unsigned allowed"
             } else {
@@ -614,9 +634,11 @@ pub fn plan(p: &projectrestore::plan::Plan, json: bool) -> io::Result<()> {
             projectrestore::plan::AfterStep::Anchor { log } => {
                 writeln!(out, "  then:        append to the log {log}")?
             }
-            projectrestore::plan::AfterStep::Prune { keep } => {
-                writeln!(out, "  then:        keep {keep} generation(s)")?
-            }
+            projectrestore::plan::AfterStep::Prune { keep } => writeln!(
+                out,
+                "  then:        keep {}",
+                plural(*keep as u64, "generation", "generations")
+            )?,
             _ => {}
         }
     }
@@ -769,4 +791,9 @@ fn signer_words(s: &projectrestore::verify::SignatureReport) -> String {
     } else {
         format!(" ({})", words.join(", "))
     }
+}
+
+/// "1 key", "2 keys".
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

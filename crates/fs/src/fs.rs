@@ -188,63 +188,56 @@ pub fn identity(st: &rfs::Stat) -> (u64, u64) {
 
 /// Remove `name` in `parent` and everything beneath it, never following a symlink.
 /// Directories are made writable first, so read-only trees from archives go too.
+/// Any depth: a directory deeper than [`MAX_WALK_DEPTH`] below where the walk
+/// started is first moved up beside `name` (in `parent`, the same file
+/// system) and removed from there, so neither the stack nor the open
+/// descriptors grow with the tree.
 pub fn remove_tree(parent: BorrowedFd<'_>, name: &str) -> io::Result<()> {
-    match kind_at(parent, name)? {
-        None => Ok(()),
-        Some(FileType::Directory) => {
-            let dir = rfs::openat(
-                parent,
-                name,
-                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(errno)?;
-            let _ = rfs::fchmod(&dir, Mode::from_raw_mode(0o700));
-            let mut children = Vec::new();
-            for entry in rfs::Dir::read_from(&dir).map_err(errno)? {
-                let entry = entry.map_err(errno)?;
-                let n = entry.file_name().to_bytes();
-                if n == b"." || n == b".." {
-                    continue;
-                }
-                children.push((
-                    String::from_utf8_lossy(n).into_owned(),
-                    entry.file_name().to_owned(),
-                    entry.file_type(),
-                ));
-            }
-            for (_, cname, ftype) in children {
-                let is_dir = match ftype {
-                    FileType::Directory => true,
-                    FileType::Unknown => {
-                        matches!(rfs::statat(&dir, cname.as_c_str(), AtFlags::SYMLINK_NOFOLLOW), Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory)
-                    }
-                    _ => false,
-                };
-                if is_dir {
-                    let child = cname
-                        .to_str()
-                        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "non-UTF-8 name"));
-                    match child {
-                        Ok(c) => remove_tree(dir.as_fd(), c)?,
-                        Err(_) => remove_tree_c(dir.as_fd(), &cname)?,
-                    }
-                } else {
-                    rfs::unlinkat(&dir, cname.as_c_str(), AtFlags::empty()).map_err(errno)?;
-                }
-            }
-            rfs::unlinkat(parent, name, AtFlags::REMOVEDIR).map_err(errno)
-        }
-        Some(_) => rfs::unlinkat(parent, name, AtFlags::empty()).map_err(errno),
+    let name = std::ffi::CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a name with a NUL byte"))?;
+    let mut queue = vec![name];
+    let mut moved = 0u64;
+    while let Some(next) = queue.pop() {
+        remove_at(parent, parent, &next, 0, &mut queue, &mut moved)?;
     }
+    Ok(())
 }
 
-/// `remove_tree` for a name that is not UTF-8 (trees not made by us may hold them).
-fn remove_tree_c(parent: BorrowedFd<'_>, name: &std::ffi::CStr) -> io::Result<()> {
-    // Rename to a UTF-8 temporary name in the same directory, then remove that.
-    let tmp = format!(".projectrestore-remove-{}", std::process::id());
-    rfs::renameat(parent, name, parent, tmp.as_str()).map_err(errno)?;
-    remove_tree(parent, &tmp)
+fn remove_at(
+    top: BorrowedFd<'_>,
+    parent: BorrowedFd<'_>,
+    name: &std::ffi::CStr,
+    depth: usize,
+    queue: &mut Vec<std::ffi::CString>,
+    moved: &mut u64,
+) -> io::Result<()> {
+    let kind = match rfs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => FileType::from_raw_mode(st.st_mode),
+        Err(rustix::io::Errno::NOENT) => return Ok(()),
+        Err(e) => return Err(errno(e)),
+    };
+    if kind != FileType::Directory {
+        return rfs::unlinkat(parent, name, AtFlags::empty()).map_err(errno);
+    }
+    if depth >= MAX_WALK_DEPTH {
+        // Too deep to go on from here: move it up beside the top and
+        // remove it from there later.
+        let up = std::ffi::CString::new(format!(
+            ".projectrestore-remove-{}-{moved}",
+            std::process::id()
+        ))
+        .map_err(|_| io::Error::other("a NUL byte in a generated name"))?;
+        *moved += 1;
+        rfs::renameat(parent, name, top, up.as_c_str()).map_err(errno)?;
+        queue.push(up);
+        return Ok(());
+    }
+    let dir = open_dir_at(parent, name)?;
+    let _ = rfs::fchmod(&dir, Mode::from_raw_mode(0o700));
+    for child in sorted_names(dir.as_fd())? {
+        remove_at(top, dir.as_fd(), &child, depth + 1, queue, moved)?;
+    }
+    rfs::unlinkat(parent, name, AtFlags::REMOVEDIR).map_err(errno)
 }
 
 /// Is this error "the file system cannot do that" (so a fallback applies)?
@@ -483,16 +476,41 @@ fn sorted_names(dir: BorrowedFd<'_>) -> io::Result<Vec<std::ffi::CString>> {
     Ok(names)
 }
 
+/// How deep [`tree_usage`] and [`same_tree`] go. Each level holds a
+/// descriptor and a stack frame; a restored tree is at most `--max-depth`
+/// (128 by default) deep, but a tree someone built in the destination may
+/// be any depth: past this, measuring fails and comparing says "not the
+/// same", never a stack overflow.
+pub const MAX_WALK_DEPTH: usize = 512;
+
+fn too_deep() -> io::Error {
+    io::Error::other(format!(
+        "the tree is more than {MAX_WALK_DEPTH} directories deep"
+    ))
+}
+
 /// Bytes on disk (allocated blocks) of `name` in `parent` and everything
 /// beneath it, never following a symlink; an inode in `seen` already (a hard
 /// link, or a file shared with a tree counted before) is not counted again.
-// st_blocks is i64 on Linux, u64 elsewhere.
-#[allow(clippy::unnecessary_cast)]
 pub fn tree_usage(
     parent: BorrowedFd<'_>,
     name: &std::ffi::CStr,
     seen: &mut std::collections::HashSet<(u64, u64)>,
 ) -> io::Result<u64> {
+    usage_at(parent, name, seen, 0)
+}
+
+// st_blocks is i64 on Linux, u64 elsewhere.
+#[allow(clippy::unnecessary_cast)]
+fn usage_at(
+    parent: BorrowedFd<'_>,
+    name: &std::ffi::CStr,
+    seen: &mut std::collections::HashSet<(u64, u64)>,
+    depth: usize,
+) -> io::Result<u64> {
+    if depth > MAX_WALK_DEPTH {
+        return Err(too_deep());
+    }
     let st = rfs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW).map_err(errno)?;
     let mut total = 0;
     if seen.insert(identity(&st)) {
@@ -501,26 +519,42 @@ pub fn tree_usage(
     if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
         let dir = open_dir_at(parent, name)?;
         for child in sorted_names(dir.as_fd())? {
-            total += tree_usage(dir.as_fd(), &child, seen)?;
+            total += usage_at(dir.as_fd(), &child, seen, depth + 1)?;
         }
     }
     Ok(total)
 }
 
 /// Are `a` (in `a_parent`) and `b` (in `b_parent`) the same tree: the same
-/// names, types, permission bits, modification times, link targets and file
-/// contents? Never follows a symlink; stops at the first difference.
+/// names, types, permission bits, owners, modification times, link targets
+/// and file contents? Never follows a symlink; stops at the first
+/// difference; a tree deeper than [`MAX_WALK_DEPTH`] is "not the same".
+/// (Extended attributes and ACLs are not compared: a restore writes none.)
 pub fn same_tree(
     a_parent: BorrowedFd<'_>,
     a: &std::ffi::CStr,
     b_parent: BorrowedFd<'_>,
     b: &std::ffi::CStr,
 ) -> io::Result<bool> {
+    same_at(a_parent, a, b_parent, b, 0)
+}
+
+fn same_at(
+    a_parent: BorrowedFd<'_>,
+    a: &std::ffi::CStr,
+    b_parent: BorrowedFd<'_>,
+    b: &std::ffi::CStr,
+    depth: usize,
+) -> io::Result<bool> {
+    if depth > MAX_WALK_DEPTH {
+        return Ok(false);
+    }
     let sa = rfs::statat(a_parent, a, AtFlags::SYMLINK_NOFOLLOW).map_err(errno)?;
     let sb = rfs::statat(b_parent, b, AtFlags::SYMLINK_NOFOLLOW).map_err(errno)?;
     let kind = FileType::from_raw_mode(sa.st_mode);
     if kind != FileType::from_raw_mode(sb.st_mode)
         || sa.st_mode & 0o7777 != sb.st_mode & 0o7777
+        || (sa.st_uid, sa.st_gid) != (sb.st_uid, sb.st_gid)
         || (kind != FileType::Directory
             && (sa.st_size != sb.st_size
                 || (sa.st_mtime, sa.st_mtime_nsec) != (sb.st_mtime, sb.st_mtime_nsec)))
@@ -535,7 +569,7 @@ pub fn same_tree(
                 return Ok(false);
             }
             for n in &na {
-                if !same_tree(da.as_fd(), n, db.as_fd(), n)? {
+                if !same_at(da.as_fd(), n, db.as_fd(), n, depth + 1)? {
                     return Ok(false);
                 }
             }

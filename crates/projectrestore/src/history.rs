@@ -59,7 +59,13 @@ impl<'a> From<&'a GenerationMeta> for MetaView<'a> {
             time: some(&m.time),
             bytes: m.bytes,
             files: m.files,
-            how: some(&m.how),
+            how: some(&m.how).map(|h| {
+                if h == "partial restore" {
+                    "partial-restore"
+                } else {
+                    h
+                }
+            }),
             replaced: some(&m.replaced),
         }
     }
@@ -242,6 +248,12 @@ pub fn history(dest: &Path) -> Result<History, Error> {
         pending_recovery: false,
     };
     if std::fs::symlink_metadata(&state).is_err() {
+        if std::fs::symlink_metadata(dest).is_err() {
+            return Err(Error::Commit(commit::CommitError::Refused(format!(
+                "{} does not exist (a typo in the path?)",
+                crate::report::escape(&dest.display().to_string())
+            ))));
+        }
         return Ok(h);
     }
     let dir = StateDir::open(dest)?;

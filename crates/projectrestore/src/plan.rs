@@ -217,8 +217,10 @@ pub struct Plan {
     pub checks: ChecksPlan,
     /// The outer layer, from the sniffed head; inner layers show when decrypted.
     pub outer_format: Option<Format>,
-    /// The layers the head implies (`age` then what decryption reveals; `gzip`, `tar`).
-    pub layers_expected: Vec<String>,
+    /// The layers the head implies, outermost first, spelled as the report's
+    /// `layers`; after an encryption layer the list stops (what is inside is
+    /// known once decrypted).
+    pub layers_expected: Vec<Format>,
     /// Identity files offered for decryption (paths only; nothing secret).
     pub identities: Vec<String>,
     /// `native`: the in-process validator (a sandboxed one comes later).
@@ -240,14 +242,13 @@ pub struct Pinned {
 }
 
 /// The layers a sniffed outer format implies.
-pub(crate) fn layers_expected(outer: Option<Format>) -> Vec<String> {
-    let hidden = "(inside the encryption: known once decrypted)".to_string();
+pub(crate) fn layers_expected(outer: Option<Format>) -> Vec<Format> {
     match outer {
-        Some(Format::Tar) => vec!["tar".into()],
+        Some(Format::Tar) => vec![Format::Tar],
         Some(f @ (Format::Gzip | Format::Zstd | Format::Xz | Format::Bzip2)) => {
-            vec![f.name().into(), "tar".into()]
+            vec![f, Format::Tar]
         }
-        Some(f) => vec![f.name().into(), hidden],
+        Some(f) => vec![f],
         None => Vec::new(),
     }
 }

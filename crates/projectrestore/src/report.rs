@@ -78,6 +78,9 @@ pub struct GenerationsReport {
     /// The replaced tree was the same as the restored one (same names, modes,
     /// times, contents), so it was not kept twice.
     pub identical_not_kept: bool,
+    /// The `--keep` that applies: generations beyond it are removed after the
+    /// report (with 0, the tree just replaced goes too).
+    pub keep: usize,
     /// Generations there are once those beyond `keep` are removed.
     pub count: usize,
     /// Bytes on disk they take together (a file shared by hard links counts once).

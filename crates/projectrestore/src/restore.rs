@@ -507,7 +507,7 @@ impl Prepared<'_> {
         if result.is_ok() && matches!(opts.action, Action::DryRun { .. }) {
             // The plan of what the dry run did, now that its layers are known.
             let mut plan = self.build_plan(report.layers.first().copied(), Some(report.size))?;
-            plan.layers_expected = report.layers.iter().map(|f| f.name().to_string()).collect();
+            plan.layers_expected = report.layers.clone();
             report.plan = Some(plan);
         }
         // Whatever the run found before it ended (a refusal too) is in the stream.
@@ -1303,7 +1303,7 @@ impl Run<'_> {
             bytes: report.selected.as_ref().unwrap_or(&report.summary).bytes,
             files: report.selected.as_ref().unwrap_or(&report.summary).files,
             how: if report.selected.is_some() {
-                "partial restore".into()
+                "partial-restore".into()
             } else {
                 "restore".into()
             },
@@ -1317,17 +1317,25 @@ impl Run<'_> {
         // The same tree again (the same archive restored twice, most often)
         // is not kept twice: compared only when the archive or the counts
         // say it may be, so a different tree costs nothing more.
-        if let (Some(id), Some(prev)) = (&replaced, &previous) {
+        if let (Some(id), Some(prev)) = (replaced.clone(), &previous) {
             let alike = prev.sha256 == meta.sha256
                 || (prev.files == meta.files && prev.bytes == meta.bytes);
-            if alike
-                && staged
-                    .state()
-                    .drop_if_same(staged.lock(), id)
-                    .unwrap_or(false)
-            {
-                identical = true;
-                replaced = None;
+            match alike.then(|| staged.state().drop_if_same(staged.lock(), &id)) {
+                Some(Ok(true)) => {
+                    identical = true;
+                    replaced = None;
+                }
+                // Removed half-way (recovery finishes it): no longer kept.
+                Some(Err(_))
+                    if !staged
+                        .state()
+                        .generations()
+                        .map(|g| g.iter().any(|g| g.id == id))
+                        .unwrap_or(true) =>
+                {
+                    replaced = None;
+                }
+                _ => {}
             }
         }
         report.generations = generations_report(
@@ -1404,8 +1412,9 @@ fn generations_report(
     let (each, _) = state.usage().ok()?;
     let staying = &each[..each.len().min(keep)];
     Some(crate::report::GenerationsReport {
-        kept_bytes: kept.and_then(|id| each.iter().find(|(g, _)| g == id).map(|(_, n)| *n)),
+        kept_bytes: kept.and_then(|id| staying.iter().find(|(g, _)| g == id).map(|(_, n)| *n)),
         identical_not_kept,
+        keep,
         count: staying.len(),
         total_bytes: staying.iter().map(|(_, n)| n).sum(),
     })
@@ -1478,7 +1487,7 @@ fn warn_encrypted_unsigned(report: &mut Report) {
     {
         report.warnings.push(Warning::new(
             WarningKind::EncryptedUnsigned,
-            "this archive was encrypted but not signed by a trusted key: encryption does not prove who made it (age has no sender authentication); sign backups and restore with --trust",
+            "this archive was encrypted but not signed by a trusted key: encryption does not prove who made it (anyone who knows the recipient key can encrypt to it); sign backups and restore with --trust",
         ));
     }
 }
@@ -1682,9 +1691,22 @@ fn gate_failure<R: Read>(
 }
 
 fn unknown_format(head: &[u8]) -> Error {
+    // An OpenPGP packet that is not an encryption layer: `gpg --sign` (or
+    // `--store`, `--compress`) output, a signed but not encrypted message.
+    let tag = head.first().map(|b| match b & 0xc0 {
+        0xc0 => b & 0x3f,
+        0x80 => (b >> 2) & 0x0f,
+        _ => 0,
+    });
+    if matches!(tag, Some(2 | 4 | 8 | 11)) {
+        return ArchiveError::UnknownFormat(
+            "the archive is an OpenPGP message that is signed or compressed but not encrypted (`gpg --sign` output): projectrestore restores tar archives, compressed or encrypted or not; sign backups with a detached signature (`gpg --detach-sign`), or unpack this one with `gpg --decrypt FILE | projectrestore restore - …`".into(),
+        )
+        .into();
+    }
     let shown: String = crate::report::escape_bytes(&head[..head.len().min(16)]);
     ArchiveError::UnknownFormat(format!(
-        "the archive starts with {shown:?}, which is not tar, gzip, zstd, xz, bzip2, age or OpenPGP"
+        "the archive starts with \"{shown}\", which is not tar, gzip, zstd, xz, bzip2, age or OpenPGP"
     ))
     .into()
 }

@@ -152,6 +152,7 @@ pub fn decompressor_with<'a, R: BufRead + Send + 'a>(
             current: Some(bzip2::bufread::BzDecoder::new(counted)),
             streams: 1,
             output: 0,
+            refused: None,
         }),
         other => {
             return Err(ArchiveError::UnknownFormat(format!(
@@ -211,11 +212,16 @@ struct Bzip2Streams<R> {
     current: Option<bzip2::bufread::BzDecoder<R>>,
     streams: u64,
     output: u64,
+    /// The bound was broken: every later read says so again.
+    refused: Option<String>,
 }
 
 impl<R: BufRead> Read for Bzip2Streams<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
+            if let Some(why) = &self.refused {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, why.clone()));
+            }
             let Some(decoder) = self.current.as_mut() else {
                 return Ok(0);
             };
@@ -224,31 +230,30 @@ impl<R: BufRead> Read for Bzip2Streams<R> {
                 self.output += n as u64;
                 return Ok(n);
             }
-            // The stream ended (a cut stream is an error of the decoder).
+            // The stream ended (a cut stream is an error of the decoder):
+            // the end of the input, or another stream.
+            if decoder.get_mut().fill_buf()?.is_empty() {
+                self.current = None;
+                return Ok(0);
+            }
+            // The streams so far have all ended: their average decides.
+            let done = self.streams;
+            if done > BZIP2_FREE_STREAMS && self.output / done < BZIP2_STREAM_OUTPUT {
+                self.refused = Some(format!(
+                    "{done} bzip2 streams for {} bytes of output, and more follow: past \
+                     {BZIP2_FREE_STREAMS} streams, each must average {} KiB (each costs the \
+                     decoder a fresh state, so empty ones are a CPU bomb); if this is many \
+                     small .bz2 files concatenated, pipe `bzip2 -dc FILE` into the tool instead",
+                    self.output,
+                    BZIP2_STREAM_OUTPUT >> 10
+                ));
+                continue;
+            }
             let Some(decoder) = self.current.take() else {
                 return Ok(0);
             };
-            let mut input = decoder.into_inner();
-            if input.fill_buf()?.is_empty() {
-                return Ok(0);
-            }
             self.streams += 1;
-            if self.streams > BZIP2_FREE_STREAMS && self.output / self.streams < BZIP2_STREAM_OUTPUT
-            {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "{} bzip2 streams for {} bytes of output: past {BZIP2_FREE_STREAMS} \
-                         streams, each must average {} KiB (each costs the decoder a fresh \
-                         state, so empty ones are a CPU bomb); if this is many small .bz2 \
-                         files concatenated, pipe `bzip2 -dc FILE` into the tool instead",
-                        self.streams,
-                        self.output,
-                        BZIP2_STREAM_OUTPUT >> 10
-                    ),
-                ));
-            }
-            self.current = Some(bzip2::bufread::BzDecoder::new(input));
+            self.current = Some(bzip2::bufread::BzDecoder::new(decoder.into_inner()));
         }
     }
 }
@@ -518,12 +523,27 @@ mod tests {
         let err = read_all(Format::Bzip2, &data, &Limits::default()).unwrap_err();
         assert!(err.to_string().contains("bzip2 streams"), "{err}");
         // A few empty streams among real ones are fine.
-        let mut few = empty.repeat(BZIP2_FREE_STREAMS as usize - 1);
+        let mut few = empty.repeat(BZIP2_FREE_STREAMS as usize);
         few.extend(bz(b"data"));
         assert_eq!(
             read_all(Format::Bzip2, &few, &Limits::default()).unwrap(),
             b"data"
         );
+        // Streams of exactly the average (pbzip2 writes 100-900 kB ones) are fine.
+        let block: Vec<u8> = (0..BZIP2_STREAM_OUTPUT)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect();
+        let many = bz(&block).repeat(BZIP2_FREE_STREAMS as usize + 8);
+        let out = read_all(Format::Bzip2, &many, &Limits::default()).unwrap();
+        assert_eq!(
+            out.len() as u64,
+            BZIP2_STREAM_OUTPUT * (BZIP2_FREE_STREAMS + 8)
+        );
+        // A refusal stays a refusal: the reader never turns it into an end.
+        let mut r = decompressor(Format::Bzip2, &data[..], &Limits::default()).unwrap();
+        let mut sink = Vec::new();
+        assert!(r.read_to_end(&mut sink).is_err());
+        assert!(r.read(&mut [0u8; 16]).is_err());
     }
 
     /// A cut-short stream says so in words (an interrupted download is the

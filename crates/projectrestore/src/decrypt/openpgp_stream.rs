@@ -203,7 +203,7 @@ impl Helper {
             .map_err(contained)?
             .map_err(|e| {
                 self.fail(DecryptError::Identity(format!(
-                    "--gpg-agent: GnuPG's home directory cannot be found ({e}); is GnuPG installed?"
+                    "--gpg-agent: {e}: make it (any gpg command does) or point GNUPGHOME at your GnuPG home"
                 )))
             })?;
         // Started on demand, as gpg does (an agent already running is kept).
@@ -273,12 +273,31 @@ impl Helper {
     }
 }
 
+/// How `gpg --export` is to name `recipient`: only a well-formed key id or
+/// fingerprint, `0x`-prefixed. gpg reads any other hex string (a PKESK may
+/// carry a fingerprint of unknown shape, any length) as a search of user IDs,
+/// which would export half the keyring.
+#[cfg(all(unix, feature = "gpg-agent"))]
+fn export_name(recipient: &openpgp::KeyHandle) -> Option<String> {
+    use openpgp::{Fingerprint, KeyHandle, KeyID};
+    match recipient {
+        KeyHandle::Fingerprint(f @ (Fingerprint::V4(_) | Fingerprint::V6(_))) => {
+            Some(format!("0x{}", f.to_hex()))
+        }
+        KeyHandle::KeyID(k @ KeyID::Long(_)) => Some(format!("0x{}", k.to_hex())),
+        _ => None,
+    }
+}
+
 /// The certificates GnuPG's keyring holds for `recipient` (`gpg --export`,
 /// which finds a certificate by any of its keys' ids); none when it has none.
 #[cfg(all(unix, feature = "gpg-agent"))]
 fn keyring_certs(recipient: &openpgp::KeyHandle) -> Result<Vec<openpgp::Cert>, DecryptError> {
+    let Some(name) = export_name(recipient) else {
+        return Ok(Vec::new());
+    };
     let out = std::process::Command::new("gpg")
-        .args(["--batch", "--no-tty", "--export", &recipient.to_hex()])
+        .args(["--batch", "--no-tty", "--export", &name])
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .output()
@@ -459,5 +478,26 @@ pub fn open<'a, R: Read + Send + 'a>(
             let recorded = status.lock().ok().and_then(|mut s| s.error.take());
             Err(recorded.unwrap_or_else(|| DecryptError::Corrupt(format!("OpenPGP: {e}"))))
         }
+    }
+}
+
+#[cfg(all(test, unix, feature = "gpg-agent"))]
+mod tests {
+    use super::*;
+
+    /// The attack: a PKESK whose recipient is a fingerprint of unknown shape
+    /// ("CE") would make `gpg --export CE` search user IDs. Only key ids and
+    /// v4/v6 fingerprints are looked up, `0x`-prefixed.
+    #[test]
+    fn only_real_key_handles_are_looked_up() {
+        use openpgp::{Fingerprint, KeyHandle, KeyID};
+        let odd = KeyHandle::Fingerprint(Fingerprint::from_bytes(9, &[0xce]).unwrap());
+        assert_eq!(export_name(&odd), None);
+        let invalid = KeyHandle::KeyID(KeyID::from_bytes(&[0xce, 0xfe]));
+        assert_eq!(export_name(&invalid), None);
+        let v4 = KeyHandle::Fingerprint(Fingerprint::from_bytes(4, &[0xab; 20]).unwrap());
+        assert_eq!(export_name(&v4), Some(format!("0x{}", "AB".repeat(20))));
+        let id = KeyHandle::KeyID(KeyID::from_bytes(&[0x12; 8]));
+        assert_eq!(export_name(&id), Some(format!("0x{}", "12".repeat(8))));
     }
 }

@@ -73,7 +73,7 @@ impl TrustStore {
     pub(crate) fn openpgp_file(&self, cert: &openpgp::Cert) -> Option<String> {
         self.openpgp_files
             .get(&cert.fingerprint())
-            .map(|files| files.join(", "))
+            .map(|files| crate::report::escape(&files.join(", ")))
     }
 
     /// Load every key file in each path (a directory or a file), recognised by content.

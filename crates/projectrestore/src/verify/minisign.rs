@@ -118,7 +118,7 @@ impl Minisign {
         let id = hex_id(&self.key_id);
         let r = SignatureReport::new(file, "minisign", format!("minisign:{id}"));
         let Some(k) = store.minisign.iter().find(|k| k.id == self.key_id) else {
-            return r.fail(format!("key {id} is not in the trust store"));
+            return r.fail(format!("key minisign:{id} is not in the trust store"));
         };
         let mut r = SignatureReport {
             trusted: true,
@@ -172,7 +172,7 @@ impl Detached for Signify {
         let id = hex_id(&self.key_id);
         let r = SignatureReport::new(file, "signify", format!("signify:{id}"));
         let r = match store.signify.iter().find(|k| k.id == self.key_id) {
-            None => r.fail(format!("key {id} is not in the trust store")),
+            None => r.fail(format!("key signify:{id} is not in the trust store")),
             Some(k) => {
                 let r = SignatureReport {
                     trusted: true,

@@ -176,7 +176,7 @@ fn check(
         c.keys()
             .any(|k| issuers.iter().any(|h| h.aliases(k.key().key_handle())))
     }) else {
-        return r.fail(format!("key {shown} is not in the trust store"));
+        return r.fail(format!("key openpgp:{shown} is not in the trust store"));
     };
     let mut r = SignatureReport {
         key: format!("openpgp:{}", cert.fingerprint()),

@@ -64,7 +64,7 @@ fn check(
         .find(|s| s.key.key_data() == sig.public_key())
     else {
         return r.fail(format!(
-            "key {fpr} is not in the trust store's allowed_signers"
+            "key ssh:{fpr} is not in the trust store's allowed_signers"
         ));
     };
     let r = SignatureReport {
