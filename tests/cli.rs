@@ -750,7 +750,10 @@ fn missing_parents_of_the_destination_are_made() {
         .arg(tmp.path().join("q/r/app"))
         .output()
         .unwrap();
-    assert!(h.status.success());
+    // A path that does not exist is an error that says so (a typo), and
+    // makes nothing.
+    assert_eq!(h.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&h.stderr).contains("does not exist"));
     let mut after = snapshot(tmp.path());
     after.remove("file");
     assert_eq!(

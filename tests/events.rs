@@ -264,10 +264,15 @@ fn events_on_standard_output_replace_the_summary_and_refuse_json_beside_them() {
     assert_eq!(events.last().unwrap()["event"], "finished");
     let both = demo(&["--to", dest.to_str().unwrap(), "--json", "--events", "-"]);
     assert_eq!(both.code, 64, "{}", both.err);
+    // With --json on the line, the refusal is the JSON error document.
+    let v: Value = serde_json::from_str(both.out.trim()).unwrap();
+    assert_eq!(v["exit_code"], 64);
     assert!(
-        both.err.contains("both write to standard output"),
-        "{}",
-        both.err
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("both write to standard output"),
+        "{v}"
     );
 }
 

@@ -330,8 +330,15 @@ fn rollback_after_rollback_and_history() {
     let other = w.root().join("other");
     let r = w.run(&["rollback", s(&other), "--yes"]);
     assert_eq!(r.code, 1);
+    // A path that does not exist is a typo to report (exit 1)...
     let r = w.run(&["history", s(&other)]);
-    assert_eq!(r.code, 0);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("does not exist"), "{}", r.err);
+    // ...a directory that exists has no history yet.
+    std::fs::create_dir(&other).unwrap();
+    let r = w.run(&["history", s(&other)]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("not restored by projectrestore"), "{}", r.out);
     assert!(!w.root().join(".other.projectrestore").exists());
 }
 

@@ -205,7 +205,7 @@ fn threshold_counts_distinct_keys() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.err);
-    assert!(r.out.contains("signed by 2 trusted key(s)"), "{}", r.out);
+    assert!(r.out.contains("signed by 2 trusted keys"), "{}", r.out);
 }
 
 /// Fail-closed: a trust store and no signature is exit 4; --allow-unsigned restores, loudly.
@@ -468,5 +468,10 @@ fn live_tools_sign_and_we_verify() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("signed by {n} trusted key(s)")));
+    let words = if n == 1 {
+        "trusted key"
+    } else {
+        "trusted keys"
+    };
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("signed by {n} {words}")));
 }
