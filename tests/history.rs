@@ -338,7 +338,11 @@ fn rollback_after_rollback_and_history() {
     std::fs::create_dir(&other).unwrap();
     let r = w.run(&["history", s(&other)]);
     assert_eq!(r.code, 0, "{}", r.err);
-    assert!(r.out.contains("not restored by projectrestore"), "{}", r.out);
+    assert!(
+        r.out.contains("not restored by projectrestore"),
+        "{}",
+        r.out
+    );
     assert!(!w.root().join(".other.projectrestore").exists());
 }
 
