@@ -709,6 +709,15 @@ fn fixed_hint(e: &Error) -> Option<&'static str> {
         Error::Verify(VerifyError::Unmet { why: Unmet::Threshold { .. }, .. }) => {
             return Some("nothing was changed; fewer trusted keys signed it than --threshold asks: get the other signature, or add the signer's key to the trust store if you trust it")
         }
+        Error::Verify(VerifyError::Unmet { why: Unmet::Unsigned, .. }) => {
+            return Some("nothing was changed; the trust store asks for a signature: give the archive's with --signature FILE if it is not beside it (ARCHIVE.minisig, .sig, .asc), or --allow-unsigned to restore it unchecked")
+        }
+        Error::Verify(VerifyError::Unmet { why: Unmet::Untrusted, .. }) => {
+            return Some("nothing was changed; no key of the trust store made these signatures: if you trust the signer, add their public key (--trust DIR, or ~/.config/projectrestore/keys)")
+        }
+        Error::Verify(VerifyError::Unmet { why: Unmet::LegacyMinisign, .. }) => {
+            return Some("nothing was changed; the signature is minisign's legacy form, which signs the whole file unhashed: re-sign with a current minisign, or pass --allow-legacy-minisign if you trust it")
+        }
         Error::Verify(VerifyError::Unmet { why: Unmet::NoTrustStore, .. }) => {
             return Some("nothing was changed; give the signers' public keys with --trust DIR (or put them in ~/.config/projectrestore/keys), or --allow-unsigned to restore without checking")
         }

@@ -312,7 +312,7 @@ fn one_key_under_three_schemes_is_one_signer() {
     let r = run_bin(None, &[&args[..], &["--threshold", "2"]].concat(), &[]);
     assert_eq!(r.code, 4, "{}", r.err);
     assert!(
-        r.err.contains("1 distinct trusted signer(s), 2 required"),
+        r.err.contains("1 distinct trusted signer, 2 required"),
         "{}",
         r.err
     );

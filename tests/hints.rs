@@ -84,6 +84,48 @@ fn one_signature_short_of_the_threshold() {
 }
 
 #[test]
+fn no_signature_where_the_trust_store_asks_for_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("data.tar.gz");
+    std::fs::copy(crypto("data.tar.gz"), &a).unwrap();
+    let scene = Scene::new();
+    let r = restore(&a, &scene.dest, &["--trust", &crypto("trust")]);
+    expect(&r, 4, "--signature FILE");
+}
+
+#[test]
+fn a_signature_by_a_key_not_in_the_trust_store() {
+    let scene = Scene::new();
+    let r = restore(
+        Path::new(&crypto("data.tar.gz")),
+        &scene.dest,
+        &[
+            "--trust",
+            &crypto("trust"),
+            "--signature",
+            &crypto("data.tar.gz.untrusted.minisig"),
+        ],
+    );
+    expect(&r, 4, "add their public key");
+}
+
+#[test]
+fn a_legacy_minisign_signature() {
+    let scene = Scene::new();
+    let r = restore(
+        Path::new(&crypto("data.tar.gz")),
+        &scene.dest,
+        &[
+            "--trust",
+            &crypto("trust"),
+            "--signature",
+            &crypto("data.tar.gz.legacy.minisig"),
+        ],
+    );
+    expect(&r, 4, "--allow-legacy-minisign");
+}
+
+#[test]
 fn signatures_without_a_trust_store() {
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path().join("data.tar.gz");

@@ -161,7 +161,7 @@ fn threshold_counts_distinct_keys() {
             "--signature",
             &sig("minisig"),
         ],
-        "1 distinct trusted signer(s), 2 required",
+        "1 distinct trusted signer, 2 required",
     );
     refused(
         &[
@@ -174,7 +174,7 @@ fn threshold_counts_distinct_keys() {
             "--signature",
             &sig("minisig"),
         ],
-        "1 distinct trusted signer(s), 2 required",
+        "1 distinct trusted signer, 2 required",
     );
     refused(
         &[
@@ -187,7 +187,7 @@ fn threshold_counts_distinct_keys() {
             "--signature",
             &sig("gpg-ed.asc"),
         ],
-        "1 distinct trusted signer(s), 2 required",
+        "1 distinct trusted signer, 2 required",
     );
     let scene = Scene::new();
     let r = restore(

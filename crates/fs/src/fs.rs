@@ -355,102 +355,6 @@ pub fn sync_filesystem(fd: BorrowedFd<'_>) -> io::Result<()> {
     fsync(fd)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::symlink;
-
-    fn root(dir: &std::path::Path) -> OwnedFd {
-        rfs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap()
-    }
-
-    /// Both resolution methods refuse `..`, absolute paths and paths through symlinks.
-    #[test]
-    fn refuses_escapes_both_ways() {
-        let tmp = tempfile::tempdir().unwrap();
-        let base = tmp.path().join("root");
-        std::fs::create_dir_all(base.join("sub")).unwrap();
-        std::fs::write(tmp.path().join("outside"), b"secret").unwrap();
-        symlink(tmp.path(), base.join("link")).unwrap();
-        symlink(tmp.path().join("outside"), base.join("filelink")).unwrap();
-        let fd = root(&base);
-        for walk in [false, true] {
-            for bad in [
-                "../outside",
-                "/etc/passwd",
-                "link/outside",
-                "filelink",
-                "sub/../../outside",
-            ] {
-                let r = open_beneath_with(fd.as_fd(), bad, OFlags::RDONLY, Mode::empty(), walk);
-                assert!(r.is_err(), "walk={walk}: {bad} was opened");
-            }
-            assert!(open_beneath_with(
-                fd.as_fd(),
-                "sub",
-                OFlags::RDONLY | OFlags::DIRECTORY,
-                Mode::empty(),
-                walk
-            )
-            .is_ok());
-        }
-    }
-
-    /// A symlink planted where a file is to be created is not followed.
-    #[test]
-    fn create_does_not_follow_a_planted_symlink() {
-        let tmp = tempfile::tempdir().unwrap();
-        let base = tmp.path().join("root");
-        std::fs::create_dir(&base).unwrap();
-        symlink(tmp.path().join("target"), base.join("f")).unwrap();
-        let fd = root(&base);
-        for walk in [false, true] {
-            let r = open_beneath_with(
-                fd.as_fd(),
-                "f",
-                OFlags::WRONLY | OFlags::CREATE,
-                Mode::from_raw_mode(0o600),
-                walk,
-            );
-            assert!(r.is_err(), "walk={walk}");
-        }
-        assert!(!tmp.path().join("target").exists());
-    }
-
-    #[test]
-    fn remove_tree_removes_read_only_trees_and_not_what_links_point_to() {
-        let tmp = tempfile::tempdir().unwrap();
-        let outside = tmp.path().join("outside");
-        std::fs::create_dir(&outside).unwrap();
-        std::fs::write(outside.join("keep"), b"keep").unwrap();
-        let t = tmp.path().join("tree");
-        std::fs::create_dir_all(t.join("a/b")).unwrap();
-        std::fs::write(t.join("a/b/f"), b"x").unwrap();
-        symlink(&outside, t.join("a/link")).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(t.join("a/b"), std::fs::Permissions::from_mode(0o555)).unwrap();
-        std::fs::set_permissions(t.join("a"), std::fs::Permissions::from_mode(0o500)).unwrap();
-        let fd = root(tmp.path());
-        remove_tree(fd.as_fd(), "tree").unwrap();
-        assert!(!t.exists());
-        assert_eq!(std::fs::read(outside.join("keep")).unwrap(), b"keep");
-    }
-
-    #[test]
-    fn exchange_swaps_directories() {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::create_dir(tmp.path().join("a")).unwrap();
-        std::fs::write(tmp.path().join("a/x"), b"a").unwrap();
-        std::fs::create_dir(tmp.path().join("b")).unwrap();
-        let fd = root(tmp.path());
-        match rename_exchange(fd.as_fd(), "a", fd.as_fd(), "b") {
-            Ok(()) => assert!(tmp.path().join("b/x").exists() && !tmp.path().join("a/x").exists()),
-            Err(e) => assert_eq!(e.kind(), io::ErrorKind::Unsupported),
-        }
-        assert!(rename_noreplace(fd.as_fd(), "a", fd.as_fd(), "b").is_err());
-    }
-}
-
 /// Open directory `name` in `parent`, never following a symlink.
 fn open_dir_at(parent: BorrowedFd<'_>, name: &std::ffi::CStr) -> io::Result<OwnedFd> {
     rfs::openat(
@@ -608,5 +512,101 @@ fn same_at(
         }
         // Devices, FIFOs, sockets: never written by a restore; not the same.
         _ => Ok(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn root(dir: &std::path::Path) -> OwnedFd {
+        rfs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap()
+    }
+
+    /// Both resolution methods refuse `..`, absolute paths and paths through symlinks.
+    #[test]
+    fn refuses_escapes_both_ways() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join("root");
+        std::fs::create_dir_all(base.join("sub")).unwrap();
+        std::fs::write(tmp.path().join("outside"), b"secret").unwrap();
+        symlink(tmp.path(), base.join("link")).unwrap();
+        symlink(tmp.path().join("outside"), base.join("filelink")).unwrap();
+        let fd = root(&base);
+        for walk in [false, true] {
+            for bad in [
+                "../outside",
+                "/etc/passwd",
+                "link/outside",
+                "filelink",
+                "sub/../../outside",
+            ] {
+                let r = open_beneath_with(fd.as_fd(), bad, OFlags::RDONLY, Mode::empty(), walk);
+                assert!(r.is_err(), "walk={walk}: {bad} was opened");
+            }
+            assert!(open_beneath_with(
+                fd.as_fd(),
+                "sub",
+                OFlags::RDONLY | OFlags::DIRECTORY,
+                Mode::empty(),
+                walk
+            )
+            .is_ok());
+        }
+    }
+
+    /// A symlink planted where a file is to be created is not followed.
+    #[test]
+    fn create_does_not_follow_a_planted_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join("root");
+        std::fs::create_dir(&base).unwrap();
+        symlink(tmp.path().join("target"), base.join("f")).unwrap();
+        let fd = root(&base);
+        for walk in [false, true] {
+            let r = open_beneath_with(
+                fd.as_fd(),
+                "f",
+                OFlags::WRONLY | OFlags::CREATE,
+                Mode::from_raw_mode(0o600),
+                walk,
+            );
+            assert!(r.is_err(), "walk={walk}");
+        }
+        assert!(!tmp.path().join("target").exists());
+    }
+
+    #[test]
+    fn remove_tree_removes_read_only_trees_and_not_what_links_point_to() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("keep"), b"keep").unwrap();
+        let t = tmp.path().join("tree");
+        std::fs::create_dir_all(t.join("a/b")).unwrap();
+        std::fs::write(t.join("a/b/f"), b"x").unwrap();
+        symlink(&outside, t.join("a/link")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(t.join("a/b"), std::fs::Permissions::from_mode(0o555)).unwrap();
+        std::fs::set_permissions(t.join("a"), std::fs::Permissions::from_mode(0o500)).unwrap();
+        let fd = root(tmp.path());
+        remove_tree(fd.as_fd(), "tree").unwrap();
+        assert!(!t.exists());
+        assert_eq!(std::fs::read(outside.join("keep")).unwrap(), b"keep");
+    }
+
+    #[test]
+    fn exchange_swaps_directories() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("a")).unwrap();
+        std::fs::write(tmp.path().join("a/x"), b"a").unwrap();
+        std::fs::create_dir(tmp.path().join("b")).unwrap();
+        let fd = root(tmp.path());
+        match rename_exchange(fd.as_fd(), "a", fd.as_fd(), "b") {
+            Ok(()) => assert!(tmp.path().join("b/x").exists() && !tmp.path().join("a/x").exists()),
+            Err(e) => assert_eq!(e.kind(), io::ErrorKind::Unsupported),
+        }
+        assert!(rename_noreplace(fd.as_fd(), "a", fd.as_fd(), "b").is_err());
     }
 }

@@ -133,7 +133,10 @@ impl Minisign {
                 .as_deref()
                 .is_some_and(|d| k.key.verify_strict(d, &self.sig).is_ok())
         } else if !policy.allow_legacy_minisign {
-            return r.fail("legacy (non-prehashed) minisign signature; re-sign with minisign -S, or pass --allow-legacy-minisign");
+            return r.fail(format!(
+                "{}; re-sign with minisign -S, or pass --allow-legacy-minisign",
+                super::LEGACY
+            ));
         } else {
             digests.streamed(index) == Some(true)
         };

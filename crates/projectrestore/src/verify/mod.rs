@@ -69,6 +69,12 @@ pub enum Unmet {
     Threshold { have: usize, need: usize },
     /// Signatures, but no trust store to check them against.
     NoTrustStore,
+    /// A trust store, and no signature at all.
+    Unsigned,
+    /// Signatures, none by a trusted key (and none bad).
+    Untrusted,
+    /// A trusted key's signature in minisign's legacy (non-prehashed) form.
+    LegacyMinisign,
 }
 
 impl SignatureVerdict {
@@ -102,6 +108,9 @@ pub(crate) trait Detached: std::fmt::Debug + Send + Sync {
         policy: &SigPolicy,
     ) -> Vec<SignatureReport>;
 }
+
+/// How a refused legacy minisign signature's reason begins.
+pub(crate) const LEGACY: &str = "legacy (non-prehashed) minisign signature";
 
 /// The sidecar suffixes that hold detached signatures, in the order they are read.
 pub const SIDECARS: [&str; 3] = [".sig", ".asc", ".minisig"];
@@ -486,8 +495,15 @@ pub fn decide(
         Outcome::Verified { signers }
     } else {
         let mut why = if reports.is_empty() {
+            unmet = Some(Unmet::Unsigned);
             "the archive has no signature, and a trust store is configured".to_string()
         } else if !bad_trusted.is_empty() {
+            if bad_trusted
+                .iter()
+                .all(|r| r.reason.as_deref().is_some_and(|w| w.starts_with(LEGACY)))
+            {
+                unmet = Some(Unmet::LegacyMinisign);
+            }
             format!(
                 "a signature by trusted key {} was refused",
                 bad_trusted[0].key
@@ -497,15 +513,22 @@ pub fn decide(
             "the archive has signatures, but there is no trust store to check them against"
                 .to_string()
         } else {
-            if !signers.is_empty() {
-                unmet = Some(Unmet::Threshold {
+            unmet = Some(if signers.is_empty() {
+                Unmet::Untrusted
+            } else {
+                Unmet::Threshold {
                     have: signers.len(),
                     need: threshold,
-                });
-            }
+                }
+            });
             format!(
-                "{} distinct trusted signer(s), {threshold} required",
-                signers.len()
+                "{} distinct trusted {}, {threshold} required",
+                signers.len(),
+                if signers.len() == 1 {
+                    "signer"
+                } else {
+                    "signers"
+                }
             )
         };
         for r in reports.iter().filter(|r| !(r.valid && r.trusted)) {
