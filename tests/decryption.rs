@@ -540,3 +540,51 @@ fn bin_run(args: &[&str]) -> i32 {
         .code()
         .unwrap_or(-1)
 }
+
+/// The attack: a passphrase-encrypted age header whose scrypt work factor is
+/// 21 (2 GiB of memory, seconds of CPU) or more. Anyone can write one; the
+/// victim only has to type a passphrase. It is refused before scrypt runs,
+/// with the factor named; the age CLI writes 18.
+#[test]
+fn an_excessive_scrypt_work_factor_is_refused_before_any_work() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    let tmp = tempfile::tempdir().unwrap();
+    let pass = tmp.path().join("pass");
+    std::fs::write(&pass, "correct horse\n").unwrap();
+    for factor in [21u8, 40] {
+        let header = format!(
+            "age-encryption.org/v1\n-> scrypt {} {factor}\n{}\n--- {}\n",
+            b64.encode([7u8; 16]),
+            b64.encode([9u8; 32]),
+            b64.encode([3u8; 32]),
+        );
+        let mut bytes = header.into_bytes();
+        bytes.extend_from_slice(&[0u8; 16 + 64]);
+        let archive = tmp.path().join(format!("wf{factor}.tar.age"));
+        std::fs::write(&archive, &bytes).unwrap();
+        let scene = Scene::new();
+        let before = snapshot(&scene.dest);
+        let r = restore(
+            &archive,
+            &scene.dest,
+            &[
+                "--passphrase-file",
+                pass.to_str().unwrap(),
+                "--allow-unsigned",
+            ],
+        );
+        assert_eq!(r.code, 6, "{}", r.err);
+        assert!(
+            r.err.contains(&format!("scrypt work factor {factor}")),
+            "{}",
+            r.err
+        );
+        assert_eq!(snapshot(&scene.dest), before);
+        // Refused before anyone is asked for the passphrase: without a
+        // passphrase source the error is still the work factor.
+        let r = restore(&archive, &scene.dest, &["--allow-unsigned"]);
+        assert_eq!(r.code, 6, "{}", r.err);
+        assert!(r.err.contains("scrypt work factor"), "{}", r.err);
+    }
+}

@@ -78,7 +78,15 @@ impl age::Callbacks for AgeCallbacks {
 pub(crate) fn load_identity(path: &Path) -> Result<Identity, DecryptError> {
     let file = path.display().to_string();
     let err = |why: String| DecryptError::Identity(format!("identity {file}: {why}"));
-    let data = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    // One byte past the limit is enough to refuse it: never read a huge
+    // file (or /dev/zero) whole. The bytes are a secret too: wiped on drop.
+    let mut data = zeroize::Zeroizing::new(Vec::new());
+    {
+        use std::io::Read;
+        std::fs::File::open(path)
+            .and_then(|f| f.take((1 << 20) + 1).read_to_end(&mut data))
+            .map_err(|e| err(e.to_string()))?;
+    }
     if data.len() > 1 << 20 {
         return Err(err("larger than 1 MiB; not an identity file".into()));
     }
