@@ -8,7 +8,8 @@ say() { printf 'demo: %s\n' "$*" >&2; }
 # Only what building needs, and only when something is missing (deps.sh checks first).
 bash scripts/deps.sh --build
 dest="${1:-${TMPDIR:-/tmp}/projectrestore-demo}"
-bin=target/release/projectrestore
+# Where cargo puts it (CARGO_TARGET_DIR moves it).
+bin="${CARGO_TARGET_DIR:-target}/release/projectrestore"
 if [ ! -x "$bin" ] || [ -n "$(find src crates Cargo.toml Cargo.lock -newer "$bin" -print -quit)" ]; then
     say "building projectrestore (release; the first build takes a few minutes)…"
     cargo build --release --locked --quiet
