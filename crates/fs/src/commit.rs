@@ -1284,6 +1284,8 @@ fn is_leftover(name: &str) -> bool {
     name.starts_with("staging-")
         || name.starts_with("trash-")
         || name.starts_with("parked-")
+        // The deep part of a tree being removed, moved up (fs::remove_tree).
+        || name.starts_with(crate::fs::REMOVING_PREFIX)
         || name.ends_with(".tmp")
 }
 

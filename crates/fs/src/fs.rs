@@ -186,6 +186,10 @@ pub fn identity(st: &rfs::Stat) -> (u64, u64) {
     (st.st_dev as u64, st.st_ino as u64)
 }
 
+/// How the deep part of a tree being removed is named once moved up beside
+/// it ([`remove_tree`]); recovery removes any such leftover of a crash.
+pub const REMOVING_PREFIX: &str = ".projectrestore-remove-";
+
 /// Remove `name` in `parent` and everything beneath it, never following a symlink.
 /// Directories are made writable first, so read-only trees from archives go too.
 /// Any depth: a directory deeper than [`MAX_WALK_DEPTH`] below where the walk
@@ -222,11 +226,8 @@ fn remove_at(
     if depth >= MAX_WALK_DEPTH {
         // Too deep to go on from here: move it up beside the top and
         // remove it from there later.
-        let up = std::ffi::CString::new(format!(
-            ".projectrestore-remove-{}-{moved}",
-            std::process::id()
-        ))
-        .map_err(|_| io::Error::other("a NUL byte in a generated name"))?;
+        let up = std::ffi::CString::new(format!("{REMOVING_PREFIX}{}-{moved}", std::process::id()))
+            .map_err(|_| io::Error::other("a NUL byte in a generated name"))?;
         *moved += 1;
         rfs::renameat(parent, name, top, up.as_c_str()).map_err(errno)?;
         queue.push(up);
