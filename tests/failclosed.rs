@@ -825,3 +825,44 @@ fn no_recovery_before_an_inline_signature_is_checked() {
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(!stale.exists());
 }
+
+/// The attack: a FIFO where a signature, checksum, trust-store key or
+/// identity file is named (a path someone else controls, or a mistake).
+/// Opening it waited for a writer forever. Each is refused at once as not a
+/// regular file, and nothing is written.
+#[test]
+fn fifos_named_as_signature_checksum_key_or_identity_do_not_hang() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let archive = tmp.path().join("a.tar");
+    std::fs::write(&archive, Tar::new().file("a.txt", b"a").finish()).unwrap();
+    let f = fifo.to_str().unwrap();
+    for (flag, code) in [
+        ("--signature", 4),
+        ("--checksum", 4),
+        ("--trust", 4),
+        ("--identity", 6),
+    ] {
+        let dest = tmp
+            .path()
+            .join(format!("out{}", flag.trim_start_matches('-')));
+        let out = bin()
+            .arg("restore")
+            .arg(&archive)
+            .arg("--to")
+            .arg(&dest)
+            .args([flag, f, "--allow-unsigned"])
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{flag}: {err}");
+        assert!(err.contains("not a regular file"), "{flag}: {err}");
+        assert!(!dest.exists(), "{flag}");
+    }
+}

@@ -504,6 +504,26 @@ impl<R: Read> Read for HashingReader<'_, R> {
 /// The peeked bytes followed by the rest of the reader.
 pub type Peeked<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
 
+/// Open a file the user named beside the archive — a signature, a checksum,
+/// a trust-store key, an identity — for reading. A FIFO, device or directory
+/// is refused at once, never waited on (opening a FIFO blocks until someone
+/// writes to it). Symlinks are followed: the path is the user's own.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: the open of a FIFO returns at once; a regular file ignores it.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, a device or a directory?)",
+        ));
+    }
+    Ok(file)
+}
+
 /// Read up to `n` bytes from the front of `reader` (fewer only at end of input) and
 /// return them with a reader that yields the same bytes again followed by the rest.
 /// The returned reader is buffered (`BufRead`) whenever `reader` is.

@@ -83,7 +83,7 @@ pub(crate) fn load_identity(path: &Path) -> Result<Identity, DecryptError> {
     let mut data = zeroize::Zeroizing::new(Vec::new());
     {
         use std::io::Read;
-        std::fs::File::open(path)
+        crate::source::open_regular(path)
             .and_then(|f| f.take((1 << 20) + 1).read_to_end(&mut data))
             .map_err(|e| err(e.to_string()))?;
     }

@@ -33,7 +33,7 @@ pub fn load(file: &Path, archive_name: Option<&str>) -> Result<ExpectedChecksum,
     let fail = |why: String| VerifyError::Checksum(format!("{}: {why}", file.display()));
     use std::io::Read;
     let mut bytes = Vec::new();
-    let opened = std::fs::File::open(file).map_err(|source| VerifyError::Unreadable {
+    let opened = crate::source::open_regular(file).map_err(|source| VerifyError::Unreadable {
         what: "checksum",
         path: crate::report::escape(&file.display().to_string()),
         source,

@@ -202,7 +202,7 @@ impl TrustStore {
         let shown = path.display().to_string();
         let mut data = Vec::new();
         // One byte past the limit is enough for add_file to refuse the file.
-        std::fs::File::open(path)
+        crate::source::open_regular(path)
             .and_then(|f| f.take(MAX_KEY_FILE + 1).read_to_end(&mut data))
             .map_err(|e| VerifyError::TrustStore {
                 path: shown.clone(),

@@ -136,11 +136,12 @@ impl Signatures {
             };
             use std::io::Read;
             let mut data = Vec::new();
-            let file = std::fs::File::open(f).map_err(|source| VerifyError::Unreadable {
-                what: "signature",
-                path: crate::report::escape(&shown),
-                source,
-            })?;
+            let file =
+                crate::source::open_regular(f).map_err(|source| VerifyError::Unreadable {
+                    what: "signature",
+                    path: crate::report::escape(&shown),
+                    source,
+                })?;
             file.take(MAX_SIGNATURE_FILE + 1)
                 .read_to_end(&mut data)
                 .map_err(|e| err(e.to_string()))?;
