@@ -504,23 +504,31 @@ impl<R: Read> Read for HashingReader<'_, R> {
 /// The peeked bytes followed by the rest of the reader.
 pub type Peeked<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
 
-/// Open a file the user named beside the archive — a signature, a checksum,
-/// a trust-store key, an identity — for reading. A FIFO, device or directory
-/// is refused at once, never waited on (opening a FIFO blocks until someone
-/// writes to it). Symlinks are followed: the path is the user's own.
+/// Open a file the user named — a signature, a checksum, a trust-store key,
+/// an identity — for reading, never waiting on the open. A FIFO's open
+/// blocks until someone opens it for writing, forever if no one does; opened
+/// non-blocking, a FIFO with no writer reads as empty at once (and is then
+/// refused as what it is not), while a pipe that has one — `-i <(pass show
+/// key)` — is read as before. A directory is refused. Symlinks are
+/// followed: the path is the user's own. Callers bound how much they read.
 pub fn open_regular(path: &Path) -> io::Result<File> {
+    use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
     use std::os::unix::fs::OpenOptionsExt;
-    // O_NONBLOCK: the open of a FIFO returns at once; a regular file ignores it.
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .custom_flags(OFlags::NONBLOCK.bits() as i32)
         .open(path)?;
-    if !file.metadata()?.is_file() {
+    let kind = file.metadata()?.file_type();
+    if kind.is_dir() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "not a regular file (a FIFO, a device or a directory?)",
+            "a directory, not a file",
         ));
     }
+    // Reads block again (a pipe's writer may be slow); with no writer a FIFO
+    // still reads as end of file at once.
+    let flags = fcntl_getfl(&file)?;
+    fcntl_setfl(&file, flags - OFlags::NONBLOCK)?;
     Ok(file)
 }
 
