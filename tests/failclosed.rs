@@ -878,7 +878,7 @@ fn fifos_named_as_signature_checksum_key_or_identity_do_not_hang() {
         .arg(tmp.path().join("piped"))
         .args(["--allow-unsigned", "--json"])
         .arg("--checksum")
-        .arg(format!("/dev/fd/0"))
+        .arg("/dev/fd/0")
         .write_stdin(format!("{sha}  a.tar\n"))
         .timeout(std::time::Duration::from_secs(30))
         .output()
