@@ -28,9 +28,7 @@ fn checked_run(
     opts.action = action;
     opts.policy.strip_components = strip_components;
     opts.cancel = cancel;
-    let bar = cli::progress::Bar::new(
-        !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
-    );
+    let bar = cli::progress::Bar::for_output(&args.output);
     let report = restore::run(
         &opts,
         &Fanout(vec![&bar, events]),
@@ -145,7 +143,8 @@ fn main() -> ExitCode {
             .skip(1)
             .any(|a| a == "decrypt" || a == "completions" || a == "man");
     // The Python 4.x spellings (MIGRATING.md), lowered onto this command line.
-    let translated = match cli::legacy::translate(args) {
+    let command = Cli::command();
+    let translated = match cli::legacy::translate(args, &command) {
         Ok(t) => t,
         Err(why) => return usage_error(&why, None, wants_json),
     };
@@ -153,7 +152,6 @@ fn main() -> ExitCode {
         eprintln!("projectrestore: {line}");
     }
     // The subcommand named, for the `--help` a usage error points to.
-    let command = Cli::command();
     let named = translated
         .args
         .iter()
@@ -414,9 +412,7 @@ fn run(
             opts.log.anchor = args.anchor.clone();
             opts.log.signer = args.log_key.clone();
             opts.cancel = cancel;
-            let bar = cli::progress::Bar::new(
-                !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
-            );
+            let bar = cli::progress::Bar::for_output(&args.output);
             let fan = Fanout(vec![&bar, events]);
             let (prepared, report) = if args.interactive {
                 if args.output.events.as_deref() == Some(std::path::Path::new("-")) {
@@ -474,9 +470,7 @@ fn run(
                 .target
                 .options("preview", |dest| restore::Action::Preview { dest, diff })?;
             opts.cancel = cancel;
-            let bar = cli::progress::Bar::new(
-                !args.output.quiet && !args.output.json && io::stderr().is_terminal(),
-            );
+            let bar = cli::progress::Bar::for_output(&args.output);
             let report = restore::run(
                 &opts,
                 &Fanout(vec![&bar, events]),

@@ -70,7 +70,7 @@ pub struct Translated {
 }
 
 /// Lower a 4.x command line onto this one, or explain why it cannot be.
-pub fn translate(args: Vec<OsString>) -> Result<Translated, String> {
+pub fn translate(args: Vec<OsString>, cmd: &clap::Command) -> Result<Translated, String> {
     let mut out = Vec::with_capacity(args.len() + 1);
     let mut deprecations = Vec::new();
     let mut rest = args.into_iter();
@@ -111,7 +111,7 @@ pub fn translate(args: Vec<OsString>) -> Result<Translated, String> {
         Some(a)
             if a.starts_with('-')
                 && !matches!(a, "-h" | "--help" | "-V" | "--version" | "--")
-                && !names_a_subcommand(&rest[i..]) =>
+                && !names_a_subcommand(&rest[i..], cmd) =>
         {
             deprecations.push(
                 "warning: a 4.x call without a subcommand is deprecated; running `projectrestore restore …` (write `restore` first)".into(),
@@ -232,9 +232,7 @@ fn value_flags(sub: &str) -> Vec<String> {
 }
 
 /// Does a word of `args` name one of this tool's subcommands?
-fn names_a_subcommand(args: &[OsString]) -> bool {
-    use clap::CommandFactory;
-    let cmd = super::Cli::command();
+fn names_a_subcommand(args: &[OsString], cmd: &clap::Command) -> bool {
     args.iter()
         .filter_map(|a| a.to_str())
         .any(|a| cmd.find_subcommand(a).is_some())
@@ -247,7 +245,7 @@ mod tests {
     fn t(args: &[&str]) -> Result<(Vec<String>, Vec<String>), String> {
         let mut v: Vec<OsString> = vec!["projectrestore".into()];
         v.extend(args.iter().map(OsString::from));
-        translate(v).map(|r| {
+        translate(v, &<crate::Cli as clap::CommandFactory>::command()).map(|r| {
             (
                 r.args
                     .iter()

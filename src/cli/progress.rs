@@ -39,6 +39,13 @@ impl Bar {
         }
     }
 
+    /// The bar of a command with `output`: drawn only on a terminal, and
+    /// never with `--quiet` or `--json`.
+    pub fn for_output(output: &super::OutputArgs) -> Self {
+        use std::io::IsTerminal;
+        Bar::new(!output.quiet && !output.json && std::io::stderr().is_terminal())
+    }
+
     /// The bar itself, for suspending it while a question is asked.
     pub fn handle(&self) -> ProgressBar {
         self.bar.clone()

@@ -1144,14 +1144,14 @@ impl StateDir {
         Ok(removed)
     }
 
-    /// Bytes on disk of each kept generation's tree (by id), and of all of
-    /// them together (a file shared by hard links counts once).
-    pub fn usage(&self) -> Result<(Vec<(String, u64)>, u64), CommitError> {
+    /// Bytes on disk of each of `gens` (as [`StateDir::generations`] listed
+    /// them), in their order, and of all of them together (a file shared by
+    /// hard links counts once).
+    pub fn usage(&self, gens: &[Generation]) -> Result<(Vec<u64>, u64), CommitError> {
         let gpath = self.at(GENERATIONS);
         let mut seen = std::collections::HashSet::new();
         let mut each = Vec::new();
         let mut total = 0;
-        let gens = self.generations()?;
         if gens.is_empty() {
             return Ok((each, 0));
         }
@@ -1167,7 +1167,7 @@ impl StateDir {
             let n = fs::tree_usage(dir.as_fd(), c"tree", &mut seen)
                 .map_err(|e| io_err("measure", &g.path, e))?;
             total += n;
-            each.push((g.id, n));
+            each.push(n);
         }
         Ok((each, total))
     }

@@ -259,13 +259,12 @@ pub fn history(dest: &Path) -> Result<History, Error> {
     let dir = StateDir::open(dest)?;
     h.pending_recovery = dir.path().join("journal").exists();
     h.current = dir.current();
-    h.generations = number(dir.generations()?);
-    if let Ok((each, total)) = dir.usage() {
-        for g in &mut h.generations {
-            g.disk_bytes = each
-                .iter()
-                .find(|(id, _)| *id == g.generation.id)
-                .map(|(_, n)| *n);
+    let gens = dir.generations()?;
+    let usage = dir.usage(&gens).ok();
+    h.generations = number(gens);
+    if let Some((each, total)) = usage {
+        for (g, n) in h.generations.iter_mut().zip(each) {
+            g.disk_bytes = Some(n);
         }
         h.disk_bytes = Some(total);
     }

@@ -1409,14 +1409,21 @@ fn generations_report(
     kept: Option<&str>,
     identical_not_kept: bool,
 ) -> Option<crate::report::GenerationsReport> {
-    let (each, _) = state.usage().ok()?;
-    let staying = &each[..each.len().min(keep)];
+    // Only those that stay are measured: the rest are about to go.
+    let mut gens = state.generations().ok()?;
+    gens.truncate(keep);
+    let (each, total) = state.usage(&gens).ok()?;
     Some(crate::report::GenerationsReport {
-        kept_bytes: kept.and_then(|id| staying.iter().find(|(g, _)| g == id).map(|(_, n)| *n)),
+        kept_bytes: kept.and_then(|id| {
+            gens.iter()
+                .zip(&each)
+                .find(|(g, _)| g.id == id)
+                .map(|(_, n)| *n)
+        }),
         identical_not_kept,
         keep,
-        count: staying.len(),
-        total_bytes: staying.iter().map(|(_, n)| n).sum(),
+        count: gens.len(),
+        total_bytes: total,
     })
 }
 
