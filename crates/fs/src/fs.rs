@@ -226,9 +226,19 @@ fn remove_at(
     if depth >= MAX_WALK_DEPTH {
         // Too deep to go on from here: move it up beside the top and
         // remove it from there later.
-        let up = std::ffi::CString::new(format!("{REMOVING_PREFIX}{}-{moved}", std::process::id()))
-            .map_err(|_| io::Error::other("a NUL byte in a generated name"))?;
-        *moved += 1;
+        // A name nothing holds: a leftover of an earlier run (the same pid
+        // again, in a container) must be neither replaced nor a reason to fail.
+        let up = loop {
+            let candidate =
+                std::ffi::CString::new(format!("{REMOVING_PREFIX}{}-{moved}", std::process::id()))
+                    .map_err(|_| io::Error::other("a NUL byte in a generated name"))?;
+            *moved += 1;
+            match rfs::statat(top, candidate.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                Err(rustix::io::Errno::NOENT) => break candidate,
+                Ok(_) => continue,
+                Err(e) => return Err(errno(e)),
+            }
+        };
         rfs::renameat(parent, name, top, up.as_c_str()).map_err(errno)?;
         queue.push(up);
         return Ok(());
@@ -523,6 +533,29 @@ mod tests {
 
     fn root(dir: &std::path::Path) -> OwnedFd {
         rfs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap()
+    }
+
+    /// A tree deeper than the walk goes is removed whole, its deep part moved
+    /// up first; a leftover of an earlier run under the name the move would
+    /// take (the same pid again, in a container) is neither replaced nor a
+    /// reason to fail.
+    #[test]
+    fn deep_trees_are_removed_past_leftovers_of_earlier_runs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = root(tmp.path());
+        rfs::mkdirat(&top, "tree", Mode::from_raw_mode(0o755)).unwrap();
+        let mut dir = open_dir_at(top.as_fd(), c"tree").unwrap();
+        for _ in 0..MAX_WALK_DEPTH + 50 {
+            rfs::mkdirat(&dir, "d", Mode::from_raw_mode(0o755)).unwrap();
+            dir = open_dir_at(dir.as_fd(), c"d").unwrap();
+        }
+        drop(dir);
+        let planted = format!("{REMOVING_PREFIX}{}-0", std::process::id());
+        std::fs::create_dir(tmp.path().join(&planted)).unwrap();
+        std::fs::write(tmp.path().join(&planted).join("keep"), b"x").unwrap();
+        remove_tree(top.as_fd(), "tree").unwrap();
+        assert!(!tmp.path().join("tree").exists());
+        assert!(tmp.path().join(&planted).join("keep").exists());
     }
 
     /// Both resolution methods refuse `..`, absolute paths and paths through symlinks.
