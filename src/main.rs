@@ -11,7 +11,7 @@ use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command};
 use projectrestore::event::{Events, Fanout};
 use projectrestore::restore;
-use projectrestore::source::{Cancel, Input};
+use projectrestore::source::Cancel;
 use projectrestore::{Category, Error};
 
 /// `verify` and `ls`: the whole checked pass of one archive, with a bar.
@@ -23,7 +23,7 @@ fn checked_run(
     events: &dyn Events,
 ) -> Result<projectrestore::report::Report, Failure> {
     let mut opts = args.check.options();
-    opts.input = Some(Input::from_arg(&args.archive));
+    opts.input = Some(args.check.input(&args.archive)?);
     opts.log = args.log.options();
     opts.action = action;
     opts.policy.strip_components = strip_components;
@@ -589,7 +589,15 @@ fn run(
                 )
                 .into());
             }
-            let input = Input::from_arg(&args.archive);
+            let mut flags: Vec<(&str, Option<&std::path::Path>)> =
+                vec![("--passphrase-file", args.passphrase_file.as_deref())];
+            flags.extend(
+                args.identity
+                    .iter()
+                    .map(|p| ("--identity", Some(p.as_path()))),
+            );
+            cli::refuse_urls(&flags)?;
+            let input = args.store.input(&args.archive)?;
             projectrestore::restore::decrypt_to(
                 &input,
                 &args.identity,
@@ -603,7 +611,11 @@ fn run(
             let dir = args
                 .backup_dir
                 .unwrap_or_else(cli::settings::default_backup_dir);
-            let list = projectrestore::discover::list(&dir, &args.pattern).map_err(Error::from)?;
+            let list = args
+                .store
+                .catalog(&dir)?
+                .list(&args.pattern)
+                .map_err(Error::from)?;
             cli::output::backups(&list, args.json)?;
         }
         Command::Recover(args) => {
@@ -640,6 +652,11 @@ fn exit_code(c: Category) -> u8 {
 
 /// What to do next, per class of failure (STYLE.md 3).
 fn hint(e: &Error) -> Option<String> {
+    if let Error::Source(s) = e {
+        if let Some(h) = s.hint() {
+            return Some(h.to_string());
+        }
+    }
     fixed_hint(e).map(str::to_string).or_else(|| limit_hint(e))
 }
 

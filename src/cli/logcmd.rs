@@ -8,7 +8,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::Serialize;
 
-use projectrestore::discover;
 use projectrestore::event::Events;
 use projectrestore::log::{self, Log, LogError};
 use projectrestore::report::escape;
@@ -224,13 +223,10 @@ fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
     let signer = log::load_signer(&args.key)?;
     let log = Log::open(&args.log, Some(signer.verifier()))?;
     let mut opts = args.check.options();
-    opts.input = Some(Input::File(args.archive.clone()));
+    let input = args.check.input(&args.archive)?;
+    let name = input.file_name().unwrap_or_default();
+    opts.input = Some(input);
     opts.cancel = cancel;
-    let name = args
-        .archive
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let out = log::anchor::append_verified(
         &log,
         &signer,
@@ -270,7 +266,10 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
         .backup_dir
         .clone()
         .unwrap_or_else(super::settings::default_backup_dir);
-    let catalog = discover::DirCatalog::new(&dir);
+    let catalog = args.store.catalog(&dir)?;
+    let mut flags: Vec<(&str, Option<&Path>)> = vec![("--log", args.log.as_deref())];
+    flags.extend(args.trust.iter().map(|p| ("--trust", Some(p.as_path()))));
+    super::refuse_urls(&flags)?;
     let log = match &args.log {
         Some(l) => Some(Log::open(l, pinned(&args.log_vkey)?)?),
         None => None,
@@ -287,7 +286,8 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
         cancel,
         ..Options::default()
     };
-    let audit = projectrestore::audit::audit(&catalog, &args.pattern, &base, log.as_ref(), events)?;
+    let audit =
+        projectrestore::audit::audit(catalog.as_ref(), &args.pattern, &base, log.as_ref(), events)?;
     let (rows, failed) = (&audit.archives, audit.failed);
     let to_stdout = args.events.as_deref() == Some(std::path::Path::new("-"));
     if args.json {

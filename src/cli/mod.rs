@@ -302,9 +302,11 @@ pub struct LogAppendArgs {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// The backup directory.
+    /// The backup directory, or a bucket prefix (s3://bucket/backups/).
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Glob for archive names.
     #[arg(long, value_name = "GLOB", default_value = projectrestore::discover::DEFAULT_PATTERN)]
     pub pattern: String,
@@ -453,7 +455,8 @@ pub struct TargetArgs {
     /// The destination directory (or `to` in .projectrestore.rc).
     #[arg(long, value_name = "DIR")]
     pub to: Option<PathBuf>,
-    /// Where to look for the newest archive when ARCHIVE is not given.
+    /// Where to look for the newest archive when ARCHIVE is not given: a
+    /// directory, or a bucket prefix (s3://bucket/backups/).
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
     /// Glob for archive names in --backup-dir.
@@ -469,6 +472,49 @@ pub struct TargetArgs {
     /// Keep setuid/setgid/sticky and group/world-write bits (stripped by default).
     #[arg(long)]
     pub keep_permissions: bool,
+}
+
+impl CheckArgs {
+    /// The input `arg` names (an object, `-`, a file), read through `--spool`
+    /// when given; flags that must be local paths are checked first.
+    pub fn input(&self, arg: &std::path::Path) -> Result<Input, projectrestore::Error> {
+        self.refuse_urls()?;
+        let input = self.store.input(arg)?;
+        self.spooled(input)
+    }
+
+    /// `input` through `--spool DIR`, when given (only for an object store).
+    pub fn spooled(&self, input: Input) -> Result<Input, projectrestore::Error> {
+        let Some(dir) = &self.spool else {
+            return Ok(input);
+        };
+        match input {
+            Input::Source(s) if s.transfer().is_some() => Ok(Input::Source(std::sync::Arc::new(
+                projectrestore::source::spool::SpoolSource::new(s, dir),
+            ))),
+            _ => Err(projectrestore::Error::Usage(
+                "--spool is for archives in an object store (s3://, gs://, az://); a local file is read where it is".into(),
+            )),
+        }
+    }
+
+    fn refuse_urls(&self) -> Result<(), projectrestore::Error> {
+        let mut flags: Vec<(&str, Option<&std::path::Path>)> = Vec::new();
+        flags.extend(self.trust.iter().map(|p| ("--trust", Some(p.as_path()))));
+        flags.extend(
+            self.signature
+                .iter()
+                .map(|p| ("--signature", Some(p.as_path()))),
+        );
+        flags.extend(
+            self.identity
+                .iter()
+                .map(|p| ("--identity", Some(p.as_path()))),
+        );
+        flags.push(("--checksum", self.checksum.as_deref()));
+        flags.push(("--passphrase-file", self.passphrase_file.as_deref()));
+        refuse_urls(&flags)
+    }
 }
 
 impl TargetArgs {
@@ -490,7 +536,12 @@ impl TargetArgs {
                     .unwrap_or_else(|| f.clone())
             })
         });
-        opts.input = Some(restore_input(&archive, &self.backup_dir, &self.pattern)?);
+        opts.input = Some(restore_input(
+            &archive,
+            &self.backup_dir,
+            &self.pattern,
+            &self.check,
+        )?);
         opts.action = action(destination(&self.to, what)?);
         opts.policy.strip_components = self.strip_components;
         opts.policy.keep_permissions = self.keep_permissions;
@@ -634,8 +685,86 @@ pub struct CheckArgs {
     /// they are refused with or without this flag.
     #[arg(long)]
     pub allow_sparse: bool,
+    /// An archive in an object store (s3://, gs://, az://): download its stored
+    /// bytes once into a private file in DIR and read both passes from there.
+    #[arg(long, value_name = "DIR", conflicts_with = "single_pass")]
+    pub spool: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// How object stores are reached (s3://, gs://, az:// archives and prefixes).
+#[derive(Debug, Args, Default)]
+pub struct StoreArgs {
+    /// An object-store setting, KEY=VALUE (repeatable; also `[store]` in the
+    /// rc file): object_store's keys, e.g. aws_endpoint=URL, aws_region=R,
+    /// google_service_account=FILE, azure_storage_account_name=N. Credentials
+    /// come from the usual AWS_*, GOOGLE_*, AZURE_* variables.
+    #[arg(long = "store-opt", value_name = "KEY=VALUE")]
+    pub store_opt: Vec<String>,
+    /// The `[store]` table of the settings (under the flags).
+    #[arg(skip)]
+    pub from_settings: Vec<(String, String)>,
+}
+
+impl StoreArgs {
+    /// The settings, then the flags (later ones win).
+    pub fn options(
+        &self,
+    ) -> Result<projectrestore::source::object::StoreOptions, projectrestore::Error> {
+        let mut o = projectrestore::source::object::StoreOptions::default();
+        o.options = self.from_settings.clone();
+        for a in &self.store_opt {
+            o.push_arg(a).map_err(projectrestore::Error::Usage)?;
+        }
+        Ok(o)
+    }
+
+    /// The input `arg` names: an object in a store, `-`, or a file.
+    pub fn input(&self, arg: &std::path::Path) -> Result<Input, projectrestore::Error> {
+        Ok(projectrestore::source::object::input(
+            arg.as_os_str(),
+            &self.options()?,
+        )?)
+    }
+
+    /// The backups in `dir`: a local directory or a bucket prefix.
+    pub fn catalog(
+        &self,
+        dir: &std::path::Path,
+    ) -> Result<Box<dyn projectrestore::discover::Catalog>, projectrestore::Error> {
+        use projectrestore::source::object::{ObjectCatalog, StoreUrl};
+        match dir.to_str().and_then(StoreUrl::parse) {
+            Some(url) => {
+                let mut url = url?;
+                if !url.is_prefix() {
+                    url.key.push('/');
+                }
+                Ok(Box::new(ObjectCatalog::new(&url, &self.options()?)?))
+            }
+            None => Ok(Box::new(projectrestore::discover::DirCatalog::new(dir))),
+        }
+    }
+}
+
+/// Trust, keys, identities and logs come from local paths only: a bucket an
+/// attacker can write must not be able to vouch for what it serves.
+pub fn refuse_urls(
+    flags: &[(&str, Option<&std::path::Path>)],
+) -> Result<(), projectrestore::Error> {
+    for (flag, path) in flags {
+        if let Some(p) = path.and_then(|p| p.to_str()) {
+            if projectrestore::source::object::is_store_url(p) {
+                return Err(projectrestore::Error::Usage(format!(
+                    "{flag} {}: must be a local path; trust stores, keys, identities, logs and explicit signature or checksum files never come from an object store (sidecar objects beside the archive are read by themselves)",
+                    projectrestore::report::escape(p)
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Resource limits (invariant 4).
@@ -703,11 +832,13 @@ pub struct DecryptArgs {
     /// Write here instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// The backup directory.
+    /// The backup directory, or a bucket prefix (s3://bucket/backups/).
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
     /// Glob for archive names.
@@ -716,6 +847,8 @@ pub struct ListArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -799,9 +932,21 @@ pub fn restore_input(
     archive: &Option<PathBuf>,
     backup_dir: &Option<PathBuf>,
     pattern: &str,
+    check: &CheckArgs,
 ) -> Result<Input, projectrestore::Error> {
     match archive {
-        Some(a) => Ok(Input::from_arg(a)),
+        Some(a) => check.input(a),
+        None if backup_dir
+            .as_deref()
+            .and_then(|d| d.to_str())
+            .is_some_and(projectrestore::source::object::is_store_url) =>
+        {
+            check.refuse_urls()?;
+            let dir = backup_dir.clone().unwrap_or_default();
+            let catalog = check.store.catalog(&dir)?;
+            let newest = catalog.latest(pattern)?;
+            check.spooled(catalog.input(&newest))
+        }
         None => {
             let dir = backup_dir
                 .clone()

@@ -494,7 +494,26 @@ pub fn config(c: &projectrestore::config::Config, json: bool) -> io::Result<()> 
     let mut out = io::stdout().lock();
     let rows: Vec<(&str, Option<(serde_json::Value, String)>)> = projectrestore::config::KEYS
         .iter()
-        .map(|k| (*k, c.get(k)))
+        .map(|k| {
+            let v = c.get(k);
+            // Object-store settings may be credentials: their names only.
+            let v = match (*k, v) {
+                ("store", Some((serde_json::Value::Object(m), src))) => Some((
+                    serde_json::Value::Array(
+                        m.keys().cloned().map(serde_json::Value::String).collect(),
+                    ),
+                    src,
+                )),
+                (_, v) => v,
+            };
+            (*k, v)
+        })
+        .collect();
+    // The variables an object store would read, by name.
+    let store_env: Vec<String> = projectrestore::source::object::StoreOptions::default()
+        .used(None)
+        .into_iter()
+        .map(|(name, _)| name)
         .collect();
     if json {
         let map: serde_json::Map<String, serde_json::Value> = rows
@@ -507,6 +526,8 @@ pub fn config(c: &projectrestore::config::Config, json: bool) -> io::Result<()> 
                 (k.to_string(), v)
             })
             .collect();
+        let mut map = map;
+        map.insert("store_environment".into(), serde_json::json!(store_env));
         return json_doc(&mut out, &map);
     }
     for (k, v) in rows {
@@ -514,6 +535,13 @@ pub fn config(c: &projectrestore::config::Config, json: bool) -> io::Result<()> 
             Some((value, source)) => writeln!(out, "{k} = {value}    # {}", escape(&source))?,
             None => writeln!(out, "# {k}: default")?,
         }
+    }
+    if !store_env.is_empty() {
+        writeln!(
+            out,
+            "# object stores would read (values not shown): {}",
+            escape(&store_env.join(", "))
+        )?;
     }
     Ok(())
 }

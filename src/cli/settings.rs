@@ -70,7 +70,18 @@ fn trust(
     }
 }
 
+/// The `[store]` table, under any `--store-opt` (which are applied after it).
+fn store(st: &mut super::StoreArgs, s: &Settings) {
+    if let Some(t) = &s.store {
+        st.from_settings = t
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+    }
+}
+
 fn check(c: &mut CheckArgs, m: &ArgMatches, s: &Settings, cfg: &Config) -> Result<(), Error> {
+    store(&mut c.store, s);
     trust(&mut c.trust, &mut c.trust_origin, m, s, cfg);
     if !given(m, "threshold") {
         if let Some(t) = s.threshold {
@@ -142,8 +153,11 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, cfg: &Config) -> Result<(), Er
         }
         Command::List(a) => {
             fill!(m, s, a, opt: [backup_dir], val: [pattern]);
+            store(&mut a.store, &s);
         }
+        Command::Decrypt(a) => store(&mut a.store, &s),
         Command::Audit(a) => {
+            store(&mut a.store, &s);
             fill!(m, s, a, opt: [backup_dir, log_vkey], val: [pattern, threshold]);
             trust(&mut a.trust, &mut a.trust_origin, m, &s, cfg);
         }

@@ -76,13 +76,15 @@ pub struct Settings {
     pub log_key: Option<PathBuf>,
     pub log_vkey: Option<String>,
     pub strip_components: Option<usize>,
+    /// Object-store settings (`[store]`: object_store's keys, as `--store-opt`).
+    pub store: Option<std::collections::BTreeMap<String, String>>,
     /// Directories whose `.projectrestore.rc` may set every key (read from the
     /// user file or `--config` only; a project file cannot allow itself).
     pub allow_project_dirs: Option<Vec<PathBuf>>,
 }
 
 /// The keys, in the order `config` prints them.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "backup_dir",
     "pattern",
     "to",
@@ -97,6 +99,7 @@ pub const KEYS: [&str; 15] = [
     "log_key",
     "log_vkey",
     "strip_components",
+    "store",
     "allow_project_dirs",
 ];
 
@@ -188,6 +191,7 @@ fn from_env(env: &Env) -> Result<Settings, ConfigError> {
         log_key: get("log_key").map(PathBuf::from),
         log_vkey: get("log_vkey").map(|v| v.to_string_lossy().into_owned()),
         strip_components: num("strip_components")?.map(|n| n as usize),
+        store: None,
         allow_project_dirs: list("allow_project_dirs"),
     })
 }
@@ -211,6 +215,7 @@ fn restrict(s: &mut Settings) -> Vec<&'static str> {
         anchor,
         log_key,
         log_vkey,
+        store,
         allow_project_dirs
     );
     let limits = crate::archive::Limits::default();
@@ -247,7 +252,9 @@ fn allowed(dir: &Path, allowed: &[PathBuf]) -> bool {
 
 fn resolve(base: &Path, p: &mut Option<PathBuf>) {
     if let Some(x) = p.as_mut() {
-        if x.is_relative() {
+        // A bucket prefix (`backup_dir = "s3://bucket/backups/"`) is no path.
+        let url = x.to_str().is_some_and(|u| u.contains("://"));
+        if x.is_relative() && !url {
             *x = base.join(&*x);
         }
     }
@@ -472,6 +479,7 @@ impl Config {
                 log_key,
                 log_vkey,
                 strip_components,
+                store,
                 allow_project_dirs
             );
         }

@@ -12,7 +12,7 @@ use crate::source::SourceError;
 pub const DEFAULT_PATTERN: &str = "????-??-??_??????-*.tar*";
 
 /// Sidecar suffixes that are never archives themselves.
-const SIDECARS: [&str; 4] = ["sha256", "minisig", "sig", "asc"];
+pub const SIDECARS: [&str; 4] = ["sha256", "minisig", "sig", "asc"];
 
 /// One archive in a backup directory.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -32,6 +32,57 @@ pub struct Backup {
     pub sidecars: Vec<&'static str>,
     #[serde(skip)]
     sort_key: (String, SystemTime),
+    /// The name as stored (not escaped), for opening it.
+    #[serde(skip)]
+    raw_name: String,
+}
+
+impl Backup {
+    /// A listed archive: where it is, its stored name, size, modification time
+    /// and the sidecars beside it.
+    pub fn new(
+        path: PathBuf,
+        name: &str,
+        size: u64,
+        modified: SystemTime,
+        sidecars: Vec<&'static str>,
+    ) -> Self {
+        let date = name_date(name);
+        Backup {
+            name: crate::report::escape(name),
+            size,
+            modified: humantime::format_rfc3339_seconds(modified).to_string(),
+            sidecars,
+            sort_key: (date.clone().unwrap_or_default(), modified),
+            archive_time: date,
+            path,
+            raw_name: name.to_string(),
+        }
+    }
+
+    /// The name as stored.
+    pub fn raw_name(&self) -> &str {
+        &self.raw_name
+    }
+}
+
+/// `pattern` as a glob, or a message saying why it is not one.
+pub fn glob(pattern: &str) -> Result<glob::Pattern, SourceError> {
+    glob::Pattern::new(pattern).map_err(|e| {
+        SourceError::NotFound(format!("--pattern {pattern:?} is not a valid glob: {e}"))
+    })
+}
+
+/// Does `name` match `glob` and name an archive (not a sidecar or a log)?
+pub fn is_archive_name(glob: &glob::Pattern, name: &str) -> bool {
+    glob.matches(name)
+        && !SIDECARS.iter().any(|s| name.ends_with(&format!(".{s}")))
+        && !(name.starts_with("backup_") && name.ends_with(".log"))
+}
+
+/// Newest first: by the time in the name, then by modification time.
+pub fn sort_newest_first(list: &mut [Backup]) {
+    list.sort_by(|a, b| b.sort_key.cmp(&a.sort_key));
 }
 
 /// `~/project_backups`, for `home` (the caller's `$HOME`).
@@ -43,9 +94,7 @@ pub fn default_backup_dir(home: Option<&Path>) -> PathBuf {
 
 /// The archives in `dir` whose names match `pattern`, newest first.
 pub fn list(dir: &Path, pattern: &str) -> Result<Vec<Backup>, SourceError> {
-    let glob = glob::Pattern::new(pattern).map_err(|e| {
-        SourceError::NotFound(format!("--pattern {pattern:?} is not a valid glob: {e}"))
-    })?;
+    let glob = glob(pattern)?;
     let io_err = |source| SourceError::Io {
         path: dir.display().to_string(),
         source,
@@ -54,10 +103,7 @@ pub fn list(dir: &Path, pattern: &str) -> Result<Vec<Backup>, SourceError> {
     for entry in std::fs::read_dir(dir).map_err(io_err)? {
         let entry = entry.map_err(io_err)?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !glob.matches(&name)
-            || SIDECARS.iter().any(|s| name.ends_with(&format!(".{s}")))
-            || (name.starts_with("backup_") && name.ends_with(".log"))
-        {
+        if !is_archive_name(&glob, &name) {
             continue;
         }
         let meta = entry.metadata().map_err(io_err)?;
@@ -75,18 +121,9 @@ pub fn list(dir: &Path, pattern: &str) -> Result<Vec<Backup>, SourceError> {
                 Path::new(&n).is_file()
             })
             .collect();
-        let date = name_date(&name);
-        out.push(Backup {
-            name: crate::report::escape(&name),
-            size: meta.len(),
-            modified: humantime::format_rfc3339_seconds(modified).to_string(),
-            sidecars,
-            sort_key: (date.clone().unwrap_or_default(), modified),
-            archive_time: date,
-            path,
-        });
+        out.push(Backup::new(path, &name, meta.len(), modified, sidecars));
     }
-    out.sort_by(|a, b| b.sort_key.cmp(&a.sort_key));
+    sort_newest_first(&mut out);
     Ok(out)
 }
 

@@ -74,6 +74,9 @@ pub enum Event {
         total: Option<u64>,
         entries: Option<u64>,
     },
+    /// A broken download of a remote archive goes on from `offset` (pinned to
+    /// the same version of the object).
+    Resumed { offset: u64, reason: String },
     /// A layer of the archive was recognised (outermost first).
     LayerFound { format: Format },
     /// The checksum was compared.
@@ -280,6 +283,12 @@ impl crate::Progress for Throttle<'_> {
     }
     fn entry(&self) {
         Throttle::entry(self);
+    }
+    fn resumed(&self, r: &crate::source::Resume) {
+        self.emit(&Event::Resumed {
+            offset: r.offset,
+            reason: r.reason.clone(),
+        });
     }
     fn done(&self) {
         self.flush();

@@ -124,7 +124,13 @@ impl Error {
     /// Which exit-code class this failure belongs to.
     pub fn category(&self) -> Category {
         match self {
+            Error::Source(source::SourceError::Changed(_)) => Category::Verification,
             Error::Source(_) => Category::Error,
+            Error::Archive(archive::ArchiveError::Io(e))
+                if source::carries::<source::Replaced>(e) =>
+            {
+                Category::Verification
+            }
             Error::Verify(_) => Category::Verification,
             Error::Decrypt(_) => Category::Decryption,
             Error::Archive(archive::ArchiveError::Io(_)) => Category::Error,
@@ -152,6 +158,8 @@ pub trait Progress: Sync {
     /// One more entry of the archive was validated (and written, unless
     /// nothing is).
     fn entry(&self) {}
+    /// A broken download goes on from where it broke.
+    fn resumed(&self, _resume: &source::Resume) {}
     /// The work is done.
     fn done(&self) {}
 }

@@ -123,8 +123,10 @@ impl TrustStoreReport {
 pub struct Report {
     /// [`SCHEMA`]: the version of this document.
     pub schema: u32,
-    /// The archive path, or `-` for standard input.
+    /// The archive path, `-` for standard input, or its URL (`s3://bucket/key`).
     pub archive: String,
+    /// Where the bytes came from, and what reading them cost.
+    pub source: SourceReport,
     /// Bytes of the stored archive.
     pub size: u64,
     /// SHA-256 of the stored archive (hex).
@@ -176,12 +178,54 @@ pub struct Report {
     pub warnings: Vec<Warning>,
 }
 
+/// Where a run's bytes came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceReport {
+    /// `file`, `stdin`, `s3`, `gs` or `az`.
+    pub kind: &'static str,
+    /// How it was read: `verify-first` (twice, the second read pinned to the
+    /// first), `spool` (downloaded once into a private local file, both passes
+    /// read that) or `single-pass` (once, through the staging gate).
+    pub read: &'static str,
+    /// Bytes downloaded from the store, every pass and resume counted (null
+    /// for a local source).
+    pub downloaded_bytes: Option<u64>,
+    /// Each time a broken download went on from the byte where it broke.
+    pub resumes: Vec<crate::source::Resume>,
+}
+
+impl SourceReport {
+    /// Before anything is read.
+    pub fn new(input: &Input, verify_first: bool) -> Self {
+        let source = input.source();
+        SourceReport {
+            kind: source.kind(),
+            read: match (source.spooled(), verify_first) {
+                (true, true) => "spool",
+                (_, true) => "verify-first",
+                (_, false) => "single-pass",
+            },
+            downloaded_bytes: source.transfer().and_then(|t| t.bytes()),
+            resumes: Vec::new(),
+        }
+    }
+
+    /// What the source's transfer record says now.
+    pub fn update(&mut self, input: &Input) {
+        if let Some(t) = input.source().transfer() {
+            self.downloaded_bytes = t.bytes();
+            self.resumes = t.resumes();
+        }
+    }
+}
+
 impl Report {
     /// An empty report for `input`.
     pub fn new(input: &Input, verify_first: bool, dry_run: bool) -> Self {
         Report {
             schema: SCHEMA,
             archive: escape(&input.display()),
+            source: SourceReport::new(input, verify_first),
             size: 0,
             sha256: String::new(),
             layers: Vec::new(),

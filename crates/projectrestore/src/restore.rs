@@ -504,6 +504,7 @@ impl Prepared<'_> {
             started,
         };
         let result = run.execute(&mut report);
+        report.source.update(&self.input);
         if result.is_ok() && matches!(opts.action, Action::DryRun { .. }) {
             // The plan of what the dry run did, now that its layers are known.
             let mut plan = self.build_plan(report.layers.first().copied(), Some(report.size))?;
@@ -816,7 +817,8 @@ impl Run<'_> {
             (!self.verify_first).then(|| checks.signatures.digester(&checks.store)),
             opts.cancel.clone(),
             &self.em.throttle,
-        );
+        )
+        .with_transfer(source.transfer());
         if let Some(pc) = &pass_check {
             // Pass 1 computed the SHA-256; this pass only proves it reads the same bytes.
             hashing = hashing.with_check(pc.again()).without_sha256();
@@ -922,7 +924,8 @@ impl Run<'_> {
         let opened = source.open()?;
         self.em.phase(Phase::Verifying, opened.size, report);
         let mut hashing =
-            HashingReader::new(opened.reader, None, opts.cancel.clone(), &self.em.throttle);
+            HashingReader::new(opened.reader, None, opts.cancel.clone(), &self.em.throttle)
+                .with_transfer(source.transfer());
         // SHA-256 on the reading thread, the signature digests on this one; the
         // pass check goes with whichever has less to do.
         let mut digester = checks.signatures.digester(&checks.store);
@@ -1729,6 +1732,24 @@ fn io_error(e: io::Error, cancel: &Cancel) -> Error {
 fn read_error(input: &Input, e: io::Error, cancel: &Cancel) -> Error {
     if cancel.is_set() || source::is_cancelled(&e) {
         Error::Interrupted
+    } else if e
+        .get_ref()
+        .is_some_and(|i| i.is::<source::SourceError>() || i.is::<source::Replaced>())
+    {
+        // A remote source's own refusal (access denied, gave up, replaced),
+        // with its message and hint.
+        match e.into_inner().map(|i| i.downcast::<source::SourceError>()) {
+            Some(Ok(s)) => (*s).into(),
+            Some(Err(other)) => match other.downcast::<source::Replaced>() {
+                Ok(r) => verify::VerifyError::Replaced(escape(&r.0)).into(),
+                Err(other) => source::SourceError::Io {
+                    path: input.display(),
+                    source: io::Error::other(other),
+                }
+                .into(),
+            },
+            None => source::SourceError::NotFound(input.display()).into(),
+        }
     } else {
         source::SourceError::Io {
             path: input.display(),

@@ -13,6 +13,10 @@ use sha2::{Digest, Sha256};
 use crate::verify::Digester;
 use crate::Progress;
 
+#[cfg(feature = "object-store")]
+pub mod object;
+pub mod spool;
+
 /// The archive could not be opened or read (exit 1).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -33,6 +37,95 @@ pub enum SourceError {
     /// The second read found another object than the first (replaced between passes).
     #[error("{0} was replaced between the verification pass and the extraction pass")]
     Changed(String),
+    /// An object store refused or failed (credentials, access, a missing
+    /// bucket or key, the network). No credential is ever in the message.
+    #[error("{message}")]
+    Store {
+        url: String,
+        message: String,
+        hint: String,
+    },
+}
+
+impl SourceError {
+    /// What to do about it, when the source knows.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            SourceError::Store { hint, .. } if !hint.is_empty() => Some(hint),
+            _ => None,
+        }
+    }
+}
+
+/// A read found the object replaced while it was being read (a resume or a
+/// second pass answered with another version): a verification failure (exit 4),
+/// carried inside the `io::Error` of the read.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Replaced(pub String);
+
+/// What reading a remote source cost: bytes downloaded (every pass and
+/// resume), and every resume of a broken body. Shared by the source and its
+/// readers; the report and the `resumed` events are made from it.
+#[derive(Debug, Default)]
+pub struct Transfer {
+    remote: bool,
+    downloaded: std::sync::atomic::AtomicU64,
+    resumes: std::sync::Mutex<Vec<Resume>>,
+    count: std::sync::atomic::AtomicUsize,
+}
+
+/// One resume: where the body broke, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Resume {
+    /// The byte the download went on from.
+    pub offset: u64,
+    /// What broke (redacted).
+    pub reason: String,
+}
+
+impl Transfer {
+    /// A new record; `remote` sources count downloaded bytes.
+    pub fn new(remote: bool) -> Self {
+        Transfer {
+            remote,
+            ..Default::default()
+        }
+    }
+    /// `n` more bytes arrived.
+    pub fn downloaded(&self, n: u64) {
+        self.downloaded.fetch_add(n, Ordering::Relaxed);
+    }
+    /// The body broke at `offset` and is asked for again; returns the resumes so far.
+    pub fn resume(&self, offset: u64, reason: String) -> usize {
+        match self.resumes.lock() {
+            Ok(mut r) => {
+                r.push(Resume { offset, reason });
+                self.count.store(r.len(), Ordering::Release);
+                r.len()
+            }
+            Err(_) => usize::MAX,
+        }
+    }
+    /// Bytes downloaded so far (`None` for a local source).
+    pub fn bytes(&self) -> Option<u64> {
+        self.remote.then(|| self.downloaded.load(Ordering::Relaxed))
+    }
+    /// Resumes from the `from`-th on.
+    pub fn resumes_since(&self, from: usize) -> Vec<Resume> {
+        self.resumes
+            .lock()
+            .map(|r| r.iter().skip(from).cloned().collect())
+            .unwrap_or_default()
+    }
+    /// How many resumes so far.
+    pub fn resume_count(&self) -> usize {
+        self.count.load(Ordering::Acquire)
+    }
+    /// Every resume.
+    pub fn resumes(&self) -> Vec<Resume> {
+        self.resumes_since(0)
+    }
 }
 
 /// A cancellation flag set by SIGINT/SIGTERM (or by a caller) and checked on every
@@ -160,6 +253,18 @@ pub trait Source: Send + Sync + std::fmt::Debug {
     /// The sidecar `ARCHIVE{suffix}` (e.g. `.minisig`, `.sha256`), at most `max`
     /// bytes ([`SourceError::TooLarge`] beyond), `None` when there is none.
     fn sibling(&self, suffix: &str, max: u64) -> Result<Option<Sibling>, SourceError>;
+    /// What kind of source it is, for reports: `file`, `stdin`, `s3`, `gs`, `az`.
+    fn kind(&self) -> &'static str {
+        "file"
+    }
+    /// Whether the stored bytes are first copied to a local spool file.
+    fn spooled(&self) -> bool {
+        false
+    }
+    /// What reading it has cost (remote sources), shared with its readers.
+    fn transfer(&self) -> Option<Arc<Transfer>> {
+        None
+    }
 }
 
 /// A local file.
@@ -284,6 +389,10 @@ impl Source for StdinSource {
         "-".into()
     }
 
+    fn kind(&self) -> &'static str {
+        "stdin"
+    }
+
     fn file_name(&self) -> Option<String> {
         None
     }
@@ -401,6 +510,8 @@ pub struct HashingReader<'p, R> {
     count: u64,
     cancel: Cancel,
     progress: &'p dyn Progress,
+    /// A remote source's record, whose resumes are passed on to `progress`.
+    transfer: Option<(Arc<Transfer>, usize)>,
 }
 
 impl<'p, R: Read> HashingReader<'p, R> {
@@ -424,6 +535,27 @@ impl<'p, R: Read> HashingReader<'p, R> {
             count: 0,
             cancel,
             progress,
+            transfer: None,
+        }
+    }
+
+    /// Pass on the resumes of this source's downloads as they happen.
+    pub fn with_transfer(mut self, transfer: Option<Arc<Transfer>>) -> Self {
+        self.transfer = transfer.map(|t| {
+            let seen = t.resume_count();
+            (t, seen)
+        });
+        self
+    }
+
+    fn pass_on_resumes(&mut self) {
+        if let Some((t, seen)) = self.transfer.as_mut() {
+            if t.resume_count() > *seen {
+                for r in t.resumes_since(*seen) {
+                    self.progress.resumed(&r);
+                    *seen += 1;
+                }
+            }
         }
     }
 
@@ -484,7 +616,9 @@ impl<R: Read> Read for HashingReader<'_, R> {
         if self.cancel.is_set() {
             return Err(io::Error::other(Cancelled));
         }
-        let n = self.inner.read(buf)?;
+        let n = self.inner.read(buf);
+        self.pass_on_resumes();
+        let n = n?;
         let data = &buf[..n];
         if let Some(h) = self.sha256.as_mut() {
             h.update(data);

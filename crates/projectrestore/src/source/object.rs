@@ -1,0 +1,1163 @@
+//! Archives in object stores: S3 (and S3-compatible stores: Backblaze B2,
+//! Cloudflare R2, MinIO), Google Cloud Storage and Azure Blob Storage, through
+//! the `object_store` crate.
+//!
+//! - An object is a [`Source`]: `open` asks for its size and ETag (HEAD), then
+//!   streams its body; `reopen` (pass 2 of verify-first) asks for the same
+//!   version with `If-Match` (and the version id where the store has one), and
+//!   checks the ETag the store answers with, so a store that ignores the
+//!   condition is caught too. The pass check still proves the bytes.
+//! - Sidecars (`KEY.minisig`, `.sig`, `.asc`, `.sha256`) are sibling objects,
+//!   read with the same size caps as sidecar files. Trust stores, identities,
+//!   log keys and the log never come from a store (the command line refuses
+//!   URLs for them).
+//! - A bucket prefix is a [`Catalog`](crate::discover::Catalog): `list`,
+//!   `audit` and "the newest backup" work on it as on a directory.
+//! - The client is async: one current-thread tokio runtime per store, driven by
+//!   whichever thread reads (the pipeline's reading thread), so the rest of the
+//!   pipeline stays synchronous and its memory flat.
+//! - No whole-request timeout (object_store's 30 s default would end a large
+//!   download): a connect timeout and a read timeout instead. object_store's own
+//!   retries are off; a broken body resumes here, from the byte where it broke,
+//!   pinned with `If-Match`, a bounded number of times, each resume recorded in
+//!   the [`Transfer`] (the report and the `resumed` events show them).
+//! - Messages name the URL and never a credential: every value that could be
+//!   a secret is replaced by `[redacted]`, and query strings are cut from URLs.
+
+use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+use object_store::path::Path as Key;
+use object_store::{
+    BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt,
+    RetryConfig,
+};
+
+use super::{Capabilities, Opened, Pin, Replaced, Sibling, Source, SourceError, Transfer};
+use crate::discover::{Backup, Catalog};
+
+/// The input `arg` names: an object (`s3://B/KEY`), `-` (standard input) or a file.
+pub fn input(arg: &std::ffi::OsStr, opts: &StoreOptions) -> Result<super::Input, SourceError> {
+    match arg.to_str().and_then(StoreUrl::parse) {
+        Some(url) => Ok(super::Input::Source(Arc::new(ObjectSource::new(
+            &url?, opts,
+        )?))),
+        None => Ok(super::Input::from_arg(std::path::Path::new(arg))),
+    }
+}
+
+/// Which store a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    S3,
+    Gcs,
+    Azure,
+}
+
+impl Kind {
+    /// The URL scheme this tool writes for it.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Kind::S3 => "s3",
+            Kind::Gcs => "gs",
+            Kind::Azure => "az",
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Kind::S3 => "S3",
+            Kind::Gcs => "Google Cloud Storage",
+            Kind::Azure => "Azure Blob Storage",
+        }
+    }
+}
+
+/// `s3://BUCKET/KEY`, `gs://BUCKET/KEY`, `az://CONTAINER/KEY` (or `azure://`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreUrl {
+    pub kind: Kind,
+    pub bucket: String,
+    /// The key (an object) or prefix (ends with `/`, or empty: the bucket root).
+    pub key: String,
+}
+
+/// Does `arg` name an object store (whatever follows the scheme)?
+pub fn is_store_url(arg: &str) -> bool {
+    scheme_of(arg).is_some()
+}
+
+fn scheme_of(arg: &str) -> Option<(Kind, &str)> {
+    let (scheme, rest) = arg.split_once("://")?;
+    let kind = match scheme.to_ascii_lowercase().as_str() {
+        "s3" | "s3a" => Kind::S3,
+        "gs" | "gcs" => Kind::Gcs,
+        "az" | "azure" => Kind::Azure,
+        _ => return None,
+    };
+    Some((kind, rest))
+}
+
+impl StoreUrl {
+    /// Parse a store URL; `None` when `arg` is not one (a local path).
+    pub fn parse(arg: &str) -> Option<Result<StoreUrl, SourceError>> {
+        let (kind, rest) = scheme_of(arg)?;
+        let bad = |why: &str| {
+            Some(Err(SourceError::NotFound(format!(
+                "{}: {why}",
+                crate::report::escape(&redact_url(arg))
+            ))))
+        };
+        if rest.contains(['?', '#']) {
+            // A SAS token or a signature in the URL would be printed in every
+            // message and report: credentials go in --store-opt or the environment.
+            return bad("a store URL takes no query string; give credentials with --store-opt KEY=VALUE or the environment");
+        }
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return bad("no bucket (write s3://BUCKET/KEY)");
+        }
+        if bucket.contains('@') {
+            return bad("give the account with --store-opt (e.g. azure_storage_account_name=NAME), not in the URL");
+        }
+        Some(Ok(StoreUrl {
+            kind,
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        }))
+    }
+
+    /// `s3://bucket/key`.
+    pub fn display(&self) -> String {
+        format!("{}://{}/{}", self.kind.scheme(), self.bucket, self.key)
+    }
+
+    /// Is it a prefix (a "directory") rather than an object?
+    pub fn is_prefix(&self) -> bool {
+        self.key.is_empty() || self.key.ends_with('/')
+    }
+
+    fn object_key(&self) -> Result<Key, SourceError> {
+        Key::parse(&self.key).map_err(|e| {
+            SourceError::NotFound(format!(
+                "{}: not an object key: {e}",
+                crate::report::escape(&self.display())
+            ))
+        })
+    }
+
+    fn prefix_key(&self) -> Result<Option<Key>, SourceError> {
+        let trimmed = self.key.trim_end_matches('/');
+        if trimmed.is_empty() {
+            return Ok(None);
+        }
+        Key::parse(trimmed).map(Some).map_err(|e| {
+            SourceError::NotFound(format!(
+                "{}: not a prefix: {e}",
+                crate::report::escape(&self.display())
+            ))
+        })
+    }
+}
+
+/// `--store-opt KEY=VALUE` options (and the `[store]` table of the settings),
+/// in the order given; later ones win. Passed to object_store's builders as
+/// their configuration keys, on top of the standard environment variables.
+#[derive(Clone, Default)]
+pub struct StoreOptions {
+    pub options: Vec<(String, String)>,
+    /// The environment the builders read (`AWS_*`, `GOOGLE_*`, `AZURE_*`,
+    /// `AZURITE_BLOB_STORAGE_URL`): by default the process's; tests pass their own.
+    pub env: Option<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for StoreOptions {
+    /// Keys only: values may be credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.options.iter().map(|(k, _)| k))
+            .finish()
+    }
+}
+
+impl StoreOptions {
+    /// Parse one `KEY=VALUE`.
+    pub fn push_arg(&mut self, arg: &str) -> Result<(), String> {
+        let (k, v) = arg.split_once('=').ok_or_else(|| {
+            format!(
+                "--store-opt takes KEY=VALUE (e.g. aws_endpoint=https://s3.example.com), not {:?}",
+                redact_key_value(arg)
+            )
+        })?;
+        let k = k.trim();
+        if k.is_empty() {
+            return Err("--store-opt: the key before = is empty".into());
+        }
+        self.options.push((k.to_ascii_lowercase(), v.to_string()));
+        Ok(())
+    }
+
+    fn env_vars(&self) -> Vec<(String, String)> {
+        match &self.env {
+            Some(e) => e.clone(),
+            None => std::env::vars()
+                .filter(|(k, _)| {
+                    ["AWS_", "GOOGLE_", "AZURE_", "AZURITE_", "OBJECT_STORE_"]
+                        .iter()
+                        .any(|p| k.starts_with(p))
+                })
+                .collect(),
+        }
+    }
+
+    /// Which options and variables a store of `kind` would use: names and
+    /// where they came from, never values (for `config`).
+    pub fn used(&self, kind: Option<Kind>) -> Vec<(String, &'static str)> {
+        let mut out: Vec<(String, &'static str)> = self
+            .options
+            .iter()
+            .map(|(k, _)| (k.clone(), "--store-opt / [store]"))
+            .collect();
+        for (k, _) in self.env_vars() {
+            let relevant = match kind {
+                Some(Kind::S3) => k.starts_with("AWS_"),
+                Some(Kind::Gcs) => k.starts_with("GOOGLE_"),
+                Some(Kind::Azure) => k.starts_with("AZURE") || k.starts_with("AZURITE_"),
+                None => true,
+            };
+            if relevant {
+                out.push((k, "environment"));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Key names whose values are secrets (matched in lower case, anywhere in the name).
+const SECRET_WORDS: [&str; 8] = [
+    "secret",
+    "key",
+    "token",
+    "sas",
+    "password",
+    "signature",
+    "credential",
+    "service_account",
+];
+
+fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| k.contains(w)) && !k.ends_with("_id") && !k.contains("key_id")
+        || k.contains("secret")
+}
+
+fn redact_key_value(arg: &str) -> String {
+    match arg.split_once('=') {
+        Some((k, _)) if is_secret_key(k) => format!("{k}=[redacted]"),
+        _ => arg.to_string(),
+    }
+}
+
+/// A URL with its query string (a SAS token, a presigned signature) cut off.
+fn redact_url(s: &str) -> String {
+    match s.split_once('?') {
+        Some((base, _)) => format!("{base}?[redacted]"),
+        None => s.to_string(),
+    }
+}
+
+/// Replaces every secret the store was given, and every URL's query string,
+/// in text that is about to be shown.
+#[derive(Clone, Default)]
+struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    fn new(opts: &[(String, String)]) -> Self {
+        let mut secrets: Vec<String> = opts
+            .iter()
+            .filter(|(k, v)| is_secret_key(k) && v.len() >= 4)
+            .map(|(_, v)| v.clone())
+            .collect();
+        // Longest first, so a secret that contains another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Redactor { secrets }
+    }
+
+    fn clean(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            out = out.replace(s.as_str(), "[redacted]");
+        }
+        // Query strings of URLs in the text: `?` up to the next space or quote.
+        let mut cleaned = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find("://") {
+            let (before, after) = rest.split_at(i);
+            cleaned.push_str(before);
+            let end = after
+                .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ','))
+                .unwrap_or(after.len());
+            cleaned.push_str(&redact_url(&after[..end]));
+            rest = &after[end..];
+        }
+        cleaned.push_str(rest);
+        crate::report::escape(&cleaned)
+    }
+}
+
+/// How long a connection may take to open, and a body may go without a byte.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Attempts in a row that bring no byte before a download gives up.
+const MAX_STALLED: u32 = 6;
+/// Resumes in all (each one after some progress), so a store that breaks
+/// every body after a few bytes cannot keep a restore going for ever.
+const MAX_RESUMES: usize = 1000;
+
+/// A store client and the runtime that drives it.
+pub struct Store {
+    rt: tokio::runtime::Runtime,
+    store: Arc<dyn ObjectStore>,
+    url: StoreUrl,
+    redact: Redactor,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("url", &self.url).finish()
+    }
+}
+
+fn is_loopback_url(u: &str) -> bool {
+    url::Url::parse(u).ok().is_some_and(|u| match u.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    })
+}
+
+fn truthy(v: Option<String>) -> bool {
+    v.is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+}
+
+impl Store {
+    /// A client for the bucket of `url`, configured from the environment and
+    /// `opts` (no request is made yet).
+    pub fn new(url: &StoreUrl, opts: &StoreOptions) -> Result<Arc<Store>, SourceError> {
+        let env = opts.env_vars();
+        let mut all = env.clone();
+        all.extend(opts.options.iter().cloned());
+        let redact = Redactor::new(&all);
+        let shown = url.display();
+        let fail = |what: String, hint: &str| SourceError::Store {
+            url: crate::report::escape(&shown),
+            message: redact.clean(&what),
+            hint: hint.to_string(),
+        };
+        let client = ClientOptions::new()
+            .with_timeout_disabled()
+            .with_connect_timeout(CONNECT_TIMEOUT)
+            .with_read_timeout(READ_TIMEOUT);
+        let retry = RetryConfig {
+            backoff: BackoffConfig::default(),
+            max_retries: 0,
+            retry_timeout: Duration::from_secs(60),
+        };
+        let unknown = |k: &str| {
+            fail(
+                format!("--store-opt {k}: not a {} option", url.kind.name()),
+                "the keys are object_store's configuration keys (README, Object stores), e.g. aws_endpoint, aws_region, google_service_account, azure_storage_account_name",
+            )
+        };
+        // Which endpoint requests go to, whether plain http was allowed, and the store.
+        let (endpoint, allow_http, store): (Option<String>, bool, Arc<dyn ObjectStore>) = match url
+            .kind
+        {
+            Kind::S3 => {
+                use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey as K};
+                let mut b = AmazonS3Builder::new();
+                for (k, v) in &env {
+                    if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
+                        b = b.with_config(key, v);
+                    }
+                }
+                b = b
+                    .with_bucket_name(&url.bucket)
+                    .with_client_options(client)
+                    .with_retry(retry);
+                for (k, v) in &opts.options {
+                    b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
+                }
+                let endpoint = b.get_config_value(&K::Endpoint);
+                let mut allow = truthy(
+                    b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
+                );
+                if endpoint
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
+                {
+                    b = b.with_allow_http(true);
+                    allow = true;
+                }
+                let store = b.build().map_err(|e| {
+                    fail(e.to_string(), "check --store-opt and the AWS_* variables")
+                })?;
+                (endpoint, allow, Arc::new(store))
+            }
+            Kind::Gcs => {
+                use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey as K};
+                let mut b = GoogleCloudStorageBuilder::new();
+                for (k, v) in &env {
+                    if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
+                        b = b.with_config(key, v);
+                    }
+                }
+                b = b
+                    .with_bucket_name(&url.bucket)
+                    .with_client_options(client)
+                    .with_retry(retry);
+                for (k, v) in &opts.options {
+                    b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
+                }
+                let endpoint = b.get_config_value(&K::BaseUrl);
+                let mut allow = truthy(
+                    b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
+                );
+                if endpoint
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
+                {
+                    b = b.with_config(K::Client(object_store::ClientConfigKey::AllowHttp), "true");
+                    allow = true;
+                }
+                let store = b.build().map_err(|e| {
+                    fail(
+                        e.to_string(),
+                        "check --store-opt and the GOOGLE_* variables",
+                    )
+                })?;
+                (endpoint, allow, Arc::new(store))
+            }
+            Kind::Azure => {
+                use object_store::azure::{AzureConfigKey as K, MicrosoftAzureBuilder};
+                let mut b = MicrosoftAzureBuilder::new();
+                for (k, v) in &env {
+                    if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
+                        b = b.with_config(key, v);
+                    }
+                }
+                b = b
+                    .with_container_name(&url.bucket)
+                    .with_client_options(client)
+                    .with_retry(retry);
+                for (k, v) in &opts.options {
+                    b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
+                }
+                let emulator = truthy(b.get_config_value(&K::UseEmulator));
+                let endpoint = if emulator {
+                    // object_store reads this variable itself and allows http for it.
+                    Some(
+                        env.iter()
+                            .find(|(k, _)| k == "AZURITE_BLOB_STORAGE_URL")
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_else(|| "http://127.0.0.1:10000".into()),
+                    )
+                } else {
+                    b.get_config_value(&K::Endpoint)
+                };
+                let mut allow = truthy(
+                    b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
+                );
+                if endpoint
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
+                {
+                    b = b.with_config(K::Client(object_store::ClientConfigKey::AllowHttp), "true");
+                    allow = true;
+                }
+                let store = b.build().map_err(|e| {
+                        fail(e.to_string(), "check --store-opt and the AZURE_* variables (an account name: azure_storage_account_name)")
+                    })?;
+                (endpoint, allow, Arc::new(store))
+            }
+        };
+        if let Some(e) = endpoint.as_deref() {
+            if e.to_ascii_lowercase().starts_with("http://")
+                && !is_loopback_url(e)
+                && !allow_http_given(url.kind, &opts.options, allow_http)
+            {
+                return Err(fail(
+                    format!("the endpoint {} is plain http: anyone on the network could read and change what is sent", redact_url(e)),
+                    match url.kind {
+                        Kind::S3 => "use https, or pass --store-opt aws_allow_http=true if this network is yours",
+                        Kind::Gcs => "use https, or pass --store-opt allow_http=true if this network is yours",
+                        Kind::Azure => "use https, or pass --store-opt azure_allow_http=true if this network is yours",
+                    },
+                ));
+            }
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| fail(format!("cannot start the network client: {e}"), ""))?;
+        Ok(Arc::new(Store {
+            rt,
+            store,
+            url: url.clone(),
+            redact,
+        }))
+    }
+
+    fn shown(&self, key: &Key) -> String {
+        format!("{}://{}/{}", self.url.kind.scheme(), self.url.bucket, key)
+    }
+
+    /// An object_store error as a message naming `what`, with what to do.
+    fn error(&self, what: &str, e: object_store::Error) -> SourceError {
+        use object_store::Error as E;
+        let shown = crate::report::escape(what);
+        let (message, hint) = match &e {
+E::NotFound { .. } => {
+                let parent = what.rsplit_once('/').map_or(what, |(p, _)| p);
+                (
+                    format!("no such object: {shown}"),
+                    format!(
+                        "list what is there with `projectrestore list --backup-dir {}/`",
+                        crate::report::escape(parent)
+                    ),
+                )
+            }
+
+            E::PermissionDenied { .. } => (
+                format!("access denied to {shown}: the store refused these credentials this object"),
+                "check which credentials were used (`projectrestore config`) and that they may read this bucket".into(),
+            ),
+            E::Unauthenticated { .. } => (
+                format!("the store did not accept the credentials for {shown}"),
+                self.credentials_hint().into(),
+            ),
+            E::Precondition { .. } => (
+                format!("{shown} was replaced while it was being read"),
+                "run again; if it keeps changing, something is writing to the bucket".into(),
+            ),
+            _ => (
+                format!("cannot read {shown}: {}", self.redact.clean(&error_chain(&e))),
+                self.credentials_hint().into(),
+            ),
+        };
+        SourceError::Store {
+            url: shown,
+            message: self.redact.clean(&message),
+            hint,
+        }
+    }
+
+    fn credentials_hint(&self) -> &'static str {
+        match self.url.kind {
+            Kind::S3 => "credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_PROFILE files) and --store-opt; the endpoint from --store-opt aws_endpoint=URL (B2, R2, MinIO)",
+            Kind::Gcs => "credentials come from GOOGLE_SERVICE_ACCOUNT / GOOGLE_APPLICATION_CREDENTIALS and --store-opt",
+            Kind::Azure => "credentials come from AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY (or a SAS or token) and --store-opt",
+        }
+    }
+
+    /// HEAD, with a clear message for a missing bucket.
+    fn head(&self, key: &Key) -> Result<ObjectMeta, SourceError> {
+        let shown = self.shown(key);
+        let mut stalled = 0;
+        loop {
+            match self.rt.block_on(self.store.head(key)) {
+                Ok(m) => return Ok(m),
+                Err(object_store::Error::NotFound { .. }) => {
+                    // Is it the object or the whole bucket that is missing?
+                    let listed = self.rt.block_on(self.store.list_with_delimiter(None));
+                    if listed.as_ref().is_err_and(|e| {
+                        bucket_missing(e) || matches!(e, object_store::Error::NotFound { .. })
+                    }) {
+                        return Err(SourceError::Store {
+                            url: crate::report::escape(&shown),
+                            message: format!(
+                                "no such bucket: {}",
+                                crate::report::escape(&self.url.bucket)
+                            ),
+                            hint: "check the bucket's name, and the endpoint or region it lives in (--store-opt)".into(),
+                        });
+                    }
+                    return Err(self.error(
+                        &shown,
+                        object_store::Error::NotFound {
+                            path: key.to_string(),
+                            source: "HEAD".into(),
+                        },
+                    ));
+                }
+                Err(e) if transient(&e) && stalled < 2 => {
+                    stalled += 1;
+                    std::thread::sleep(backoff(stalled));
+                }
+                Err(e) => return Err(self.error(&shown, e)),
+            }
+        }
+    }
+
+    fn get(&self, key: &Key, opts: GetOptions) -> object_store::Result<object_store::GetResult> {
+        self.rt.block_on(self.store.get_opts(key, opts))
+    }
+}
+
+fn allow_http_given(kind: Kind, opts: &[(String, String)], from_builder: bool) -> bool {
+    let _ = kind;
+    from_builder
+        || opts
+            .iter()
+            .any(|(k, v)| k.ends_with("allow_http") && truthy(Some(v.clone())))
+}
+
+/// Worth trying again: the network or the server, not the request.
+fn transient(e: &object_store::Error) -> bool {
+    matches!(e, object_store::Error::Generic { .. })
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250u64 << attempt.min(5)).min(Duration::from_secs(8))
+}
+
+/// An error and its causes, in one line (reqwest hides the useful part in a
+/// source); an XML or JSON error body is cut down to its code and message.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = c.source();
+    }
+    let tag = |t: &str| -> Option<String> {
+        let open = format!("<{t}>");
+        let start = out.find(&open)? + open.len();
+        let len = out[start..].find(&format!("</{t}>"))?;
+        Some(out[start..start + len].to_string())
+    };
+    let (code, message) = (tag("Code"), tag("Message"));
+    if let Some(i) = out.find(": <?xml").or_else(|| out.find(": <Error")) {
+        out.truncate(i);
+        if let Some(c) = code {
+            out.push_str(&format!(": {c}"));
+            if let Some(m) = message {
+                out.push_str(&format!(" ({m})"));
+            }
+        }
+    }
+    out
+}
+
+/// Does this error say the bucket (or container) itself is missing?
+fn bucket_missing(e: &object_store::Error) -> bool {
+    let text = error_chain(e);
+    [
+        "NoSuchBucket",
+        "ContainerNotFound",
+        "bucket does not exist",
+        "container does not exist",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
+
+/// One object in a store.
+#[derive(Debug)]
+pub struct ObjectSource {
+    store: Arc<Store>,
+    key: Key,
+    shown: String,
+    transfer: Arc<Transfer>,
+    /// HEAD's answer, asked once.
+    meta: Mutex<Option<ObjectMeta>>,
+}
+
+impl ObjectSource {
+    /// The object `url` names (not a prefix).
+    pub fn new(url: &StoreUrl, opts: &StoreOptions) -> Result<Self, SourceError> {
+        if url.is_prefix() {
+            return Err(SourceError::NotFound(format!(
+                "{} is a prefix, not an archive: give the archive's key, or pass the prefix as --backup-dir to restore the newest",
+                crate::report::escape(&url.display())
+            )));
+        }
+        let key = url.object_key()?;
+        Ok(Self::in_store(Store::new(url, opts)?, key))
+    }
+
+    fn in_store(store: Arc<Store>, key: Key) -> Self {
+        ObjectSource {
+            shown: store.shown(&key),
+            store,
+            key,
+            transfer: Arc::new(Transfer::new(true)),
+            meta: Mutex::new(None),
+        }
+    }
+
+    fn meta(&self) -> Result<ObjectMeta, SourceError> {
+        let mut m = self
+            .meta
+            .lock()
+            .map_err(|_| SourceError::NotFound("poisoned".into()))?;
+        if let Some(meta) = m.as_ref() {
+            return Ok(meta.clone());
+        }
+        let meta = self.store.head(&self.key)?;
+        *m = Some(meta.clone());
+        Ok(meta)
+    }
+
+    fn reader(&self, meta: &ObjectMeta, pinned: bool) -> Result<Opened, SourceError> {
+        let mut reader = ObjectReader {
+            store: Arc::clone(&self.store),
+            key: self.key.clone(),
+            shown: self.shown.clone(),
+            e_tag: meta.e_tag.clone(),
+            version: meta.version.clone(),
+            size: meta.size,
+            offset: 0,
+            stream: None,
+            buf: Bytes::new(),
+            stalled: 0,
+            transfer: Arc::clone(&self.transfer),
+        };
+        // The first request now, so that a refusal (a replaced object, access
+        // denied) is an error of the open, before any phase begins.
+        reader.start().map_err(|e| match e.into_inner() {
+            Some(inner) => match inner.downcast::<SourceError>() {
+                Ok(s) => *s,
+                Err(other) => SourceError::Io {
+                    path: self.shown.clone(),
+                    source: io::Error::other(other),
+                },
+            },
+            None => SourceError::NotFound(self.shown.clone()),
+        })?;
+        let pin = meta.e_tag.as_ref().map(|t| {
+            Pin(format!(
+                "etag:{t}{}",
+                meta.version
+                    .as_deref()
+                    .map(|v| format!(" version:{v}"))
+                    .unwrap_or_default()
+            ))
+        });
+        let _ = pinned;
+        Ok(Opened {
+            reader: Box::new(reader),
+            size: Some(meta.size),
+            pin,
+        })
+    }
+}
+
+impl Source for ObjectSource {
+    fn display(&self) -> String {
+        self.shown.clone()
+    }
+
+    fn file_name(&self) -> Option<String> {
+        self.key.filename().map(str::to_string)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            rereadable: true,
+            size_known: true,
+            siblings: true,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        self.store.url.kind.scheme()
+    }
+
+    fn transfer(&self) -> Option<Arc<Transfer>> {
+        Some(Arc::clone(&self.transfer))
+    }
+
+    fn open(&self) -> Result<Opened, SourceError> {
+        let meta = self.meta()?;
+        self.reader(&meta, false)
+    }
+
+    fn reopen(&self, pin: &Pin) -> Result<Opened, SourceError> {
+        // Asked again: the object's ETag now must be the pinned one.
+        let now = self.store.head(&self.key)?;
+        let meta = self.meta()?;
+        let same = now.e_tag == meta.e_tag && now.version == meta.version && now.size == meta.size;
+        let opened = self.reader(&meta, true)?;
+        if !same || opened.pin.as_ref() != Some(pin) {
+            return Err(SourceError::Changed(self.shown.clone()));
+        }
+        Ok(opened)
+    }
+
+    fn sibling(&self, suffix: &str, max: u64) -> Result<Option<Sibling>, SourceError> {
+        let Some(name) = self.key.filename() else {
+            return Ok(None);
+        };
+        let parent: Vec<_> = self.key.parts().collect();
+        let sib_name = format!("{name}{suffix}");
+        let mut key = Key::from_iter(parent[..parent.len().saturating_sub(1)].iter().cloned());
+        key = key.join(sib_name.as_str());
+        let shown = self.store.shown(&key);
+        let meta = match self.store.head(&key) {
+            Ok(m) => m,
+            Err(SourceError::Store { message, .. }) if message.starts_with("no such object") => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        if meta.size > max {
+            return Err(SourceError::TooLarge { path: shown, max });
+        }
+        let opts = GetOptions {
+            if_match: meta.e_tag.clone(),
+            ..Default::default()
+        };
+        let result = self
+            .store
+            .get(&key, opts)
+            .map_err(|e| self.store.error(&shown, e))?;
+        let mut stream = result.into_stream();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = self.store.rt.block_on(stream.next()) {
+            let chunk = chunk.map_err(|e| self.store.error(&shown, e))?;
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() as u64 > max {
+                return Err(SourceError::TooLarge { path: shown, max });
+            }
+        }
+        Ok(Some(Sibling { name: shown, bytes }))
+    }
+}
+
+/// The body of one object, resumed where it broke.
+struct ObjectReader {
+    store: Arc<Store>,
+    key: Key,
+    shown: String,
+    e_tag: Option<String>,
+    version: Option<String>,
+    size: u64,
+    offset: u64,
+    stream: Option<BoxStream<'static, object_store::Result<Bytes>>>,
+    buf: Bytes,
+    stalled: u32,
+    transfer: Arc<Transfer>,
+}
+
+impl ObjectReader {
+    fn fatal(&self, e: SourceError) -> io::Error {
+        io::Error::other(e)
+    }
+
+    /// Ask for the body from `offset`, pinned to the version HEAD saw.
+    fn start(&mut self) -> io::Result<()> {
+        loop {
+            let opts = GetOptions {
+                if_match: self.e_tag.clone(),
+                version: self.version.clone(),
+                range: (self.offset > 0).then_some(GetRange::Offset(self.offset)),
+                ..Default::default()
+            };
+            match self.store.get(&self.key, opts) {
+                Ok(r) => {
+                    // The store may ignore If-Match (some emulators do): its answer
+                    // names the version it sent.
+                    if self.e_tag.is_some() && r.meta.e_tag.is_some() && r.meta.e_tag != self.e_tag
+                    {
+                        return Err(io::Error::other(Replaced(format!(
+                            "{} was replaced while it was being read (the store answered with another ETag: it ignored If-Match)",
+                            self.shown
+                        ))));
+                    }
+                    if r.range.start != self.offset {
+                        return Err(self.fatal(SourceError::NotFound(format!(
+                            "{}: the store sent bytes from {} when asked for {}",
+                            self.shown, r.range.start, self.offset
+                        ))));
+                    }
+                    self.stream = Some(r.into_stream());
+                    return Ok(());
+                }
+                Err(object_store::Error::Precondition { .. })
+                | Err(object_store::Error::NotFound { .. })
+                    if self.e_tag.is_some() =>
+                {
+                    return Err(io::Error::other(Replaced(format!(
+                        "{} was replaced or removed while it was being read",
+                        self.shown
+                    ))));
+                }
+                Err(e) if transient(&e) => {
+                    let why = self.store.redact.clean(&error_chain(&e));
+                    self.stalled(why)?;
+                }
+                Err(e) => return Err(self.fatal(self.store.error(&self.shown, e))),
+            }
+        }
+    }
+
+    /// One more attempt without progress, recorded; an error once there were too many.
+    fn stalled(&mut self, why: String) -> io::Result<()> {
+        self.stalled += 1;
+        let count = self.transfer.resume(self.offset, why.clone());
+        if self.stalled > MAX_STALLED || count > MAX_RESUMES {
+            return Err(self.fatal(SourceError::Store {
+                url: crate::report::escape(&self.shown),
+                message: format!(
+                    "the download of {} broke {} times at byte {} and gave up: {why}",
+                    crate::report::escape(&self.shown),
+                    self.stalled,
+                    self.offset
+                ),
+                hint: "check the network and run again; --spool DIR keeps a local copy for both passes".into(),
+            }));
+        }
+        std::thread::sleep(backoff(self.stalled));
+        Ok(())
+    }
+}
+
+impl Read for ObjectReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if !self.buf.is_empty() {
+                let n = self.buf.len().min(out.len());
+                out[..n].copy_from_slice(&self.buf[..n]);
+                let _ = self.buf.split_to(n);
+                self.offset += n as u64;
+                self.transfer.downloaded(n as u64);
+                return Ok(n);
+            }
+            if self.stream.is_none() {
+                if self.offset >= self.size {
+                    return Ok(0);
+                }
+                self.start()?;
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                continue;
+            };
+            match self.store.rt.block_on(stream.next()) {
+                Some(Ok(b)) => {
+                    if self.offset + b.len() as u64 > self.size {
+                        return Err(io::Error::other(Replaced(format!(
+                            "{} is longer than the store said ({} bytes)",
+                            self.shown, self.size
+                        ))));
+                    }
+                    if !b.is_empty() {
+                        self.stalled = 0;
+                    }
+                    self.buf = b;
+                }
+                None => {
+                    self.stream = None;
+                    if self.offset < self.size {
+                        let why =
+                            format!("the body ended at byte {} of {}", self.offset, self.size);
+                        self.stalled(why)?;
+                    }
+                }
+                Some(Err(e)) => {
+                    self.stream = None;
+                    let why = self.store.redact.clean(&error_chain(&e));
+                    self.stalled(why)?;
+                }
+            }
+        }
+    }
+}
+
+/// The archives directly under a bucket prefix.
+#[derive(Debug)]
+pub struct ObjectCatalog {
+    store: Arc<Store>,
+    prefix: Option<Key>,
+    shown: String,
+}
+
+impl ObjectCatalog {
+    /// The prefix `url` names (`s3://bucket/` or `s3://bucket/backups/`).
+    pub fn new(url: &StoreUrl, opts: &StoreOptions) -> Result<Self, SourceError> {
+        let prefix = url.prefix_key()?;
+        let store = Store::new(url, opts)?;
+        let shown = format!(
+            "{}://{}/{}",
+            url.kind.scheme(),
+            url.bucket,
+            prefix.as_ref().map(|p| format!("{p}/")).unwrap_or_default()
+        );
+        Ok(ObjectCatalog {
+            store,
+            prefix,
+            shown,
+        })
+    }
+}
+
+impl Catalog for ObjectCatalog {
+    fn display(&self) -> String {
+        self.shown.clone()
+    }
+
+    fn list(&self, pattern: &str) -> Result<Vec<Backup>, SourceError> {
+        let glob = crate::discover::glob(pattern)?;
+        let listed = self
+            .store
+            .rt
+            .block_on(self.store.store.list_with_delimiter(self.prefix.as_ref()))
+            .map_err(|e| match e {
+                e if matches!(e, object_store::Error::NotFound { .. }) || bucket_missing(&e) => SourceError::Store {
+                    url: crate::report::escape(&self.shown),
+                    message: format!("no such bucket: {}", crate::report::escape(&self.store.url.bucket)),
+                    hint: "check the bucket's name, and the endpoint or region it lives in (--store-opt)".into(),
+                },
+                e => self.store.error(&self.shown, e),
+            })?;
+        let names: std::collections::HashSet<String> = listed
+            .objects
+            .iter()
+            .filter_map(|o| o.location.filename().map(str::to_string))
+            .collect();
+        let mut out = Vec::new();
+        for o in &listed.objects {
+            let Some(name) = o.location.filename() else {
+                continue;
+            };
+            if !crate::discover::is_archive_name(&glob, name) {
+                continue;
+            }
+            let modified = SystemTime::UNIX_EPOCH
+                + Duration::new(
+                    o.last_modified.timestamp().max(0) as u64,
+                    o.last_modified.timestamp_subsec_nanos(),
+                );
+            let sidecars = crate::discover::SIDECARS
+                .iter()
+                .copied()
+                .filter(|s| names.contains(&format!("{name}.{s}")))
+                .collect();
+            out.push(Backup::new(
+                std::path::PathBuf::from(self.store.shown(&o.location)),
+                name,
+                o.size,
+                modified,
+                sidecars,
+            ));
+        }
+        crate::discover::sort_newest_first(&mut out);
+        Ok(out)
+    }
+
+    fn input(&self, backup: &Backup) -> super::Input {
+        let key = match &self.prefix {
+            Some(p) => p.clone().join(backup.raw_name()),
+            None => Key::from(backup.raw_name()),
+        };
+        super::Input::Source(Arc::new(ObjectSource::in_store(
+            Arc::clone(&self.store),
+            key,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_and_refuse_credentials_in_them() {
+        let u = StoreUrl::parse("s3://bucket/dir/a.tar.zst")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (u.kind, u.bucket.as_str(), u.key.as_str()),
+            (Kind::S3, "bucket", "dir/a.tar.zst")
+        );
+        assert!(!u.is_prefix());
+        assert!(StoreUrl::parse("gs://b/").unwrap().unwrap().is_prefix());
+        assert_eq!(
+            StoreUrl::parse("azure://c/k").unwrap().unwrap().kind,
+            Kind::Azure
+        );
+        assert!(StoreUrl::parse("/tmp/a.tar").is_none());
+        assert!(StoreUrl::parse("https://example.com/a").is_none());
+        let err = StoreUrl::parse("az://c/k?sv=1&sig=SECRET")
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("SECRET"), "{err}");
+        assert!(StoreUrl::parse("s3:///k").unwrap().is_err());
+    }
+
+    #[test]
+    fn secrets_and_query_strings_are_redacted() {
+        let r = Redactor::new(&[
+            ("aws_secret_access_key".into(), "hunter2secret".into()),
+            ("aws_access_key_id".into(), "AKIDPUBLIC".into()),
+        ]);
+        let t = r.clean(
+            "error for url (https://x.blob.core.windows.net/c/k?sig=abc&se=1): hunter2secret bad",
+        );
+        assert!(
+            !t.contains("hunter2secret") && !t.contains("sig=abc"),
+            "{t}"
+        );
+        assert!(
+            t.contains("https://x.blob.core.windows.net/c/k?[redacted]"),
+            "{t}"
+        );
+        assert_eq!(
+            redact_key_value("azure_storage_sas_key=abc"),
+            "azure_storage_sas_key=[redacted]"
+        );
+        assert!(!is_secret_key("aws_access_key_id"));
+        assert!(is_secret_key("aws_secret_access_key"));
+        assert!(is_secret_key("azure_storage_account_key"));
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_loopback() {
+        let url = StoreUrl::parse("s3://b/k").unwrap().unwrap();
+        let mut opts = StoreOptions {
+            env: Some(vec![]),
+            ..Default::default()
+        };
+        opts.push_arg("aws_endpoint=http://198.51.100.7:9000")
+            .unwrap();
+        let err = Store::new(&url, &opts).unwrap_err().to_string();
+        assert!(err.contains("plain http"), "{err}");
+        opts.push_arg("aws_allow_http=true").unwrap();
+        assert!(Store::new(&url, &opts).is_ok());
+        let mut local = StoreOptions {
+            env: Some(vec![]),
+            ..Default::default()
+        };
+        local
+            .push_arg("aws_endpoint=http://127.0.0.1:9000")
+            .unwrap();
+        assert!(Store::new(&url, &local).is_ok());
+    }
+}
