@@ -3,6 +3,8 @@
 //! binary under test.
 #![allow(dead_code)]
 
+pub mod stores;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -378,124 +378,15 @@ impl Store {
                 "the keys are object_store's configuration keys (README, Object stores), e.g. aws_endpoint, aws_region, google_service_account, azure_storage_account_name",
             )
         };
-        // Which endpoint requests go to, whether plain http was allowed, and the store.
-        let (endpoint, allow_http, store): (Option<String>, bool, Arc<dyn ObjectStore>) = match url
-            .kind
-        {
-            Kind::S3 => {
-                use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey as K};
-                let mut b = AmazonS3Builder::new();
-                for (k, v) in &env {
-                    if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
-                        b = b.with_config(key, v);
-                    }
-                }
-                b = b
-                    .with_bucket_name(&url.bucket)
-                    .with_client_options(client)
-                    .with_retry(retry);
-                for (k, v) in &opts.options {
-                    b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
-                }
-                let endpoint = b.get_config_value(&K::Endpoint);
-                let mut allow = truthy(
-                    b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
-                );
-                if endpoint
-                    .as_deref()
-                    .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
+        // Plain http only to loopback, or where the user allowed it: checked
+        // before the store is built (and so before any request).
+        let http_ok = |endpoint: &Option<String>, allow_http: bool| -> Result<(), SourceError> {
+            if let Some(e) = endpoint.as_deref() {
+                if e.to_ascii_lowercase().starts_with("http://")
+                    && !is_loopback_url(e)
+                    && !allow_http_given(url.kind, &opts.options, allow_http)
                 {
-                    b = b.with_allow_http(true);
-                    allow = true;
-                }
-                let store = b.build().map_err(|e| {
-                    fail(e.to_string(), "check --store-opt and the AWS_* variables")
-                })?;
-                (endpoint, allow, Arc::new(store))
-            }
-            Kind::Gcs => {
-                use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey as K};
-                let mut b = GoogleCloudStorageBuilder::new();
-                for (k, v) in &env {
-                    if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
-                        b = b.with_config(key, v);
-                    }
-                }
-                b = b
-                    .with_bucket_name(&url.bucket)
-                    .with_client_options(client)
-                    .with_retry(retry);
-                for (k, v) in &opts.options {
-                    b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
-                }
-                let endpoint = b.get_config_value(&K::BaseUrl);
-                let mut allow = truthy(
-                    b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
-                );
-                if endpoint
-                    .as_deref()
-                    .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
-                {
-                    b = b.with_config(K::Client(object_store::ClientConfigKey::AllowHttp), "true");
-                    allow = true;
-                }
-                let store = b.build().map_err(|e| {
-                    fail(
-                        e.to_string(),
-                        "check --store-opt and the GOOGLE_* variables",
-                    )
-                })?;
-                (endpoint, allow, Arc::new(store))
-            }
-            Kind::Azure => {
-                use object_store::azure::{AzureConfigKey as K, MicrosoftAzureBuilder};
-                let mut b = MicrosoftAzureBuilder::new();
-                for (k, v) in &env {
-                    if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
-                        b = b.with_config(key, v);
-                    }
-                }
-                b = b
-                    .with_container_name(&url.bucket)
-                    .with_client_options(client)
-                    .with_retry(retry);
-                for (k, v) in &opts.options {
-                    b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
-                }
-                let emulator = truthy(b.get_config_value(&K::UseEmulator));
-                let endpoint = if emulator {
-                    // object_store reads this variable itself and allows http for it.
-                    Some(
-                        env.iter()
-                            .find(|(k, _)| k == "AZURITE_BLOB_STORAGE_URL")
-                            .map(|(_, v)| v.clone())
-                            .unwrap_or_else(|| "http://127.0.0.1:10000".into()),
-                    )
-                } else {
-                    b.get_config_value(&K::Endpoint)
-                };
-                let mut allow = truthy(
-                    b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
-                );
-                if endpoint
-                    .as_deref()
-                    .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
-                {
-                    b = b.with_config(K::Client(object_store::ClientConfigKey::AllowHttp), "true");
-                    allow = true;
-                }
-                let store = b.build().map_err(|e| {
-                        fail(e.to_string(), "check --store-opt and the AZURE_* variables (an account name: azure_storage_account_name)")
-                    })?;
-                (endpoint, allow, Arc::new(store))
-            }
-        };
-        if let Some(e) = endpoint.as_deref() {
-            if e.to_ascii_lowercase().starts_with("http://")
-                && !is_loopback_url(e)
-                && !allow_http_given(url.kind, &opts.options, allow_http)
-            {
-                return Err(fail(
+                    return Err(fail(
                     format!("the endpoint {} is plain http: anyone on the network could read and change what is sent", redact_url(e)),
                     match url.kind {
                         Kind::S3 => "use https, or pass --store-opt aws_allow_http=true if this network is yours",
@@ -503,8 +394,130 @@ impl Store {
                         Kind::Azure => "use https, or pass --store-opt azure_allow_http=true if this network is yours",
                     },
                 ));
+                }
             }
-        }
+            Ok(())
+        };
+        // Which endpoint requests go to, whether plain http was allowed, and the store.
+        let (_endpoint, _allow_http, store): (Option<String>, bool, Arc<dyn ObjectStore>) =
+            match url.kind {
+                Kind::S3 => {
+                    use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey as K};
+                    let mut b = AmazonS3Builder::new();
+                    for (k, v) in &env {
+                        if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
+                            b = b.with_config(key, v);
+                        }
+                    }
+                    b = b
+                        .with_bucket_name(&url.bucket)
+                        .with_client_options(client)
+                        .with_retry(retry);
+                    for (k, v) in &opts.options {
+                        b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
+                    }
+                    let endpoint = b.get_config_value(&K::Endpoint);
+                    let mut allow = truthy(
+                        b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
+                    );
+                    if endpoint
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
+                    {
+                        b = b.with_allow_http(true);
+                        allow = true;
+                    }
+                    http_ok(&endpoint, allow)?;
+                    let store = b.build().map_err(|e| {
+                        fail(e.to_string(), "check --store-opt and the AWS_* variables")
+                    })?;
+                    (endpoint, allow, Arc::new(store))
+                }
+                Kind::Gcs => {
+                    use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey as K};
+                    let mut b = GoogleCloudStorageBuilder::new();
+                    for (k, v) in &env {
+                        if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
+                            b = b.with_config(key, v);
+                        }
+                    }
+                    b = b
+                        .with_bucket_name(&url.bucket)
+                        .with_client_options(client)
+                        .with_retry(retry);
+                    for (k, v) in &opts.options {
+                        b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
+                    }
+                    let endpoint = b.get_config_value(&K::BaseUrl);
+                    let mut allow = truthy(
+                        b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
+                    );
+                    if endpoint
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
+                    {
+                        b = b.with_config(
+                            K::Client(object_store::ClientConfigKey::AllowHttp),
+                            "true",
+                        );
+                        allow = true;
+                    }
+                    http_ok(&endpoint, allow)?;
+                    let store = b.build().map_err(|e| {
+                        fail(
+                            e.to_string(),
+                            "check --store-opt and the GOOGLE_* variables",
+                        )
+                    })?;
+                    (endpoint, allow, Arc::new(store))
+                }
+                Kind::Azure => {
+                    use object_store::azure::{AzureConfigKey as K, MicrosoftAzureBuilder};
+                    let mut b = MicrosoftAzureBuilder::new();
+                    for (k, v) in &env {
+                        if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
+                            b = b.with_config(key, v);
+                        }
+                    }
+                    b = b
+                        .with_container_name(&url.bucket)
+                        .with_client_options(client)
+                        .with_retry(retry);
+                    for (k, v) in &opts.options {
+                        b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
+                    }
+                    let emulator = truthy(b.get_config_value(&K::UseEmulator));
+                    let endpoint = if emulator {
+                        // object_store reads this variable itself and allows http for it.
+                        Some(
+                            env.iter()
+                                .find(|(k, _)| k == "AZURITE_BLOB_STORAGE_URL")
+                                .map(|(_, v)| v.clone())
+                                .unwrap_or_else(|| "http://127.0.0.1:10000".into()),
+                        )
+                    } else {
+                        b.get_config_value(&K::Endpoint)
+                    };
+                    let mut allow = truthy(
+                        b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
+                    );
+                    if endpoint
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
+                    {
+                        b = b.with_config(
+                            K::Client(object_store::ClientConfigKey::AllowHttp),
+                            "true",
+                        );
+                        allow = true;
+                    }
+                    http_ok(&endpoint, allow)?;
+                    let store = b.build().map_err(|e| {
+                        fail(e.to_string(), "check --store-opt and the AZURE_* variables (an account name: azure_storage_account_name)")
+                    })?;
+                    (endpoint, allow, Arc::new(store))
+                }
+            };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -538,7 +551,7 @@ E::NotFound { .. } => {
             }
 
             E::PermissionDenied { .. } => (
-                format!("access denied to {shown}: the store refused these credentials this object"),
+                format!("access denied to {shown}: the credentials were accepted, but may not read it"),
                 "check which credentials were used (`projectrestore config`) and that they may read this bucket".into(),
             ),
             E::Unauthenticated { .. } => (
@@ -549,6 +562,17 @@ E::NotFound { .. } => {
                 format!("{shown} was replaced while it was being read"),
                 "run again; if it keeps changing, something is writing to the bucket".into(),
             ),
+            _ if ["169.254.169.254", "metadata.google.internal", "instance metadata"]
+                .iter()
+                .any(|w| error_chain(&e).contains(w)) =>
+            {
+                // No credentials anywhere: object_store fell back to a cloud
+                // machine's metadata service, which is not here.
+                (
+                    format!("no credentials for {shown}: none in the environment or --store-opt, and no cloud metadata service answered"),
+                    self.credentials_hint().into(),
+                )
+            }
             _ => (
                 format!("cannot read {shown}: {}", self.redact.clean(&error_chain(&e))),
                 self.credentials_hint().into(),
@@ -602,6 +626,45 @@ E::NotFound { .. } => {
                 Err(e) if transient(&e) && stalled < 2 => {
                     stalled += 1;
                     std::thread::sleep(backoff(stalled));
+                }
+                Err(
+                    e @ (object_store::Error::PermissionDenied { .. }
+                    | object_store::Error::Unauthenticated { .. }),
+                ) => {
+                    // A HEAD answer has no body to say why: ask for one byte,
+                    // whose refusal says whether the credentials or the
+                    // permissions are wrong.
+                    let why = self
+                        .get(
+                            key,
+                            GetOptions {
+                                range: Some(GetRange::Bounded(0..1)),
+                                ..Default::default()
+                            },
+                        )
+                        .err()
+                        .map(|e| error_chain(&e))
+                        .unwrap_or_default();
+                    let bad_credentials = [
+                        "SignatureDoesNotMatch",
+                        "InvalidAccessKeyId",
+                        "AuthenticationFailed",
+                        "InvalidAuthenticationInfo",
+                        "invalid_grant",
+                    ]
+                    .iter()
+                    .any(|w| why.contains(w));
+                    if bad_credentials {
+                        return Err(SourceError::Store {
+                            url: crate::report::escape(&shown),
+                            message: format!(
+                                "the store did not accept the credentials for {} (a wrong secret, or a key it does not know)",
+                                crate::report::escape(&shown)
+                            ),
+                            hint: self.credentials_hint().into(),
+                        });
+                    }
+                    return Err(self.error(&shown, e));
                 }
                 Err(e) => return Err(self.error(&shown, e)),
             }
@@ -741,6 +804,7 @@ impl ObjectSource {
         reader.start().map_err(|e| match e.into_inner() {
             Some(inner) => match inner.downcast::<SourceError>() {
                 Ok(s) => *s,
+                Err(other) if other.is::<Replaced>() => SourceError::Changed(self.shown.clone()),
                 Err(other) => SourceError::Io {
                     path: self.shown.clone(),
                     source: io::Error::other(other),
@@ -817,13 +881,18 @@ impl Source for ObjectSource {
         let mut key = Key::from_iter(parent[..parent.len().saturating_sub(1)].iter().cloned());
         key = key.join(sib_name.as_str());
         let shown = self.store.shown(&key);
-        let meta = match self.store.head(&key) {
+        // A sidecar that is not there, or that these credentials may not
+        // read (S3 answers 403 for a missing key without ListBucket), is no
+        // sidecar: that can only take a signature or checksum away, which the
+        // gate then refuses where one is required.
+        let meta = match self.store.rt.block_on(self.store.store.head(&key)) {
             Ok(m) => m,
-            Err(SourceError::Store { message, .. }) if message.starts_with("no such object") => {
-                return Ok(None)
-            }
-            Err(e) => return Err(e),
+            Err(
+                object_store::Error::NotFound { .. } | object_store::Error::PermissionDenied { .. },
+            ) => return Ok(None),
+            Err(e) => return Err(self.store.error(&shown, e)),
         };
+
         if meta.size > max {
             return Err(SourceError::TooLarge { path: shown, max });
         }
@@ -897,9 +966,9 @@ impl ObjectReader {
                     self.stream = Some(r.into_stream());
                     return Ok(());
                 }
+                // HEAD found it: gone or another version now.
                 Err(object_store::Error::Precondition { .. })
-                | Err(object_store::Error::NotFound { .. })
-                    if self.e_tag.is_some() =>
+                | Err(object_store::Error::NotFound { .. }) =>
                 {
                     return Err(io::Error::other(Replaced(format!(
                         "{} was replaced or removed while it was being read",
