@@ -7,12 +7,13 @@
 #   tests: gnupg, age, minisign, signify-openbsd, openssh-client, zstd, xz-utils, bzip2, tar, python3,
 #          openssl (the independent check of the log's signed checkpoints),
 #          and kill, flock, setpriv, script, mount (procps, util-linux, bsdutils, mount),
-#          exfat-fuse and exfatprogs (a real case-insensitive file system for the tests)
+#          exfat-fuse and exfatprogs (a real case-insensitive file system for the tests),
+#          python3-venv (the object-store emulators' venv: scripts/test-servers.sh)
 set -euo pipefail
 #   scripts/deps.sh --build   only what building needs (the demo)
 packages=(pkg-config libssl-dev libclang-dev gcc capnproto)
 if [ "${1:-}" != "--build" ]; then
-    packages+=(g++ gnupg age minisign signify-openbsd openssh-client zstd xz-utils bzip2 tar python3 openssl
+    packages+=(g++ gnupg age minisign signify-openbsd openssh-client zstd xz-utils bzip2 tar python3 python3-venv openssl
                procps util-linux bsdutils mount exfat-fuse exfatprogs)
 fi
 if [ "${1:-}" = "--bench" ]; then

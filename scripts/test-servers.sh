@@ -17,13 +17,13 @@ fi
 echo "test-servers: installing moto, fake-gcs-server and Azurite into $dir" >&2
 if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
     sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get install -y -qq --no-install-recommends python3-venv >&2
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends python3-venv >&2
 fi
 [ -x "$dir/venv/bin/python" ] || python3 -m venv "$dir/venv"
 "$dir/venv/bin/pip" install -q --disable-pip-version-check -r tests/servers/requirements.txt >&2
 if ! command -v npm >/dev/null 2>&1; then
     sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get install -y -qq --no-install-recommends nodejs npm >&2
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends nodejs npm >&2
 fi
 cp tests/servers/package.json tests/servers/package-lock.json "$dir/"
 (cd "$dir" && npm ci --silent --no-audit --no-fund >&2)

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# moto, Azurite and fake-gcs-server for tests/stores.rs (they start them).
+bash scripts/test-servers.sh
 # Without the test hooks first: the hooks module's own test checks that such a
 # build reads neither PROJECTRESTORE_CRASH_AT nor PROJECTRESTORE_PORTABLE_FS.
 cargo test --locked -p projectrestore-fs --lib hooks

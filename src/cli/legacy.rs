@@ -47,9 +47,9 @@ const GONE: [(&str, &str); 8] = [
     ("-l", "-l (--lockfile) is gone: the lock is an flock on the destination's state directory, which the kernel releases when a restore ends, so there is no PID file to place; drop the flag (--wait waits for a running restore)"),
     ("--stale-seconds", "--stale-seconds is gone: the lock is an flock that the kernel releases when its holder exits, so it never goes stale; drop the flag"),
     ("--debug", "--debug is gone: there is no debug log; --json prints the whole report and --events FILE records every step as JSON lines"),
-    ("--cloud", "--cloud is gone (it downloaded with stored cloud credentials before extracting): stream the object in instead, e.g. `aws s3 cp s3://BUCKET/FILE - | projectrestore restore - --to DIR --checksum FILE.sha256` (see MIGRATING.md)"),
-    ("--bucket", "--bucket belonged to --cloud, which is gone: stream the object in, e.g. `aws s3 cp s3://BUCKET/FILE - | projectrestore restore - --to DIR` (see MIGRATING.md)"),
-    ("--endpoint", "--endpoint belonged to --cloud, which is gone: stream the object in, e.g. `aws --endpoint-url URL s3 cp s3://BUCKET/FILE - | projectrestore restore - --to DIR` (see MIGRATING.md)"),
+    ("--cloud", "--cloud is gone: name the object as the archive, `projectrestore restore s3://BUCKET/FILE --to DIR --store-opt aws_endpoint=URL` (verified first, like a file; see MIGRATING.md)"),
+    ("--bucket", "--bucket belonged to --cloud, which is gone: name the object as the archive, `projectrestore restore s3://BUCKET/FILE --to DIR` (see MIGRATING.md)"),
+    ("--endpoint", "--endpoint belonged to --cloud, which is gone: `projectrestore restore s3://BUCKET/FILE --to DIR --store-opt aws_endpoint=URL` (see MIGRATING.md)"),
     ("vault-restore", "vault-restore is not supported: its snapshot format lived in a module the published 4.x never shipped (`src.common`), so no 4.x install could run it either; restore the projectclone archive instead (see MIGRATING.md)"),
 ];
 
@@ -306,7 +306,7 @@ mod tests {
             ("--lockfile", "flock"),
             ("--stale-seconds", "never goes stale"),
             ("--debug", "--events"),
-            ("--cloud", "aws s3 cp"),
+            ("--cloud", "restore s3://BUCKET/FILE"),
             ("--dest", "the destination flag is --to"),
             ("--target", "the destination flag is --to"),
         ] {

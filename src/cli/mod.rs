@@ -714,8 +714,10 @@ impl StoreArgs {
     pub fn options(
         &self,
     ) -> Result<projectrestore::source::object::StoreOptions, projectrestore::Error> {
-        let mut o = projectrestore::source::object::StoreOptions::default();
-        o.options = self.from_settings.clone();
+        let mut o = projectrestore::source::object::StoreOptions {
+            options: self.from_settings.clone(),
+            env: store_env(),
+        };
         for a in &self.store_opt {
             o.push_arg(a).map_err(projectrestore::Error::Usage)?;
         }
@@ -747,6 +749,11 @@ impl StoreArgs {
             None => Ok(Box::new(projectrestore::discover::DirCatalog::new(dir))),
         }
     }
+}
+
+/// The process's variables an object store reads (`AWS_*`, `GOOGLE_*`, `AZURE_*`).
+pub fn store_env() -> Vec<(String, String)> {
+    projectrestore::source::object::StoreOptions::store_vars(std::env::vars())
 }
 
 /// Trust, keys, identities and logs come from local paths only: a bucket an

@@ -510,11 +510,14 @@ pub fn config(c: &projectrestore::config::Config, json: bool) -> io::Result<()> 
         })
         .collect();
     // The variables an object store would read, by name.
-    let store_env: Vec<String> = projectrestore::source::object::StoreOptions::default()
-        .used(None)
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
+    let store_env: Vec<String> = projectrestore::source::object::StoreOptions {
+        env: super::store_env(),
+        ..Default::default()
+    }
+    .used(None)
+    .into_iter()
+    .map(|(name, _)| name)
+    .collect();
     if json {
         let map: serde_json::Map<String, serde_json::Value> = rows
             .into_iter()

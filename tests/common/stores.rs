@@ -183,7 +183,7 @@ pub fn emulators() -> Option<&'static Emulators> {
                 c.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"))
             };
             let (s3, az, gs) = (free_port(), free_port(), free_port());
-            let _moto = spawn(
+            let moto = spawn(
                 "moto",
                 &[
                     root.join("venv/bin/moto_server").display().to_string(),
@@ -194,7 +194,7 @@ pub fn emulators() -> Option<&'static Emulators> {
                 ],
                 &[],
             );
-            let _azurite = spawn(
+            let azurite = spawn(
                 "azurite",
                 &[
                     root.join("node_modules/.bin/azurite-blob")
@@ -213,7 +213,7 @@ pub fn emulators() -> Option<&'static Emulators> {
                 ],
                 &[],
             );
-            let _gcs = spawn(
+            let gcs = spawn(
                 "fake-gcs",
                 &[
                     fake_gcs_binary().display().to_string(),
@@ -233,6 +233,10 @@ pub fn emulators() -> Option<&'static Emulators> {
                 &[],
             );
             let _ = tx.send((s3, az, gs));
+            // Reaped if they end; killed with the process (parent-death signal).
+            for mut child in [moto, azurite, gcs] {
+                let _ = child.wait();
+            }
             loop {
                 std::thread::park();
             }
@@ -457,7 +461,7 @@ pub fn moto_with_auth() -> &'static AuthMoto {
         let root = servers_dir();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let _child = Command::new("setpriv")
+            let mut child = Command::new("setpriv")
                 .args(["--pdeathsig", "KILL", "--"])
                 .arg(root.join("venv/bin/moto_server"))
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -468,6 +472,7 @@ pub fn moto_with_auth() -> &'static AuthMoto {
                 .spawn()
                 .expect("start moto with authentication");
             let _ = tx.send(());
+            let _ = child.wait();
             loop {
                 std::thread::park();
             }

@@ -171,8 +171,10 @@ impl StoreUrl {
 pub struct StoreOptions {
     pub options: Vec<(String, String)>,
     /// The environment the builders read (`AWS_*`, `GOOGLE_*`, `AZURE_*`,
-    /// `AZURITE_BLOB_STORAGE_URL`): by default the process's; tests pass their own.
-    pub env: Option<Vec<(String, String)>>,
+    /// `AZURITE_BLOB_STORAGE_URL`), as the front end passes it
+    /// ([`StoreOptions::store_vars`]); empty: none. (object_store itself reads
+    /// `AZURITE_BLOB_STORAGE_URL` for its emulator mode.)
+    pub env: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for StoreOptions {
@@ -202,16 +204,20 @@ impl StoreOptions {
     }
 
     fn env_vars(&self) -> Vec<(String, String)> {
-        match &self.env {
-            Some(e) => e.clone(),
-            None => std::env::vars()
-                .filter(|(k, _)| {
-                    ["AWS_", "GOOGLE_", "AZURE_", "AZURITE_", "OBJECT_STORE_"]
-                        .iter()
-                        .any(|p| k.starts_with(p))
-                })
-                .collect(),
-        }
+        self.env.clone()
+    }
+
+    /// The variables of `vars` an object store reads (`AWS_*`, `GOOGLE_*`,
+    /// `AZURE_*`, `AZURITE_*`, `OBJECT_STORE_*`): what a front end passes as
+    /// [`StoreOptions::env`] (the library reads no environment itself).
+    pub fn store_vars(vars: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
+        vars.into_iter()
+            .filter(|(k, _)| {
+                ["AWS_", "GOOGLE_", "AZURE_", "AZURITE_", "OBJECT_STORE_"]
+                    .iter()
+                    .any(|p| k.starts_with(p))
+            })
+            .collect()
     }
 
     /// Which options and variables a store of `kind` would use: names and
@@ -968,8 +974,7 @@ impl ObjectReader {
                 }
                 // HEAD found it: gone or another version now.
                 Err(object_store::Error::Precondition { .. })
-                | Err(object_store::Error::NotFound { .. }) =>
-                {
+                | Err(object_store::Error::NotFound { .. }) => {
                     return Err(io::Error::other(Replaced(format!(
                         "{} was replaced or removed while it was being read",
                         self.shown
@@ -1210,20 +1215,14 @@ mod tests {
     #[test]
     fn plain_http_is_refused_off_loopback() {
         let url = StoreUrl::parse("s3://b/k").unwrap().unwrap();
-        let mut opts = StoreOptions {
-            env: Some(vec![]),
-            ..Default::default()
-        };
+        let mut opts = StoreOptions::default();
         opts.push_arg("aws_endpoint=http://198.51.100.7:9000")
             .unwrap();
         let err = Store::new(&url, &opts).unwrap_err().to_string();
         assert!(err.contains("plain http"), "{err}");
         opts.push_arg("aws_allow_http=true").unwrap();
         assert!(Store::new(&url, &opts).is_ok());
-        let mut local = StoreOptions {
-            env: Some(vec![]),
-            ..Default::default()
-        };
+        let mut local = StoreOptions::default();
         local
             .push_arg("aws_endpoint=http://127.0.0.1:9000")
             .unwrap();

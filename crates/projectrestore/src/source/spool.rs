@@ -17,13 +17,16 @@ use std::sync::{Arc, Mutex};
 
 use super::{Capabilities, Opened, Pin, Sibling, Source, SourceError, Transfer};
 
+/// The spool file once pass 1 has written all of it, and its length.
+type Done = Arc<Mutex<Option<(Arc<File>, u64)>>>;
+
 /// A remote source read through a local spool file.
 #[derive(Debug)]
 pub struct SpoolSource {
     remote: Arc<dyn Source>,
     dir: PathBuf,
     /// The spool file, once pass 1 has written all of it: (file, length).
-    done: Arc<Mutex<Option<(Arc<File>, u64)>>>,
+    done: Done,
 }
 
 impl SpoolSource {
@@ -133,7 +136,7 @@ struct Tee {
     inner: Box<dyn Read + Send>,
     file: Option<File>,
     written: u64,
-    done: Arc<Mutex<Option<(Arc<File>, u64)>>>,
+    done: Done,
 }
 
 impl Read for Tee {
