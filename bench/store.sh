@@ -17,7 +17,7 @@ pairs=${2:-5}
 bash scripts/deps.sh --bench
 bash scripts/test-servers.sh
 cargo build --release --locked --quiet
-bin=${CARGO_TARGET_DIR:-target}/release/projectrestore
+bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/projectrestore
 servers=${PROJECTRESTORE_TEST_SERVERS:-$PWD/target/test-servers}
 work=${BENCH_DIR:-/tmp/projectrestore-bench}/store-$size
 mkdir -p "$work"
