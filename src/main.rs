@@ -589,14 +589,6 @@ fn run(
                 )
                 .into());
             }
-            let mut flags: Vec<(&str, Option<&std::path::Path>)> =
-                vec![("--passphrase-file", args.passphrase_file.as_deref())];
-            flags.extend(
-                args.identity
-                    .iter()
-                    .map(|p| ("--identity", Some(p.as_path()))),
-            );
-            cli::refuse_urls(&flags)?;
             let input = args.store.input(&args.archive)?;
             projectrestore::restore::decrypt_to(
                 &input,

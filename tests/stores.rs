@@ -772,3 +772,104 @@ fn a_wrong_secret_and_access_denied_are_told_apart() {
     assert!(r.err.contains("access denied"), "{}", r.err);
     assert!(!r.err.contains(&nobody_secret) && !r.out.contains(&nobody_secret));
 }
+
+/// A store that accepts the connection and never answers does not hold a
+/// Ctrl-C for its read timeout (30 s per attempt, three attempts): SIGINT
+/// ends the run with exit 2 at once, the destination untouched.
+#[test]
+fn a_silent_store_does_not_hold_ctrl_c() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn); // read nothing, answer nothing
+        }
+    });
+    let scene = Scene::new();
+    let before = snapshot(&scene.dest);
+    let mut child = child_command()
+        .args(["verify", "s3://bucket/a.tar.gz", "--store-opt"])
+        .arg(format!("aws_endpoint=http://{addr}"))
+        .args(["--store-opt", "aws_region=us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "testsecret")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    run(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let status = wait_or_fail(&mut child, "a silent store held SIGINT");
+    assert_eq!(status.code(), Some(2));
+    assert_eq!(snapshot(&scene.dest), before);
+}
+
+/// A `.projectrestore.rc` planted in the current directory cannot send the
+/// store's requests (signed with the user's credentials) to its own server:
+/// its `[store]` table is ignored, with a warning, unless the user's file
+/// allows that directory.
+#[test]
+fn a_planted_project_file_cannot_choose_the_store_endpoint() {
+    // Counts the connections it gets, and drops each at once.
+    let trap = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let trap_addr = trap.local_addr().unwrap();
+    let contacted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::clone(&contacted);
+    std::thread::spawn(move || {
+        for conn in trap.incoming() {
+            drop(conn);
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let contacts = || contacted.load(std::sync::atomic::Ordering::SeqCst);
+    let work = tempfile::tempdir().unwrap();
+    let cwd = work.path().join("downloads");
+    let config = work.path().join("config/projectrestore");
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        cwd.join(".projectrestore.rc"),
+        format!("[store]\naws_endpoint = \"http://{trap_addr}\"\n"),
+    )
+    .unwrap();
+    let env = [
+        ("HOME", work.path().display().to_string()),
+        (
+            "XDG_CONFIG_HOME",
+            work.path().join("config").display().to_string(),
+        ),
+        ("AWS_ACCESS_KEY_ID", "AKIDUSER".into()),
+        ("AWS_SECRET_ACCESS_KEY", "user-secret".into()),
+        // Where the user's own requests go: nowhere that answers.
+        ("AWS_ENDPOINT", "http://127.0.0.1:1".into()),
+        ("AWS_REGION", "us-east-1".into()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = run_bin(Some(&cwd), &["verify", "s3://bucket/a.tar.gz"], &env);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.err.contains("store"),
+        "the ignored key is named: {}",
+        r.err
+    );
+    assert_eq!(
+        contacts(),
+        0,
+        "the planted endpoint was contacted: {}",
+        r.err
+    );
+    // Allowed by the user's file, the same project file is obeyed.
+    std::fs::write(
+        config.join("config.toml"),
+        format!("allow_project_dirs = [\"{}\"]\n", cwd.display()),
+    )
+    .unwrap();
+    let r = run_bin(Some(&cwd), &["verify", "s3://bucket/a.tar.gz"], &env);
+    assert_ne!(r.code, 0);
+    assert!(
+        contacts() > 0,
+        "an allowed project file is obeyed: {}",
+        r.err
+    );
+}

@@ -267,9 +267,6 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
         .clone()
         .unwrap_or_else(super::settings::default_backup_dir);
     let catalog = args.store.catalog(&dir)?;
-    let mut flags: Vec<(&str, Option<&Path>)> = vec![("--log", args.log.as_deref())];
-    flags.extend(args.trust.iter().map(|p| ("--trust", Some(p.as_path()))));
-    super::refuse_urls(&flags)?;
     let log = match &args.log {
         Some(l) => Some(Log::open(l, pinned(&args.log_vkey)?)?),
         None => None,

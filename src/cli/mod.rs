@@ -25,7 +25,7 @@ use projectrestore::verify::SigPolicy;
 #[command(name = "projectrestore", version, max_term_width = 100, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Read settings from FILE only, instead of ./.projectrestore.rc and the user file.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(value_parser = local_path, long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
@@ -284,6 +284,7 @@ check inclusion offline: restore --require-anchored backup.tlog-proof --log-vkey
 #[derive(Debug, Args)]
 pub struct LogAppendArgs {
     /// The log directory.
+    #[arg(value_parser = local_path)]
     pub log: PathBuf,
     /// The archive to verify and append.
     pub archive: PathBuf,
@@ -311,13 +312,13 @@ pub struct AuditArgs {
     #[arg(long, value_name = "GLOB", default_value = projectrestore::discover::DEFAULT_PATTERN)]
     pub pattern: String,
     /// Also require every archive to be included in this log.
-    #[arg(long, value_name = "LOG")]
+    #[arg(value_parser = local_path, long, value_name = "LOG")]
     pub log: Option<PathBuf>,
     /// Pin the log's verifier key (text or file).
     #[arg(long, value_name = "KEY")]
     pub log_vkey: Option<String>,
     /// Trusted public keys: a directory or a file (repeatable).
-    #[arg(long, value_name = "PATH")]
+    #[arg(value_parser = local_path, long, value_name = "PATH")]
     pub trust: Vec<PathBuf>,
     /// Require signatures by this many distinct trusted keys.
     #[arg(long, value_name = "K", default_value_t = 1)]
@@ -336,7 +337,7 @@ pub struct AuditArgs {
     pub json: bool,
     /// Write every event as JSON lines to FILE (`-`: standard output); the last
     /// line is `finished` or `failed`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(value_parser = local_path, long, value_name = "FILE")]
     pub events: Option<PathBuf>,
     /// Where `trust` came from (filled in from the settings).
     #[arg(skip)]
@@ -347,7 +348,7 @@ pub struct AuditArgs {
 #[derive(Debug, Args)]
 pub struct LogCheckArgs {
     /// Refuse (exit 4) an archive that this log (directory) or C2SP tlog-proof file does not include under a valid checkpoint.
-    #[arg(long, value_name = "LOG|PROOF")]
+    #[arg(value_parser = local_path, long, value_name = "LOG|PROOF")]
     pub require_anchored: Option<PathBuf>,
     /// Pin the log's verifier key (NAME+ID+KEY text or a file holding it).
     #[arg(long, value_name = "KEY")]
@@ -377,10 +378,10 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub replace_with_selection: bool,
     /// After the restore, append the archive's digest to this log (see `log --help`).
-    #[arg(long, value_name = "LOG", requires = "log_key")]
+    #[arg(value_parser = local_path, long, value_name = "LOG", requires = "log_key")]
     pub anchor: Option<PathBuf>,
     /// The log's signing key, for --anchor.
-    #[arg(long, value_name = "KEYFILE")]
+    #[arg(value_parser = local_path, long, value_name = "KEYFILE")]
     pub log_key: Option<PathBuf>,
     /// Apply the archive's owners and groups (root only).
     #[arg(long)]
@@ -412,10 +413,10 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Plan an append to this log after the restore (see `restore --anchor`).
-    #[arg(long, value_name = "LOG", requires = "log_key")]
+    #[arg(value_parser = local_path, long, value_name = "LOG", requires = "log_key")]
     pub anchor: Option<PathBuf>,
     /// The log's signing key, for --anchor (loaded and checked, never shown).
-    #[arg(long, value_name = "KEYFILE")]
+    #[arg(value_parser = local_path, long, value_name = "KEYFILE")]
     pub log_key: Option<PathBuf>,
     /// How many replaced trees the restore would keep as generations.
     #[arg(long, value_name = "N", default_value_t = projectrestore::config::DEFAULT_KEEP)]
@@ -453,7 +454,7 @@ pub struct TargetArgs {
     )]
     pub legacy_file: Option<PathBuf>,
     /// The destination directory (or `to` in .projectrestore.rc).
-    #[arg(long, value_name = "DIR")]
+    #[arg(value_parser = local_path, long, value_name = "DIR")]
     pub to: Option<PathBuf>,
     /// Where to look for the newest archive when ARCHIVE is not given: a
     /// directory, or a bucket prefix (s3://bucket/backups/).
@@ -478,7 +479,6 @@ impl CheckArgs {
     /// The input `arg` names (an object, `-`, a file), read through `--spool`
     /// when given; flags that must be local paths are checked first.
     pub fn input(&self, arg: &std::path::Path) -> Result<Input, projectrestore::Error> {
-        self.refuse_urls()?;
         let input = self.store.input(arg)?;
         self.spooled(input)
     }
@@ -496,24 +496,6 @@ impl CheckArgs {
                 "--spool is for archives in an object store (s3://, gs://, az://); a local file is read where it is".into(),
             )),
         }
-    }
-
-    fn refuse_urls(&self) -> Result<(), projectrestore::Error> {
-        let mut flags: Vec<(&str, Option<&std::path::Path>)> = Vec::new();
-        flags.extend(self.trust.iter().map(|p| ("--trust", Some(p.as_path()))));
-        flags.extend(
-            self.signature
-                .iter()
-                .map(|p| ("--signature", Some(p.as_path()))),
-        );
-        flags.extend(
-            self.identity
-                .iter()
-                .map(|p| ("--identity", Some(p.as_path()))),
-        );
-        flags.push(("--checksum", self.checksum.as_deref()));
-        flags.push(("--passphrase-file", self.passphrase_file.as_deref()));
-        refuse_urls(&flags)
     }
 }
 
@@ -583,7 +565,7 @@ pub struct RollbackArgs {
     pub json: bool,
     /// Write every event as JSON lines to FILE (`-`: standard output); the last
     /// line is `finished` or `failed`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(value_parser = local_path, long, value_name = "FILE")]
     pub events: Option<PathBuf>,
 }
 
@@ -641,10 +623,10 @@ pub struct VerifyCmd {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// A detached signature (OpenPGP, minisign, SSH or signify; repeatable). Default: ARCHIVE.sig/.asc/.minisig.
-    #[arg(long, value_name = "FILE")]
+    #[arg(value_parser = local_path, long, value_name = "FILE")]
     pub signature: Vec<PathBuf>,
     /// Trusted public keys: a directory or a file (repeatable). Default: ~/.config/projectrestore/keys if it exists. With a trust store, unsigned archives are refused.
-    #[arg(long, value_name = "PATH")]
+    #[arg(value_parser = local_path, long, value_name = "PATH")]
     pub trust: Vec<PathBuf>,
     /// Where `trust` came from (filled in from the settings).
     #[arg(skip)]
@@ -662,10 +644,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub allow_legacy_minisign: bool,
     /// Expected SHA-256 (sha256sum format). Default: ARCHIVE.sha256 if it exists.
-    #[arg(long, value_name = "FILE")]
+    #[arg(value_parser = local_path, long, value_name = "FILE")]
     pub checksum: Option<PathBuf>,
     /// Decryption identity: age identity file, SSH private key or OpenPGP secret key (repeatable).
-    #[arg(long, short = 'i', value_name = "FILE")]
+    #[arg(value_parser = local_path, long, short = 'i', value_name = "FILE")]
     pub identity: Vec<PathBuf>,
     /// OpenPGP archives: also try the secret keys gpg-agent holds (the keyring of
     /// GNUPGHOME, else ~/.gnupg, and smartcards), after any -i key. The agent asks
@@ -673,7 +655,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub gpg_agent: bool,
     /// Read the decryption passphrase from the first line of FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(value_parser = local_path, long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
     /// Check signatures in a first pass before any byte is decrypted or parsed (default for files).
     #[arg(long, conflicts_with = "single_pass")]
@@ -756,22 +738,18 @@ pub fn store_env() -> Vec<(String, String)> {
     projectrestore::source::object::StoreOptions::store_vars(std::env::vars())
 }
 
-/// Trust, keys, identities and logs come from local paths only: a bucket an
-/// attacker can write must not be able to vouch for what it serves.
-pub fn refuse_urls(
-    flags: &[(&str, Option<&std::path::Path>)],
-) -> Result<(), projectrestore::Error> {
-    for (flag, path) in flags {
-        if let Some(p) = path.and_then(|p| p.to_str()) {
-            if projectrestore::source::object::is_store_url(p) {
-                return Err(projectrestore::Error::Usage(format!(
-                    "{flag} {}: must be a local path; trust stores, keys, identities, logs and explicit signature or checksum files never come from an object store (sidecar objects beside the archive are read by themselves)",
-                    projectrestore::report::escape(p)
-                )));
-            }
-        }
+/// A path that must be local. Trust stores, keys, identities, logs,
+/// destinations and explicit signature or checksum files never come from an
+/// object store: a bucket an attacker can write must not be able to vouch for
+/// what it serves (sidecar objects beside an archive are read by themselves).
+fn local_path(arg: &str) -> Result<PathBuf, String> {
+    if projectrestore::source::is_store_url(arg) {
+        return Err(format!(
+            "{}: must be a local path; trust stores, keys, identities, logs, destinations and explicit signature or checksum files never come from an object store (sidecar objects beside the archive are read by themselves)",
+            projectrestore::report::escape(arg)
+        ));
     }
-    Ok(())
+    Ok(PathBuf::from(arg))
 }
 
 /// Resource limits (invariant 4).
@@ -817,7 +795,7 @@ pub struct OutputArgs {
     /// Write every event (phases, progress, verdicts, warnings, the end) as JSON
     /// lines to FILE as it happens; `-` is standard output (then nothing else is
     /// printed there). The last line is `finished` or `failed`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(value_parser = local_path, long, value_name = "FILE")]
     pub events: Option<PathBuf>,
 }
 
@@ -826,7 +804,7 @@ pub struct DecryptArgs {
     /// The encrypted archive, or `-` for standard input.
     pub archive: PathBuf,
     /// Decryption identity: age identity file, SSH private key or OpenPGP secret key (repeatable).
-    #[arg(long, short = 'i', value_name = "FILE")]
+    #[arg(value_parser = local_path, long, short = 'i', value_name = "FILE")]
     pub identity: Vec<PathBuf>,
     /// OpenPGP archives: also try the secret keys gpg-agent holds (the keyring of
     /// GNUPGHOME, else ~/.gnupg, and smartcards), after any -i key. The agent asks
@@ -834,7 +812,7 @@ pub struct DecryptArgs {
     #[arg(long)]
     pub gpg_agent: bool,
     /// Read the passphrase from the first line of FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(value_parser = local_path, long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
     /// Write here instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -948,7 +926,6 @@ pub fn restore_input(
             .and_then(|d| d.to_str())
             .is_some_and(projectrestore::source::object::is_store_url) =>
         {
-            check.refuse_urls()?;
             let dir = backup_dir.clone().unwrap_or_default();
             let catalog = check.store.catalog(&dir)?;
             let newest = catalog.latest(pattern)?;

@@ -510,14 +510,11 @@ pub fn config(c: &projectrestore::config::Config, json: bool) -> io::Result<()> 
         })
         .collect();
     // The variables an object store would read, by name.
-    let store_env: Vec<String> = projectrestore::source::object::StoreOptions {
-        env: super::store_env(),
-        ..Default::default()
-    }
-    .used(None)
-    .into_iter()
-    .map(|(name, _)| name)
-    .collect();
+    let mut store_env: Vec<String> = super::store_env()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    store_env.sort();
     if json {
         let map: serde_json::Map<String, serde_json::Value> = rows
             .into_iter()

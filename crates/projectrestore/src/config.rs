@@ -253,7 +253,7 @@ fn allowed(dir: &Path, allowed: &[PathBuf]) -> bool {
 fn resolve(base: &Path, p: &mut Option<PathBuf>) {
     if let Some(x) = p.as_mut() {
         // A bucket prefix (`backup_dir = "s3://bucket/backups/"`) is no path.
-        let url = x.to_str().is_some_and(|u| u.contains("://"));
+        let url = x.to_str().is_some_and(crate::source::is_store_url);
         if x.is_relative() && !url {
             *x = base.join(&*x);
         }

@@ -124,11 +124,10 @@ impl Error {
     /// Which exit-code class this failure belongs to.
     pub fn category(&self) -> Category {
         match self {
-            Error::Source(source::SourceError::Changed(_)) => Category::Verification,
+            Error::Source(e) if e.is_changed() => Category::Verification,
+            Error::Source(e) if source::is_cancelled(e) => Category::Interrupted,
             Error::Source(_) => Category::Error,
-            Error::Archive(archive::ArchiveError::Io(e))
-                if source::carries::<source::Replaced>(e) =>
-            {
+            Error::Archive(archive::ArchiveError::Io(e)) if source::changed_in(e) => {
                 Category::Verification
             }
             Error::Verify(_) => Category::Verification,

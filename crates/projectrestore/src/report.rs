@@ -205,7 +205,7 @@ impl SourceReport {
                 (_, true) => "verify-first",
                 (_, false) => "single-pass",
             },
-            downloaded_bytes: source.transfer().and_then(|t| t.bytes()),
+            downloaded_bytes: source.transfer().map(|t| t.bytes()),
             resumes: Vec::new(),
         }
     }
@@ -213,7 +213,7 @@ impl SourceReport {
     /// What the source's transfer record says now.
     pub fn update(&mut self, input: &Input) {
         if let Some(t) = input.source().transfer() {
-            self.downloaded_bytes = t.bytes();
+            self.downloaded_bytes = Some(t.bytes());
             self.resumes = t.resumes();
         }
     }

@@ -413,6 +413,7 @@ pub fn prepare(opts: &Options) -> Result<Prepared<'_>, Error> {
         .input
         .clone()
         .ok_or_else(|| Error::Usage("no archive given".into()))?;
+    input.source().watch(&opts.cancel);
     let checks = Checks::load(opts, &input)?;
     let log_gate = LogGate::load(&opts.log)?;
     let passes = plan::passes(
@@ -1732,23 +1733,12 @@ fn io_error(e: io::Error, cancel: &Cancel) -> Error {
 fn read_error(input: &Input, e: io::Error, cancel: &Cancel) -> Error {
     if cancel.is_set() || source::is_cancelled(&e) {
         Error::Interrupted
-    } else if e
-        .get_ref()
-        .is_some_and(|i| i.is::<source::SourceError>() || i.is::<source::Replaced>())
-    {
+    } else if e.get_ref().is_some_and(|i| i.is::<source::SourceError>()) {
         // A remote source's own refusal (access denied, gave up, replaced),
         // with its message and hint.
         match e.into_inner().map(|i| i.downcast::<source::SourceError>()) {
             Some(Ok(s)) => (*s).into(),
-            Some(Err(other)) => match other.downcast::<source::Replaced>() {
-                Ok(r) => verify::VerifyError::Replaced(escape(&r.0)).into(),
-                Err(other) => source::SourceError::Io {
-                    path: input.display(),
-                    source: io::Error::other(other),
-                }
-                .into(),
-            },
-            None => source::SourceError::NotFound(input.display()).into(),
+            _ => source::SourceError::NotFound(input.display()).into(),
         }
     } else {
         source::SourceError::Io {

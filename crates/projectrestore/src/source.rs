@@ -37,6 +37,11 @@ pub enum SourceError {
     /// The second read found another object than the first (replaced between passes).
     #[error("{0} was replaced between the verification pass and the extraction pass")]
     Changed(String),
+    /// A read found a remote object replaced or removed while it was being
+    /// read (a resume or the second pass answered with another version):
+    /// nothing read from it is used (exit 4).
+    #[error("{0}; nothing read from it was used")]
+    Replaced(String),
     /// An object store refused or failed (credentials, access, a missing
     /// bucket or key, the network). No credential is ever in the message.
     #[error("{message}")]
@@ -48,6 +53,11 @@ pub enum SourceError {
 }
 
 impl SourceError {
+    /// The bytes are not the ones first read: a verification failure.
+    pub fn is_changed(&self) -> bool {
+        matches!(self, SourceError::Changed(_) | SourceError::Replaced(_))
+    }
+
     /// What to do about it, when the source knows.
     pub fn hint(&self) -> Option<&str> {
         match self {
@@ -57,21 +67,14 @@ impl SourceError {
     }
 }
 
-/// A read found the object replaced while it was being read (a resume or a
-/// second pass answered with another version): a verification failure (exit 4),
-/// carried inside the `io::Error` of the read.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Replaced(pub String);
-
 /// What reading a remote source cost: bytes downloaded (every pass and
 /// resume), and every resume of a broken body. Shared by the source and its
 /// readers; the report and the `resumed` events are made from it.
 #[derive(Debug, Default)]
 pub struct Transfer {
-    remote: bool,
     downloaded: std::sync::atomic::AtomicU64,
     resumes: std::sync::Mutex<Vec<Resume>>,
+    /// `resumes.len()`, read on every read of the archive without the lock.
     count: std::sync::atomic::AtomicUsize,
 }
 
@@ -85,13 +88,6 @@ pub struct Resume {
 }
 
 impl Transfer {
-    /// A new record; `remote` sources count downloaded bytes.
-    pub fn new(remote: bool) -> Self {
-        Transfer {
-            remote,
-            ..Default::default()
-        }
-    }
     /// `n` more bytes arrived.
     pub fn downloaded(&self, n: u64) {
         self.downloaded.fetch_add(n, Ordering::Relaxed);
@@ -107,9 +103,9 @@ impl Transfer {
             Err(_) => usize::MAX,
         }
     }
-    /// Bytes downloaded so far (`None` for a local source).
-    pub fn bytes(&self) -> Option<u64> {
-        self.remote.then(|| self.downloaded.load(Ordering::Relaxed))
+    /// Bytes downloaded so far.
+    pub fn bytes(&self) -> u64 {
+        self.downloaded.load(Ordering::Relaxed)
     }
     /// Resumes from the `from`-th on.
     pub fn resumes_since(&self, from: usize) -> Vec<Resume> {
@@ -154,6 +150,15 @@ impl Cancel {
 
 /// The error a cancelled read returns (found again by [`is_cancelled`]).
 pub use projectrestore_archive::Cancelled;
+
+/// The URL schemes of object stores: `s3://`, `gs://`, `az://` and their aliases.
+pub const STORE_SCHEMES: [&str; 6] = ["s3", "s3a", "gs", "gcs", "az", "azure"];
+
+/// Does `arg` name an object in a store (whatever follows the scheme), not a local path?
+pub fn is_store_url(arg: &str) -> bool {
+    arg.split_once("://")
+        .is_some_and(|(scheme, _)| STORE_SCHEMES.iter().any(|s| scheme.eq_ignore_ascii_case(s)))
+}
 
 /// Where the stored bytes come from: a file, standard input, or any [`Source`].
 #[derive(Debug, Clone)]
@@ -265,6 +270,9 @@ pub trait Source: Send + Sync + std::fmt::Debug {
     fn transfer(&self) -> Option<Arc<Transfer>> {
         None
     }
+    /// Stop waiting (on a network, a peer) once `cancel` is set: a source
+    /// whose reads can block for long looks at it while it waits.
+    fn watch(&self, _cancel: &Cancel) {}
 }
 
 /// A local file.
@@ -674,6 +682,24 @@ pub fn peek<R: Read>(mut reader: R, n: usize) -> io::Result<(Vec<u8>, Peeked<R>)
     (&mut reader).take(n as u64).read_to_end(&mut head)?;
     let again = io::Cursor::new(head.clone()).chain(reader);
     Ok((head, again))
+}
+
+/// Does this error (or one it wraps) say the source's bytes changed under
+/// the read ([`SourceError::is_changed`])?
+pub fn changed_in(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let found = e.downcast_ref::<SourceError>().or_else(|| {
+            e.downcast_ref::<io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<SourceError>())
+        });
+        if found.is_some_and(SourceError::is_changed) {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 /// Does this error (or one it wraps) come from a cancelled read?

@@ -37,7 +37,7 @@ use object_store::{
     RetryConfig,
 };
 
-use super::{Capabilities, Opened, Pin, Replaced, Sibling, Source, SourceError, Transfer};
+use super::{Capabilities, Opened, Pin, Sibling, Source, SourceError, Transfer};
 use crate::discover::{Backup, Catalog};
 
 /// The input `arg` names: an object (`s3://B/KEY`), `-` (standard input) or a file.
@@ -86,10 +86,7 @@ pub struct StoreUrl {
     pub key: String,
 }
 
-/// Does `arg` name an object store (whatever follows the scheme)?
-pub fn is_store_url(arg: &str) -> bool {
-    scheme_of(arg).is_some()
-}
+pub use super::is_store_url;
 
 fn scheme_of(arg: &str) -> Option<(Kind, &str)> {
     let (scheme, rest) = arg.split_once("://")?;
@@ -219,30 +216,6 @@ impl StoreOptions {
             })
             .collect()
     }
-
-    /// Which options and variables a store of `kind` would use: names and
-    /// where they came from, never values (for `config`).
-    pub fn used(&self, kind: Option<Kind>) -> Vec<(String, &'static str)> {
-        let mut out: Vec<(String, &'static str)> = self
-            .options
-            .iter()
-            .map(|(k, _)| (k.clone(), "--store-opt / [store]"))
-            .collect();
-        for (k, _) in self.env_vars() {
-            let relevant = match kind {
-                Some(Kind::S3) => k.starts_with("AWS_"),
-                Some(Kind::Gcs) => k.starts_with("GOOGLE_"),
-                Some(Kind::Azure) => k.starts_with("AZURE") || k.starts_with("AZURITE_"),
-                None => true,
-            };
-            if relevant {
-                out.push((k, "environment"));
-            }
-        }
-        out.sort();
-        out.dedup();
-        out
-    }
 }
 
 /// Key names whose values are secrets (matched in lower case, anywhere in the name).
@@ -334,6 +307,9 @@ pub struct Store {
     store: Arc<dyn ObjectStore>,
     url: StoreUrl,
     redact: Redactor,
+    /// The run's cancellation flag, once a run watches this store: every wait
+    /// on the network looks at it several times a second.
+    cancel: std::sync::OnceLock<super::Cancel>,
 }
 
 impl std::fmt::Debug for Store {
@@ -384,146 +360,95 @@ impl Store {
                 "the keys are object_store's configuration keys (README, Object stores), e.g. aws_endpoint, aws_region, google_service_account, azure_storage_account_name",
             )
         };
-        // Plain http only to loopback, or where the user allowed it: checked
-        // before the store is built (and so before any request).
-        let http_ok = |endpoint: &Option<String>, allow_http: bool| -> Result<(), SourceError> {
-            if let Some(e) = endpoint.as_deref() {
-                if e.to_ascii_lowercase().starts_with("http://")
-                    && !is_loopback_url(e)
-                    && !allow_http_given(url.kind, &opts.options, allow_http)
-                {
-                    return Err(fail(
-                    format!("the endpoint {} is plain http: anyone on the network could read and change what is sent", redact_url(e)),
-                    match url.kind {
-                        Kind::S3 => "use https, or pass --store-opt aws_allow_http=true if this network is yours",
-                        Kind::Gcs => "use https, or pass --store-opt allow_http=true if this network is yours",
-                        Kind::Azure => "use https, or pass --store-opt azure_allow_http=true if this network is yours",
-                    },
-                ));
+        // Each builder the same way: the environment's keys, then the bucket,
+        // the client settings, then --store-opt (an unknown key is an error);
+        // plain http only to loopback (allowed for it here) or where the user
+        // allowed it, checked before the store is built and so before any request.
+        macro_rules! build {
+            ($builder:expr, $K:ty, $bucket:ident, $endpoint:expr, $hint:expr) => {{
+                let mut b = $builder;
+                for (k, v) in &env {
+                    if let Ok(key) = k.to_ascii_lowercase().parse::<$K>() {
+                        b = b.with_config(key, v);
+                    }
                 }
+                b = b
+                    .$bucket(&url.bucket)
+                    .with_client_options(client)
+                    .with_retry(retry);
+                for (k, v) in &opts.options {
+                    b = b.with_config(k.parse::<$K>().map_err(|_| unknown(k))?, v);
+                }
+                let endpoint: Option<String> = $endpoint(&b);
+                let allow_key = <$K>::Client(object_store::ClientConfigKey::AllowHttp);
+                let mut allow = truthy(b.get_config_value(&allow_key));
+                if let Some(e) = endpoint.as_deref() {
+                    if e.to_ascii_lowercase().starts_with("http://") {
+                        if is_loopback_url(e) {
+                            b = b.with_config(allow_key, "true");
+                            allow = true;
+                        }
+                        if !allow {
+                            return Err(fail(
+                                format!("the endpoint {} is plain http: anyone on the network could read and change what is sent", redact_url(e)),
+                                match url.kind {
+                                    Kind::S3 => "use https, or pass --store-opt aws_allow_http=true if this network is yours",
+                                    Kind::Gcs => "use https, or pass --store-opt allow_http=true if this network is yours",
+                                    Kind::Azure => "use https, or pass --store-opt azure_allow_http=true if this network is yours",
+                                },
+                            ));
+                        }
+                    }
+                }
+                let store: Arc<dyn ObjectStore> =
+                    Arc::new(b.build().map_err(|e| fail(e.to_string(), $hint))?);
+                store
+            }};
+        }
+        let store = match url.kind {
+            Kind::S3 => {
+                use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey as K};
+                build!(
+                    AmazonS3Builder::new(),
+                    K,
+                    with_bucket_name,
+                    |b: &AmazonS3Builder| b.get_config_value(&K::Endpoint),
+                    "check --store-opt and the AWS_* variables"
+                )
             }
-            Ok(())
+            Kind::Gcs => {
+                use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey as K};
+                build!(
+                    GoogleCloudStorageBuilder::new(),
+                    K,
+                    with_bucket_name,
+                    |b: &GoogleCloudStorageBuilder| b.get_config_value(&K::BaseUrl),
+                    "check --store-opt and the GOOGLE_* variables"
+                )
+            }
+            Kind::Azure => {
+                use object_store::azure::{AzureConfigKey as K, MicrosoftAzureBuilder};
+                build!(
+                    MicrosoftAzureBuilder::new(),
+                    K,
+                    with_container_name,
+                    |b: &MicrosoftAzureBuilder| {
+                        if truthy(b.get_config_value(&K::UseEmulator)) {
+                            // object_store reads this variable itself (and allows http for it).
+                            Some(
+                                env.iter()
+                                    .find(|(k, _)| k == "AZURITE_BLOB_STORAGE_URL")
+                                    .map(|(_, v)| v.clone())
+                                    .unwrap_or_else(|| "http://127.0.0.1:10000".into()),
+                            )
+                        } else {
+                            b.get_config_value(&K::Endpoint)
+                        }
+                    },
+                    "check --store-opt and the AZURE_* variables (an account name: azure_storage_account_name)"
+                )
+            }
         };
-        // Which endpoint requests go to, whether plain http was allowed, and the store.
-        let (_endpoint, _allow_http, store): (Option<String>, bool, Arc<dyn ObjectStore>) =
-            match url.kind {
-                Kind::S3 => {
-                    use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey as K};
-                    let mut b = AmazonS3Builder::new();
-                    for (k, v) in &env {
-                        if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
-                            b = b.with_config(key, v);
-                        }
-                    }
-                    b = b
-                        .with_bucket_name(&url.bucket)
-                        .with_client_options(client)
-                        .with_retry(retry);
-                    for (k, v) in &opts.options {
-                        b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
-                    }
-                    let endpoint = b.get_config_value(&K::Endpoint);
-                    let mut allow = truthy(
-                        b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
-                    );
-                    if endpoint
-                        .as_deref()
-                        .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
-                    {
-                        b = b.with_allow_http(true);
-                        allow = true;
-                    }
-                    http_ok(&endpoint, allow)?;
-                    let store = b.build().map_err(|e| {
-                        fail(e.to_string(), "check --store-opt and the AWS_* variables")
-                    })?;
-                    (endpoint, allow, Arc::new(store))
-                }
-                Kind::Gcs => {
-                    use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey as K};
-                    let mut b = GoogleCloudStorageBuilder::new();
-                    for (k, v) in &env {
-                        if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
-                            b = b.with_config(key, v);
-                        }
-                    }
-                    b = b
-                        .with_bucket_name(&url.bucket)
-                        .with_client_options(client)
-                        .with_retry(retry);
-                    for (k, v) in &opts.options {
-                        b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
-                    }
-                    let endpoint = b.get_config_value(&K::BaseUrl);
-                    let mut allow = truthy(
-                        b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
-                    );
-                    if endpoint
-                        .as_deref()
-                        .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
-                    {
-                        b = b.with_config(
-                            K::Client(object_store::ClientConfigKey::AllowHttp),
-                            "true",
-                        );
-                        allow = true;
-                    }
-                    http_ok(&endpoint, allow)?;
-                    let store = b.build().map_err(|e| {
-                        fail(
-                            e.to_string(),
-                            "check --store-opt and the GOOGLE_* variables",
-                        )
-                    })?;
-                    (endpoint, allow, Arc::new(store))
-                }
-                Kind::Azure => {
-                    use object_store::azure::{AzureConfigKey as K, MicrosoftAzureBuilder};
-                    let mut b = MicrosoftAzureBuilder::new();
-                    for (k, v) in &env {
-                        if let Ok(key) = k.to_ascii_lowercase().parse::<K>() {
-                            b = b.with_config(key, v);
-                        }
-                    }
-                    b = b
-                        .with_container_name(&url.bucket)
-                        .with_client_options(client)
-                        .with_retry(retry);
-                    for (k, v) in &opts.options {
-                        b = b.with_config(k.parse::<K>().map_err(|_| unknown(k))?, v);
-                    }
-                    let emulator = truthy(b.get_config_value(&K::UseEmulator));
-                    let endpoint = if emulator {
-                        // object_store reads this variable itself and allows http for it.
-                        Some(
-                            env.iter()
-                                .find(|(k, _)| k == "AZURITE_BLOB_STORAGE_URL")
-                                .map(|(_, v)| v.clone())
-                                .unwrap_or_else(|| "http://127.0.0.1:10000".into()),
-                        )
-                    } else {
-                        b.get_config_value(&K::Endpoint)
-                    };
-                    let mut allow = truthy(
-                        b.get_config_value(&K::Client(object_store::ClientConfigKey::AllowHttp)),
-                    );
-                    if endpoint
-                        .as_deref()
-                        .is_some_and(|e| e.starts_with("http://") && is_loopback_url(e))
-                    {
-                        b = b.with_config(
-                            K::Client(object_store::ClientConfigKey::AllowHttp),
-                            "true",
-                        );
-                        allow = true;
-                    }
-                    http_ok(&endpoint, allow)?;
-                    let store = b.build().map_err(|e| {
-                        fail(e.to_string(), "check --store-opt and the AZURE_* variables (an account name: azure_storage_account_name)")
-                    })?;
-                    (endpoint, allow, Arc::new(store))
-                }
-            };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -533,7 +458,40 @@ impl Store {
             store,
             url: url.clone(),
             redact,
+            cancel: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Drive `fut` to its end, or stop within a fifth of a second once the
+    /// run is cancelled (a silent server would otherwise hold a Ctrl-C for
+    /// the whole read timeout).
+    fn wait<F: std::future::Future>(&self, fut: F) -> Result<F::Output, super::Cancelled> {
+        let cancel = self.cancel.get();
+        self.rt.block_on(async {
+            let mut fut = std::pin::pin!(fut);
+            loop {
+                match tokio::time::timeout(Duration::from_millis(200), &mut fut).await {
+                    Ok(v) => return Ok(v),
+                    Err(_) if cancel.is_some_and(super::Cancel::is_set) => {
+                        return Err(super::Cancelled)
+                    }
+                    Err(_) => {}
+                }
+            }
+        })
+    }
+
+    /// Sleep `d`, or less once the run is cancelled.
+    fn pause(&self, d: Duration) -> Result<(), super::Cancelled> {
+        // Made inside the runtime (a timer needs its context).
+        self.wait(async move { tokio::time::sleep(d).await })
+    }
+
+    fn interrupted(&self, what: &str) -> SourceError {
+        SourceError::Io {
+            path: crate::report::escape(what),
+            source: io::Error::other(super::Cancelled),
+        }
     }
 
     fn shown(&self, key: &Key) -> String {
@@ -543,29 +501,28 @@ impl Store {
     /// An object_store error as a message naming `what`, with what to do.
     fn error(&self, what: &str, e: object_store::Error) -> SourceError {
         use object_store::Error as E;
-        let shown = crate::report::escape(what);
+        // The message is made of raw text, then redacted and escaped once.
         let (message, hint) = match &e {
-E::NotFound { .. } => {
+            E::NotFound { .. } => {
                 let parent = what.rsplit_once('/').map_or(what, |(p, _)| p);
                 (
-                    format!("no such object: {shown}"),
+                    format!("no such object: {what}"),
                     format!(
                         "list what is there with `projectrestore list --backup-dir {}/`",
                         crate::report::escape(parent)
                     ),
                 )
             }
-
             E::PermissionDenied { .. } => (
-                format!("access denied to {shown}: the credentials were accepted, but may not read it"),
+                format!("access denied to {what}: the credentials were accepted, but may not read it"),
                 "check which credentials were used (`projectrestore config`) and that they may read this bucket".into(),
             ),
             E::Unauthenticated { .. } => (
-                format!("the store did not accept the credentials for {shown}"),
+                format!("the store did not accept the credentials for {what}"),
                 self.credentials_hint().into(),
             ),
             E::Precondition { .. } => (
-                format!("{shown} was replaced while it was being read"),
+                format!("{what} was replaced while it was being read"),
                 "run again; if it keeps changing, something is writing to the bucket".into(),
             ),
             _ if ["169.254.169.254", "metadata.google.internal", "instance metadata"]
@@ -575,17 +532,17 @@ E::NotFound { .. } => {
                 // No credentials anywhere: object_store fell back to a cloud
                 // machine's metadata service, which is not here.
                 (
-                    format!("no credentials for {shown}: none in the environment or --store-opt, and no cloud metadata service answered"),
+                    format!("no credentials for {what}: none in the environment or --store-opt, and no cloud metadata service answered"),
                     self.credentials_hint().into(),
                 )
             }
             _ => (
-                format!("cannot read {shown}: {}", self.redact.clean(&error_chain(&e))),
+                format!("cannot read {what}: {}", error_chain(&e)),
                 self.credentials_hint().into(),
             ),
         };
         SourceError::Store {
-            url: shown,
+            url: crate::report::escape(what),
             message: self.redact.clean(&message),
             hint,
         }
@@ -604,14 +561,20 @@ E::NotFound { .. } => {
         let shown = self.shown(key);
         let mut stalled = 0;
         loop {
-            match self.rt.block_on(self.store.head(key)) {
+            let headed = self
+                .wait(self.store.head(key))
+                .map_err(|_| self.interrupted(&shown))?;
+            match headed {
                 Ok(m) => return Ok(m),
                 Err(object_store::Error::NotFound { .. }) => {
                     // Is it the object or the whole bucket that is missing?
-                    let listed = self.rt.block_on(self.store.list_with_delimiter(None));
-                    if listed.as_ref().is_err_and(|e| {
-                        bucket_missing(e) || matches!(e, object_store::Error::NotFound { .. })
-                    }) {
+                    // One page of the bucket's listing is enough to tell.
+                    let listed = self
+                        .wait(self.store.list(None).next())
+                        .map_err(|_| self.interrupted(&shown))?;
+                    let bucket_gone = matches!(&listed, Some(Err(e))
+                        if bucket_missing(e) || matches!(e, object_store::Error::NotFound { .. }));
+                    if bucket_gone {
                         return Err(SourceError::Store {
                             url: crate::report::escape(&shown),
                             message: format!(
@@ -631,7 +594,8 @@ E::NotFound { .. } => {
                 }
                 Err(e) if transient(&e) && stalled < 2 => {
                     stalled += 1;
-                    std::thread::sleep(backoff(stalled));
+                    self.pause(backoff(stalled))
+                        .map_err(|_| self.interrupted(&shown))?;
                 }
                 Err(
                     e @ (object_store::Error::PermissionDenied { .. }
@@ -648,6 +612,7 @@ E::NotFound { .. } => {
                                 ..Default::default()
                             },
                         )
+                        .map_err(|_| self.interrupted(&shown))?
                         .err()
                         .map(|e| error_chain(&e))
                         .unwrap_or_default();
@@ -677,22 +642,28 @@ E::NotFound { .. } => {
         }
     }
 
-    fn get(&self, key: &Key, opts: GetOptions) -> object_store::Result<object_store::GetResult> {
-        self.rt.block_on(self.store.get_opts(key, opts))
+    fn get(
+        &self,
+        key: &Key,
+        opts: GetOptions,
+    ) -> Result<object_store::Result<object_store::GetResult>, super::Cancelled> {
+        self.wait(self.store.get_opts(key, opts))
     }
 }
 
-fn allow_http_given(kind: Kind, opts: &[(String, String)], from_builder: bool) -> bool {
-    let _ = kind;
-    from_builder
-        || opts
-            .iter()
-            .any(|(k, v)| k.ends_with("allow_http") && truthy(Some(v.clone())))
-}
-
-/// Worth trying again: the network or the server, not the request.
+/// Worth trying again: the network or the server, not the request. A
+/// status the server answered with is worth another try only for 5xx, 408
+/// and 429; object_store names no other way to read it than its message.
 fn transient(e: &object_store::Error) -> bool {
-    matches!(e, object_store::Error::Generic { .. })
+    if !matches!(e, object_store::Error::Generic { .. }) {
+        return false;
+    }
+    let text = error_chain(e);
+    let status = text
+        .find("status code: ")
+        .and_then(|i| text.get(i + 13..i + 16))
+        .and_then(|s| s.parse::<u16>().ok());
+    status.is_none_or(|s| s >= 500 || s == 408 || s == 429)
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -773,7 +744,7 @@ impl ObjectSource {
             shown: store.shown(&key),
             store,
             key,
-            transfer: Arc::new(Transfer::new(true)),
+            transfer: Arc::default(),
             meta: Mutex::new(None),
         }
     }
@@ -791,7 +762,7 @@ impl ObjectSource {
         Ok(meta)
     }
 
-    fn reader(&self, meta: &ObjectMeta, pinned: bool) -> Result<Opened, SourceError> {
+    fn reader(&self, meta: &ObjectMeta) -> Result<Opened, SourceError> {
         let mut reader = ObjectReader {
             store: Arc::clone(&self.store),
             key: self.key.clone(),
@@ -810,7 +781,6 @@ impl ObjectSource {
         reader.start().map_err(|e| match e.into_inner() {
             Some(inner) => match inner.downcast::<SourceError>() {
                 Ok(s) => *s,
-                Err(other) if other.is::<Replaced>() => SourceError::Changed(self.shown.clone()),
                 Err(other) => SourceError::Io {
                     path: self.shown.clone(),
                     source: io::Error::other(other),
@@ -827,7 +797,6 @@ impl ObjectSource {
                     .unwrap_or_default()
             ))
         });
-        let _ = pinned;
         Ok(Opened {
             reader: Box::new(reader),
             size: Some(meta.size),
@@ -861,37 +830,45 @@ impl Source for ObjectSource {
         Some(Arc::clone(&self.transfer))
     }
 
+    fn watch(&self, cancel: &super::Cancel) {
+        let _ = self.store.cancel.set(cancel.clone());
+    }
+
     fn open(&self) -> Result<Opened, SourceError> {
         let meta = self.meta()?;
-        self.reader(&meta, false)
+        self.reader(&meta)
     }
 
     fn reopen(&self, pin: &Pin) -> Result<Opened, SourceError> {
-        // Asked again: the object's ETag now must be the pinned one.
-        let now = self.store.head(&self.key)?;
+        // The same version as pass 1: the GET carries If-Match (and the
+        // version id) and its answer's ETag is checked ([`ObjectReader::start`]).
         let meta = self.meta()?;
-        let same = now.e_tag == meta.e_tag && now.version == meta.version && now.size == meta.size;
-        let opened = self.reader(&meta, true)?;
-        if !same || opened.pin.as_ref() != Some(pin) {
+        let opened = self.reader(&meta).map_err(|e| match e {
+            SourceError::Replaced(_) => SourceError::Changed(self.shown.clone()),
+            e => e,
+        })?;
+        if opened.pin.as_ref() != Some(pin) {
             return Err(SourceError::Changed(self.shown.clone()));
         }
         Ok(opened)
     }
 
     fn sibling(&self, suffix: &str, max: u64) -> Result<Option<Sibling>, SourceError> {
-        let Some(name) = self.key.filename() else {
+        // `KEY.minisig`: the suffix joins the last part of the key.
+        let Ok(key) = Key::parse(format!("{}{suffix}", self.key.as_ref())) else {
             return Ok(None);
         };
-        let parent: Vec<_> = self.key.parts().collect();
-        let sib_name = format!("{name}{suffix}");
-        let mut key = Key::from_iter(parent[..parent.len().saturating_sub(1)].iter().cloned());
-        key = key.join(sib_name.as_str());
         let shown = self.store.shown(&key);
         // A sidecar that is not there, or that these credentials may not
         // read (S3 answers 403 for a missing key without ListBucket), is no
         // sidecar: that can only take a signature or checksum away, which the
         // gate then refuses where one is required.
-        let meta = match self.store.rt.block_on(self.store.store.head(&key)) {
+        let cancelled = |_| self.store.interrupted(&shown);
+        let meta = match self
+            .store
+            .wait(self.store.store.head(&key))
+            .map_err(cancelled)?
+        {
             Ok(m) => m,
             Err(
                 object_store::Error::NotFound { .. } | object_store::Error::PermissionDenied { .. },
@@ -909,10 +886,11 @@ impl Source for ObjectSource {
         let result = self
             .store
             .get(&key, opts)
+            .map_err(cancelled)?
             .map_err(|e| self.store.error(&shown, e))?;
         let mut stream = result.into_stream();
         let mut bytes = Vec::new();
-        while let Some(chunk) = self.store.rt.block_on(stream.next()) {
+        while let Some(chunk) = self.store.wait(stream.next()).map_err(cancelled)? {
             let chunk = chunk.map_err(|e| self.store.error(&shown, e))?;
             bytes.extend_from_slice(&chunk);
             if bytes.len() as u64 > max {
@@ -952,21 +930,23 @@ impl ObjectReader {
                 range: (self.offset > 0).then_some(GetRange::Offset(self.offset)),
                 ..Default::default()
             };
-            match self.store.get(&self.key, opts) {
+            match self.store.get(&self.key, opts).map_err(io::Error::other)? {
                 Ok(r) => {
                     // The store may ignore If-Match (some emulators do): its answer
                     // names the version it sent.
                     if self.e_tag.is_some() && r.meta.e_tag.is_some() && r.meta.e_tag != self.e_tag
                     {
-                        return Err(io::Error::other(Replaced(format!(
+                        return Err(io::Error::other(SourceError::Replaced(format!(
                             "{} was replaced while it was being read (the store answered with another ETag: it ignored If-Match)",
-                            self.shown
+                            crate::report::escape(&self.shown)
                         ))));
                     }
                     if r.range.start != self.offset {
                         return Err(self.fatal(SourceError::NotFound(format!(
                             "{}: the store sent bytes from {} when asked for {}",
-                            self.shown, r.range.start, self.offset
+                            crate::report::escape(&self.shown),
+                            r.range.start,
+                            self.offset
                         ))));
                     }
                     self.stream = Some(r.into_stream());
@@ -975,9 +955,9 @@ impl ObjectReader {
                 // HEAD found it: gone or another version now.
                 Err(object_store::Error::Precondition { .. })
                 | Err(object_store::Error::NotFound { .. }) => {
-                    return Err(io::Error::other(Replaced(format!(
+                    return Err(io::Error::other(SourceError::Replaced(format!(
                         "{} was replaced or removed while it was being read",
-                        self.shown
+                        crate::report::escape(&self.shown)
                     ))));
                 }
                 Err(e) if transient(&e) => {
@@ -1005,7 +985,9 @@ impl ObjectReader {
                 hint: "check the network and run again; --spool DIR keeps a local copy for both passes".into(),
             }));
         }
-        std::thread::sleep(backoff(self.stalled));
+        self.store
+            .pause(backoff(self.stalled))
+            .map_err(io::Error::other)?;
         Ok(())
     }
 }
@@ -1019,9 +1001,8 @@ impl Read for ObjectReader {
             if !self.buf.is_empty() {
                 let n = self.buf.len().min(out.len());
                 out[..n].copy_from_slice(&self.buf[..n]);
-                let _ = self.buf.split_to(n);
+                bytes::Buf::advance(&mut self.buf, n);
                 self.offset += n as u64;
-                self.transfer.downloaded(n as u64);
                 return Ok(n);
             }
             if self.stream.is_none() {
@@ -1033,17 +1014,19 @@ impl Read for ObjectReader {
             let Some(stream) = self.stream.as_mut() else {
                 continue;
             };
-            match self.store.rt.block_on(stream.next()) {
+            match self.store.wait(stream.next()).map_err(io::Error::other)? {
                 Some(Ok(b)) => {
                     if self.offset + b.len() as u64 > self.size {
-                        return Err(io::Error::other(Replaced(format!(
+                        return Err(io::Error::other(SourceError::Replaced(format!(
                             "{} is longer than the store said ({} bytes)",
-                            self.shown, self.size
+                            crate::report::escape(&self.shown),
+                            self.size
                         ))));
                     }
                     if !b.is_empty() {
                         self.stalled = 0;
                     }
+                    self.transfer.downloaded(b.len() as u64);
                     self.buf = b;
                 }
                 None => {
@@ -1100,8 +1083,8 @@ impl Catalog for ObjectCatalog {
         let glob = crate::discover::glob(pattern)?;
         let listed = self
             .store
-            .rt
-            .block_on(self.store.store.list_with_delimiter(self.prefix.as_ref()))
+            .wait(self.store.store.list_with_delimiter(self.prefix.as_ref()))
+            .map_err(|_| self.store.interrupted(&self.shown))?
             .map_err(|e| match e {
                 e if matches!(e, object_store::Error::NotFound { .. }) || bucket_missing(&e) => SourceError::Store {
                     url: crate::report::escape(&self.shown),
@@ -1123,11 +1106,7 @@ impl Catalog for ObjectCatalog {
             if !crate::discover::is_archive_name(&glob, name) {
                 continue;
             }
-            let modified = SystemTime::UNIX_EPOCH
-                + Duration::new(
-                    o.last_modified.timestamp().max(0) as u64,
-                    o.last_modified.timestamp_subsec_nanos(),
-                );
+            let modified = SystemTime::from(o.last_modified);
             let sidecars = crate::discover::SIDECARS
                 .iter()
                 .copied()

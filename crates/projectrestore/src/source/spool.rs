@@ -75,6 +75,10 @@ impl Source for SpoolSource {
         self.remote.transfer()
     }
 
+    fn watch(&self, cancel: &super::Cancel) {
+        self.remote.watch(cancel);
+    }
+
     fn open(&self) -> Result<Opened, SourceError> {
         // The file before the download: a spool directory that cannot take it
         // fails before a byte is fetched.

@@ -58,10 +58,6 @@ pub enum VerifyError {
     /// The stored bytes changed between the verification pass and the extraction pass.
     #[error("the archive changed while it was being restored (SHA-256 {first} in the verification pass, {second} now)")]
     Changed { first: String, second: String },
-    /// A remote object was replaced while it was read (a resume or the second
-    /// pass got another version): nothing read from it is used.
-    #[error("{0}; nothing read from it was used")]
-    Replaced(String),
 }
 
 /// Why a signature policy was not met, when a front end has a remedy to name.
