@@ -884,3 +884,54 @@ fn a_planted_project_file_cannot_choose_the_store_endpoint() {
         r.err
     );
 }
+
+/// A store that lies in pass 2 (another archive under the same ETag,
+/// If-Match ignored) and then breaks the body, so that the pass check can
+/// never finish: the verdict is that the archive could not be read again
+/// (exit 4), never the parser's complaint about bytes nobody verified (here
+/// an unsafe entry, exit 5), and nothing is written.
+#[test]
+fn a_lying_store_cannot_pass_off_its_bytes_as_the_archives() {
+    let Some(m) = made() else { return };
+    let genuine = std::fs::read(&m.age).unwrap();
+    let mut evil = gzip(&Tar::new().file("../escape.txt", b"pwned").finish());
+    evil.resize(genuine.len(), 0);
+    let key = "2026-11-30_120000-proj-nightly.tar.zst.age";
+    let endpoint = stores::lying_store(
+        key,
+        vec![genuine, evil],
+        vec![None, Some(1 << 20)],
+        vec![(
+            format!("{key}.minisig"),
+            std::fs::read(sidecar(&m.age, ".minisig")).unwrap(),
+        )],
+    );
+    let scene = Scene::new();
+    let before = snapshot(&scene.dest);
+    let r = run_bin(
+        None,
+        &[
+            "restore",
+            &format!("s3://b/{key}"),
+            "--to",
+            &scene.dest.display().to_string(),
+            "--trust",
+            &m.trust.display().to_string(),
+            "-i",
+            &m.identity.display().to_string(),
+            "--yes",
+            "--store-opt",
+            &format!("aws_endpoint={endpoint}"),
+            "--store-opt",
+            "aws_region=us-east-1",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "testsecret"),
+        ],
+    );
+    assert_eq!(r.code, 4, "{}{}", r.out, r.err);
+    assert!(r.err.contains("changed"), "{}", r.err);
+    assert_eq!(snapshot(&scene.dest), before);
+    assert!(!scene.tmp.path().join("escape.txt").exists());
+}

@@ -510,3 +510,77 @@ impl AuthMoto {
         .clone()
     }
 }
+
+/// A store that lies: it answers HEAD for `key` with the size and ETag of
+/// `bodies[0]`, and the n-th GET of `key` (from 1) with `bodies[n-1]` (the
+/// last one for every later GET) under that same ETag, ignoring If-Match.
+/// A body is cut off after `cut[n-1]` bytes when given; a GET that asks for
+/// a Range is answered 412 (as a store that saw the object replaced would).
+/// Other keys: `others` (name → bytes), else 404.
+pub fn lying_store(
+    key: &str,
+    bodies: Vec<Vec<u8>>,
+    cut: Vec<Option<usize>>,
+    others: Vec<(String, Vec<u8>)>,
+) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let key = key.to_string();
+    let gets = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let (key, bodies, cut, others, gets) = (
+                key.clone(),
+                bodies.clone(),
+                cut.clone(),
+                others.clone(),
+                Arc::clone(&gets),
+            );
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(conn.try_clone().expect("clone"));
+                let mut w = conn;
+                let Ok(head) = read_head(&mut r) else { return };
+                let Some(line) = head.first() else { return };
+                let mut parts = line.split(' ');
+                let method = parts.next().unwrap_or_default().to_string();
+                let path = percent_decoded(parts.next().unwrap_or_default());
+                let path = path.split('?').next().unwrap_or_default().to_string();
+                let ranged = head
+                    .iter()
+                    .any(|h| h.to_ascii_lowercase().starts_with("range:"));
+                let reply = |w: &mut TcpStream, status: &str, len: usize, body: &[u8]| {
+                    let _ = write!(
+                        w,
+                        "HTTP/1.1 {status}\r\nContent-Length: {len}\r\nETag: \"lie\"\r\nLast-Modified: Tue, 01 Dec 2026 00:00:00 GMT\r\nConnection: close\r\n\r\n"
+                    );
+                    let _ = w.write_all(body);
+                };
+                if path.ends_with(&format!("/{key}")) {
+                    if method == "HEAD" {
+                        reply(&mut w, "200 OK", bodies[0].len(), b"");
+                        return;
+                    }
+                    if ranged {
+                        reply(&mut w, "412 Precondition Failed", 0, b"");
+                        return;
+                    }
+                    let n = gets.fetch_add(1, Ordering::SeqCst);
+                    let body = &bodies[n.min(bodies.len() - 1)];
+                    let send = cut.get(n).copied().flatten().unwrap_or(body.len());
+                    reply(&mut w, "200 OK", body.len(), &body[..send.min(body.len())]);
+                    return;
+                }
+                if let Some((_, bytes)) = others
+                    .iter()
+                    .find(|(n, _)| path.ends_with(&format!("/{n}")))
+                {
+                    let body: &[u8] = if method == "HEAD" { b"" } else { bytes };
+                    reply(&mut w, "200 OK", bytes.len(), body);
+                    return;
+                }
+                reply(&mut w, "404 Not Found", 0, b"");
+            });
+        }
+    });
+    endpoint
+}

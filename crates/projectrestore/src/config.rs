@@ -252,7 +252,8 @@ fn allowed(dir: &Path, allowed: &[PathBuf]) -> bool {
 
 fn resolve(base: &Path, p: &mut Option<PathBuf>) {
     if let Some(x) = p.as_mut() {
-        // A bucket prefix (`backup_dir = "s3://bucket/backups/"`) is no path.
+        // A bucket prefix (`backup_dir = "s3://bucket/backups/"`; the other
+        // keys refuse URLs above) is no path.
         let url = x.to_str().is_some_and(crate::source::is_store_url);
         if x.is_relative() && !url {
             *x = base.join(&*x);
@@ -283,6 +284,32 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
             path: path.display().to_string(),
             message: format!("line {line}: max_bytes {m}"),
         });
+    }
+    // Only a backup directory may be in an object store: trust, keys,
+    // identities, logs and destinations are local paths (as on the command line).
+    let local_only = [
+        ("to", s.to.iter().collect::<Vec<_>>()),
+        ("passphrase_file", s.passphrase_file.iter().collect()),
+        ("anchor", s.anchor.iter().collect()),
+        ("log_key", s.log_key.iter().collect()),
+        ("trust", s.trust.iter().flatten().collect()),
+        ("identities", s.identities.iter().flatten().collect()),
+        (
+            "allow_project_dirs",
+            s.allow_project_dirs.iter().flatten().collect(),
+        ),
+    ];
+    for (key, paths) in local_only {
+        if paths
+            .iter()
+            .any(|p| p.to_str().is_some_and(crate::source::is_store_url))
+        {
+            let line = line_of(text, key).unwrap_or(0);
+            return Err(ConfigError::Parse {
+                path: path.display().to_string(),
+                message: format!("line {line}: {key} must be a local path, not an object-store URL (only backup_dir may name a bucket)"),
+            });
+        }
     }
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for p in [
@@ -490,6 +517,22 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_backup_dir_may_name_a_bucket() {
+        let p = Path::new("/home/me/.config/projectrestore/config.toml");
+        let s = parse(p, "backup_dir = \"s3://b/backups/\"\n").unwrap();
+        assert_eq!(s.backup_dir.unwrap(), PathBuf::from("s3://b/backups/"));
+        for text in [
+            "to = \"s3://b/dest\"\n",
+            "trust = [\"gs://b/keys\"]\n",
+            "log_key = \"az://c/k\"\n",
+            "anchor = \"s3://b/log\"\n",
+        ] {
+            let err = parse(p, text).unwrap_err().to_string();
+            assert!(err.contains("must be a local path"), "{text}: {err}");
+        }
+    }
 
     #[test]
     fn unknown_keys_and_types_name_the_line() {

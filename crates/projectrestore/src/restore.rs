@@ -1667,7 +1667,23 @@ fn gate_failure<R: Read>(
             err
         };
     }
-    if hashing.drain().is_err() {
+    if let Err(e) = hashing.drain() {
+        if let Some((first_sha, _)) = first {
+            // Verify-first: without the rest of the bytes there is no proof
+            // that pass 2 read what pass 1 verified, so the parser's verdict
+            // is about unproven bytes (a store that lies sends others, then
+            // breaks the body): the finding is that the archive could not be
+            // read again, never what the parser said of it.
+            if source::is_cancelled(&e) {
+                return Error::Interrupted;
+            }
+            // (The message of a source's own error is escaped already.)
+            return verify::VerifyError::Changed {
+                first: first_sha.to_string(),
+                second: format!("unknown: the second read broke before its end: {e}"),
+            }
+            .into();
+        }
         return err;
     }
     if let Some((first_sha, first_check)) = first {

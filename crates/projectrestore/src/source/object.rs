@@ -31,6 +31,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
+use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::path::Path as Key;
 use object_store::{
     BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt,
@@ -186,11 +187,9 @@ impl std::fmt::Debug for StoreOptions {
 impl StoreOptions {
     /// Parse one `KEY=VALUE`.
     pub fn push_arg(&mut self, arg: &str) -> Result<(), String> {
+        // What was given is never echoed: a pasted secret has no `=` of its own.
         let (k, v) = arg.split_once('=').ok_or_else(|| {
-            format!(
-                "--store-opt takes KEY=VALUE (e.g. aws_endpoint=https://s3.example.com), not {:?}",
-                redact_key_value(arg)
-            )
+            "--store-opt takes KEY=VALUE (e.g. aws_endpoint=https://s3.example.com); what was given has no = (not shown: it may be a secret)".to_string()
         })?;
         let k = k.trim();
         if k.is_empty() {
@@ -236,19 +235,75 @@ fn is_secret_key(key: &str) -> bool {
         || k.contains("secret")
 }
 
-fn redact_key_value(arg: &str) -> String {
-    match arg.split_once('=') {
-        Some((k, _)) if is_secret_key(k) => format!("{k}=[redacted]"),
-        _ => arg.to_string(),
+/// A URL with its query string (a SAS token, a presigned signature) and
+/// its user information (`user:password@`) cut off.
+fn redact_url(s: &str) -> String {
+    let s = match s.split_once("://") {
+        Some((scheme, rest)) => {
+            let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            match rest[..host_end].rfind('@') {
+                Some(at) => format!("{scheme}://[redacted]@{}", &rest[at + 1..]),
+                None => s.to_string(),
+            }
+        }
+        None => s.to_string(),
+    };
+    match s.split_once('?') {
+        Some((base, _)) => format!("{base}?[redacted]"),
+        None => s,
     }
 }
 
-/// A URL with its query string (a SAS token, a presigned signature) cut off.
-fn redact_url(s: &str) -> String {
-    match s.split_once('?') {
-        Some((base, _)) => format!("{base}?[redacted]"),
-        None => s.to_string(),
+/// Credentials by their shape, wherever they appear (a server may echo a
+/// request back): the value after `Bearer `, `Signature=`, `Credential=`,
+/// `sig=`, a session-token header, and anything shaped like a JWT.
+fn redact_tokens(text: &str) -> String {
+    const MARKERS: [&str; 9] = [
+        "Bearer ",
+        "bearer ",
+        "SharedKey ",
+        "Signature=",
+        "Credential=",
+        "sig=",
+        "X-Amz-Security-Token=",
+        "x-amz-security-token: ",
+        "x-amz-security-token\": \"",
+    ];
+    let token = |c: char| c.is_ascii_alphanumeric() || "+/=._~%-:".contains(c);
+    let mut out = text.to_string();
+    for m in MARKERS {
+        let mut from = 0;
+        while let Some(i) = out[from..].find(m) {
+            let start = from + i + m.len();
+            let len = out[start..]
+                .find(|c: char| !token(c))
+                .unwrap_or(out.len() - start);
+            if len > 0 {
+                out.replace_range(start..start + len, "[redacted]");
+                from = start + "[redacted]".len();
+            } else {
+                from = start;
+            }
+        }
     }
+    // JWTs: base64url `{"` ... two dots.
+    let mut cleaned = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(i) = rest.find("eyJ") {
+        let (before, after) = rest.split_at(i);
+        cleaned.push_str(before);
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+            .unwrap_or(after.len());
+        if after[..len].matches('.').count() >= 2 && len > 20 {
+            cleaned.push_str("[redacted]");
+        } else {
+            cleaned.push_str(&after[..len.max(3)]);
+        }
+        rest = &after[len.max(3)..];
+    }
+    cleaned.push_str(rest);
+    cleaned
 }
 
 /// Replaces every secret the store was given, and every URL's query string,
@@ -275,6 +330,7 @@ impl Redactor {
         for s in &self.secrets {
             out = out.replace(s.as_str(), "[redacted]");
         }
+        out = redact_tokens(&out);
         // Query strings of URLs in the text: `?` up to the next space or quote.
         let mut cleaned = String::with_capacity(out.len());
         let mut rest = out.as_str();
@@ -288,6 +344,17 @@ impl Redactor {
             rest = &after[end..];
         }
         cleaned.push_str(rest);
+        // A server's error body may be as long as it likes: a message keeps
+        // its start (cut after the secrets are gone, so none is cut in half).
+        const MAX: usize = 1000;
+        if cleaned.len() > MAX {
+            let mut cut = MAX;
+            while !cleaned.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            cleaned.truncate(cut);
+            cleaned.push_str(" [...]");
+        }
         crate::report::escape(&cleaned)
     }
 }
@@ -305,6 +372,8 @@ const MAX_RESUMES: usize = 1000;
 pub struct Store {
     rt: tokio::runtime::Runtime,
     store: Arc<dyn ObjectStore>,
+    /// The same client, for listings a page at a time (bounded).
+    pages: Arc<dyn PaginatedListStore>,
     url: StoreUrl,
     redact: Redactor,
     /// The run's cancellation flag, once a run watches this store: every wait
@@ -318,13 +387,13 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn is_loopback_url(u: &str) -> bool {
-    url::Url::parse(u).ok().is_some_and(|u| match u.host() {
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
         Some(url::Host::Ipv4(a)) => a.is_loopback(),
         Some(url::Host::Ipv6(a)) => a.is_loopback(),
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
-    })
+    }
 }
 
 fn truthy(v: Option<String>) -> bool {
@@ -355,8 +424,17 @@ impl Store {
             retry_timeout: Duration::from_secs(60),
         };
         let unknown = |k: &str| {
+            // Named only when it looks like a key: base64 before a `=` may be a secret.
+            let named = k.len() <= 64
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            let shown = if named {
+                k
+            } else {
+                "(a key not shown: it may be a secret)"
+            };
             fail(
-                format!("--store-opt {k}: not a {} option", url.kind.name()),
+                format!("--store-opt {shown}: not a {} option", url.kind.name()),
                 "the keys are object_store's configuration keys (README, Object stores), e.g. aws_endpoint, aws_region, google_service_account, azure_storage_account_name",
             )
         };
@@ -383,8 +461,19 @@ impl Store {
                 let allow_key = <$K>::Client(object_store::ClientConfigKey::AllowHttp);
                 let mut allow = truthy(b.get_config_value(&allow_key));
                 if let Some(e) = endpoint.as_deref() {
-                    if e.to_ascii_lowercase().starts_with("http://") {
-                        if is_loopback_url(e) {
+                    // Judged as parsed (an endpoint object_store would take
+                    // apart otherwise, or not at all), never by its spelling.
+                    let parsed = url::Url::parse(e)
+                        .ok()
+                        .filter(|u| e == e.trim() && u.has_host() && matches!(u.scheme(), "http" | "https"));
+                    let Some(parsed) = parsed else {
+                        return Err(fail(
+                            format!("the endpoint {} is not an http(s) URL", redact_url(e)),
+                            "give it as https://HOST[:PORT] (--store-opt)",
+                        ));
+                    };
+                    if parsed.scheme() == "http" {
+                        if is_loopback(&parsed) {
                             b = b.with_config(allow_key, "true");
                             allow = true;
                         }
@@ -400,12 +489,13 @@ impl Store {
                         }
                     }
                 }
-                let store: Arc<dyn ObjectStore> =
-                    Arc::new(b.build().map_err(|e| fail(e.to_string(), $hint))?);
-                store
+                let store = Arc::new(b.build().map_err(|e| fail(e.to_string(), $hint))?);
+                let pages: Arc<dyn PaginatedListStore> = store.clone();
+                let store: Arc<dyn ObjectStore> = store;
+                (store, pages)
             }};
         }
-        let store = match url.kind {
+        let (store, pages) = match url.kind {
             Kind::S3 => {
                 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey as K};
                 build!(
@@ -456,6 +546,7 @@ impl Store {
         Ok(Arc::new(Store {
             rt,
             store,
+            pages,
             url: url.clone(),
             redact,
             cancel: std::sync::OnceLock::new(),
@@ -520,6 +611,10 @@ impl Store {
             E::Unauthenticated { .. } => (
                 format!("the store did not accept the credentials for {what}"),
                 self.credentials_hint().into(),
+            ),
+            E::InvalidPath { .. } => (
+                format!("{what}: the store named a key this tool cannot address (an empty part, `.` or `..`, or a control character): {}", error_chain(&e)),
+                "give a narrower prefix, or name the archive itself".into(),
             ),
             E::Precondition { .. } => (
                 format!("{what} was replaced while it was being read"),
@@ -659,6 +754,17 @@ fn transient(e: &object_store::Error) -> bool {
         return false;
     }
     let text = error_chain(e);
+    // object_store's own complaints about an answer (a partial response that
+    // is not one, a Content-Range that does not fit) are the store's, not the network's.
+    const ANSWER_REFUSED: [&str; 4] = [
+        "Received non-partial response",
+        "Content-Range header",
+        "CONTENT_RANGE",
+        "Requested ",
+    ];
+    if ANSWER_REFUSED.iter().any(|w| text.contains(w)) {
+        return false;
+    }
     let status = text
         .find("status code: ")
         .and_then(|i| text.get(i + 13..i + 16))
@@ -941,6 +1047,14 @@ impl ObjectReader {
                             crate::report::escape(&self.shown)
                         ))));
                     }
+                    if r.meta.size != self.size {
+                        return Err(io::Error::other(SourceError::Replaced(format!(
+                            "{} is {} bytes now, not the {} HEAD said",
+                            crate::report::escape(&self.shown),
+                            r.meta.size,
+                            self.size
+                        ))));
+                    }
                     if r.range.start != self.offset {
                         return Err(self.fatal(SourceError::NotFound(format!(
                             "{}: the store sent bytes from {} when asked for {}",
@@ -957,6 +1071,14 @@ impl ObjectReader {
                 | Err(object_store::Error::NotFound { .. }) => {
                     return Err(io::Error::other(SourceError::Replaced(format!(
                         "{} was replaced or removed while it was being read",
+                        crate::report::escape(&self.shown)
+                    ))));
+                }
+                // An answer that does not fit the question (the object is
+                // shorter now, or the store ignored Range): not worth asking again.
+                Err(e) if error_chain(&e).contains("Wanted range starting at") => {
+                    return Err(io::Error::other(SourceError::Replaced(format!(
+                        "{} is shorter than when it was first read",
                         crate::report::escape(&self.shown)
                     ))));
                 }
@@ -1074,6 +1196,72 @@ impl ObjectCatalog {
     }
 }
 
+/// A listing stops here: a store that pages without end (or a prefix with
+/// more objects than any backup directory) cannot fill memory.
+const MAX_LISTED: usize = 100_000;
+/// Pages of a listing (a store that sends empty pages with new tokens).
+const MAX_PAGES: usize = 10_000;
+
+impl ObjectCatalog {
+    /// The objects directly under the prefix, a page at a time, at most
+    /// [`MAX_LISTED`]; a page token the store repeats ends the listing.
+    fn objects(&self) -> Result<Vec<ObjectMeta>, SourceError> {
+        let prefix = self.prefix.as_ref().map(|p| format!("{p}/"));
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let opts = PaginatedListOptions {
+                delimiter: Some("/".into()),
+                page_token: token.clone(),
+                ..Default::default()
+            };
+            let page = self
+                .store
+                .wait(self.store.pages.list_paginated(prefix.as_deref(), opts))
+                .map_err(|_| self.store.interrupted(&self.shown))?
+                .map_err(|e| match e {
+                    e if matches!(e, object_store::Error::NotFound { .. }) || bucket_missing(&e) => {
+                        SourceError::Store {
+                            url: crate::report::escape(&self.shown),
+                            message: format!(
+                                "no such bucket: {}",
+                                crate::report::escape(&self.store.url.bucket)
+                            ),
+                            hint: "check the bucket's name, and the endpoint or region it lives in (--store-opt)".into(),
+                        }
+                    }
+                    e => self.store.error(&self.shown, e),
+                })?;
+            out.extend(page.result.objects);
+            if out.len() > MAX_LISTED {
+                return Err(SourceError::Store {
+                    url: crate::report::escape(&self.shown),
+                    message: format!(
+                        "{} lists more than {MAX_LISTED} objects",
+                        crate::report::escape(&self.shown)
+                    ),
+                    hint: "give a narrower prefix, or name the archive itself".into(),
+                });
+            }
+            if seen.len() >= MAX_PAGES {
+                return Err(SourceError::Store {
+                    url: crate::report::escape(&self.shown),
+                    message: format!(
+                        "{}: the store's listing went on for {MAX_PAGES} pages",
+                        crate::report::escape(&self.shown)
+                    ),
+                    hint: "give a narrower prefix, or name the archive itself".into(),
+                });
+            }
+            match page.page_token {
+                Some(t) if !t.is_empty() && seen.insert(t.clone()) => token = Some(t),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
 impl Catalog for ObjectCatalog {
     fn display(&self) -> String {
         self.shown.clone()
@@ -1081,25 +1269,13 @@ impl Catalog for ObjectCatalog {
 
     fn list(&self, pattern: &str) -> Result<Vec<Backup>, SourceError> {
         let glob = crate::discover::glob(pattern)?;
-        let listed = self
-            .store
-            .wait(self.store.store.list_with_delimiter(self.prefix.as_ref()))
-            .map_err(|_| self.store.interrupted(&self.shown))?
-            .map_err(|e| match e {
-                e if matches!(e, object_store::Error::NotFound { .. }) || bucket_missing(&e) => SourceError::Store {
-                    url: crate::report::escape(&self.shown),
-                    message: format!("no such bucket: {}", crate::report::escape(&self.store.url.bucket)),
-                    hint: "check the bucket's name, and the endpoint or region it lives in (--store-opt)".into(),
-                },
-                e => self.store.error(&self.shown, e),
-            })?;
+        let listed = self.objects()?;
         let names: std::collections::HashSet<String> = listed
-            .objects
             .iter()
             .filter_map(|o| o.location.filename().map(str::to_string))
             .collect();
         let mut out = Vec::new();
-        for o in &listed.objects {
+        for o in &listed {
             let Some(name) = o.location.filename() else {
                 continue;
             };
@@ -1182,10 +1358,18 @@ mod tests {
             t.contains("https://x.blob.core.windows.net/c/k?[redacted]"),
             "{t}"
         );
-        assert_eq!(
-            redact_key_value("azure_storage_sas_key=abc"),
-            "azure_storage_sas_key=[redacted]"
-        );
+        let t = r.clean("GET https://user:pa55@host/k Authorization: Bearer ya29.a0AfB_token x-amz-security-token: FQoGZXIvYXdzEJr sig=abc%2Fdef eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl end");
+        for secret in [
+            "pa55",
+            "ya29",
+            "FQoGZXIvYXdzEJr",
+            "abc%2Fdef",
+            "eyJhbGciOiJSUzI1NiJ9",
+            "c2lnbmF0dXJl",
+        ] {
+            assert!(!t.contains(secret), "{secret} in {t}");
+        }
+        assert!(t.ends_with("end"), "{t}");
         assert!(!is_secret_key("aws_access_key_id"));
         assert!(is_secret_key("aws_secret_access_key"));
         assert!(is_secret_key("azure_storage_account_key"));
@@ -1206,5 +1390,28 @@ mod tests {
             .push_arg("aws_endpoint=http://127.0.0.1:9000")
             .unwrap();
         assert!(Store::new(&url, &local).is_ok());
+        // Judged as parsed: a spelling object_store would read another way is refused.
+        for odd in [
+            "http:198.51.100.7:9000",
+            " http://198.51.100.7:9000",
+            "ftp://h/",
+        ] {
+            let mut o = StoreOptions::default();
+            o.push_arg(&format!("aws_endpoint={odd}")).unwrap();
+            let err = Store::new(&url, &o).unwrap_err().to_string();
+            assert!(
+                err.contains("plain http") || err.contains("not an http(s) URL"),
+                "{odd}: {err}"
+            );
+        }
+        // A pasted secret is never echoed back.
+        let err = StoreOptions::default()
+            .push_arg("c2VjcmV0LWtleQ")
+            .unwrap_err();
+        assert!(!err.contains("c2VjcmV0LWtleQ"), "{err}");
+        let mut o = StoreOptions::default();
+        o.push_arg("c2VjcmV0LWtleQ+/==").unwrap();
+        let err = Store::new(&url, &o).unwrap_err().to_string();
+        assert!(!err.to_lowercase().contains("c2vjcmv0lwtleq"), "{err}");
     }
 }

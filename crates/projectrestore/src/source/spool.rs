@@ -91,6 +91,17 @@ impl Source for SpoolSource {
         }
         let file = tempfile::tempfile_in(&self.dir).map_err(|e| self.io(e))?;
         let opened = self.remote.open()?;
+        // The whole stored size must fit: a store that declares more than the
+        // directory holds is refused before a byte is downloaded.
+        if let (Some(size), Ok(fs)) = (opened.size, rustix::fs::statvfs(&self.dir)) {
+            let free = fs.f_bavail.saturating_mul(fs.f_frsize);
+            if size > free {
+                return Err(self.io(io::Error::new(
+                    io::ErrorKind::StorageFull,
+                    format!("the archive is {size} bytes and the directory has {free} free; give --spool a directory with room"),
+                )));
+            }
+        }
         if let Ok(mut d) = self.done.lock() {
             *d = None;
         }
