@@ -47,13 +47,13 @@ store=$OLDPWD/tests/servers/store.py
     archive.tar.zst.age.minisig archive.tar.zst.age.minisig
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=testsecret
 opts=(--store-opt "aws_endpoint=$endpoint" --store-opt aws_region=us-east-1)
-one() { # name, then the restore's arguments; prints "seconds peak_kib"
+one() { # name, then the restore's arguments; prints "seconds peak_kib user_s sys_s"
     local name=$1; shift
     rm -rf dest; mkdir -p spool
-    /usr/bin/time -f '%e %M' -o time.txt "$bin" restore "$@" --to dest --trust trust -i id.txt --yes -q
+    /usr/bin/time -f '%e %M %U %S' -o time.txt "$bin" restore "$@" --to dest --trust trust -i id.txt --yes -q
     cat time.txt
 }
-declare -A ratios peaks
+declare -A ratios peaks cpu
 for mode in verify-first spool single-pass; do
     case $mode in
         verify-first) extra=() ;;
@@ -63,23 +63,28 @@ for mode in verify-first spool single-pass; do
     local_extra=("${extra[@]}")
     [ "$mode" = spool ] && local_extra=()
     for i in $(seq "$pairs"); do
-        read -r l lpeak < <(one local archive.tar.zst.age "${local_extra[@]}")
-        read -r r rpeak < <(one remote s3://bench/archive.tar.zst.age "${opts[@]}" "${extra[@]}")
+        read -r l lpeak lu ls < <(one local archive.tar.zst.age "${local_extra[@]}")
+        read -r r rpeak ru rs < <(one remote s3://bench/archive.tar.zst.age "${opts[@]}" "${extra[@]}")
         ratios[$mode]+="$(python3 -c "print($r/$l)") "
+        cpu[$mode]+="$(python3 -c "print(($ru+$rs)/($lu+$ls))") "
         peaks[$mode]+="$rpeak "
-        echo "$mode pair $i: local ${l}s, s3 ${r}s, peak ${rpeak} KiB" >&2
+        echo "$mode pair $i: local ${l}s (cpu $lu+$ls), s3 ${r}s (cpu $ru+$rs), peak ${rpeak} KiB" >&2
     done
 done
 echo
 echo "CPU: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(nproc) cores; archive ${size} MiB; $pairs pairs"
-printf '%-14s %8s %14s\n' mode "s3/local" "peak RSS MiB"
+# wall: elapsed time, s3 over local (the emulator shares the machine's cores);
+# cpu: this tool's own user+sys time, s3 over local (what reading a store costs it).
+printf '%-14s %8s %8s %14s\n' mode "wall" "cpu" "peak RSS MiB"
 for mode in verify-first spool single-pass; do
-    python3 - "$mode" ${ratios[$mode]} -- ${peaks[$mode]} <<'PY'
+    python3 - "$mode" ${ratios[$mode]} -- ${cpu[$mode]} -- ${peaks[$mode]} <<'PY'
 import statistics, sys
 mode = sys.argv[1]
-i = sys.argv.index("--")
-ratios = [float(x) for x in sys.argv[2:i]]
-peaks = [int(x) for x in sys.argv[i + 1:]]
-print(f"{mode:<14} {statistics.median(ratios):8.2f} {max(peaks) / 1024:14.1f}")
+a = sys.argv.index("--")
+b = sys.argv.index("--", a + 1)
+ratios = [float(x) for x in sys.argv[2:a]]
+cpu = [float(x) for x in sys.argv[a + 1:b]]
+peaks = [int(x) for x in sys.argv[b + 1:]]
+print(f"{mode:<14} {statistics.median(ratios):8.2f} {statistics.median(cpu):8.2f} {max(peaks) / 1024:14.1f}")
 PY
 done

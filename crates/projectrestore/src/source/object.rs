@@ -25,7 +25,7 @@
 //!   a secret is replaced by `[redacted]`, and query strings are cut from URLs.
 
 use std::io::{self, Read};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -364,6 +364,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts in a row that bring no byte before a download gives up.
 const MAX_STALLED: u32 = 6;
+/// Bytes that must arrive between two stalls for the download to count as
+/// going on (so a byte now and then cannot reset the count of stalls).
+const PROGRESS: u64 = 1 << 20;
 /// Resumes in all (each one after some progress), so a store that breaks
 /// every body after a few bytes cannot keep a restore going for ever.
 const MAX_RESUMES: usize = 1000;
@@ -829,7 +832,7 @@ pub struct ObjectSource {
     shown: String,
     transfer: Arc<Transfer>,
     /// HEAD's answer, asked once.
-    meta: Mutex<Option<ObjectMeta>>,
+    meta: std::sync::OnceLock<ObjectMeta>,
 }
 
 impl ObjectSource {
@@ -851,21 +854,16 @@ impl ObjectSource {
             store,
             key,
             transfer: Arc::default(),
-            meta: Mutex::new(None),
+            meta: std::sync::OnceLock::new(),
         }
     }
 
     fn meta(&self) -> Result<ObjectMeta, SourceError> {
-        let mut m = self
-            .meta
-            .lock()
-            .map_err(|_| SourceError::NotFound("poisoned".into()))?;
-        if let Some(meta) = m.as_ref() {
+        if let Some(meta) = self.meta.get() {
             return Ok(meta.clone());
         }
         let meta = self.store.head(&self.key)?;
-        *m = Some(meta.clone());
-        Ok(meta)
+        Ok(self.meta.get_or_init(|| meta).clone())
     }
 
     fn reader(&self, meta: &ObjectMeta) -> Result<Opened, SourceError> {
@@ -880,6 +878,7 @@ impl ObjectSource {
             stream: None,
             buf: Bytes::new(),
             stalled: 0,
+            since_stall: 0,
             transfer: Arc::clone(&self.transfer),
         };
         // The first request now, so that a refusal (a replaced object, access
@@ -1019,6 +1018,8 @@ struct ObjectReader {
     stream: Option<BoxStream<'static, object_store::Result<Bytes>>>,
     buf: Bytes,
     stalled: u32,
+    /// Bytes since the last stall: only [`PROGRESS`] of them count as progress.
+    since_stall: u64,
     transfer: Arc<Transfer>,
 }
 
@@ -1094,6 +1095,7 @@ impl ObjectReader {
     /// One more attempt without progress, recorded; an error once there were too many.
     fn stalled(&mut self, why: String) -> io::Result<()> {
         self.stalled += 1;
+        self.since_stall = 0;
         let count = self.transfer.resume(self.offset, why.clone());
         if self.stalled > MAX_STALLED || count > MAX_RESUMES {
             return Err(self.fatal(SourceError::Store {
@@ -1145,7 +1147,10 @@ impl Read for ObjectReader {
                             self.size
                         ))));
                     }
-                    if !b.is_empty() {
+                    // A store that sends a byte and falls silent again and
+                    // again makes no progress: only a real run of bytes does.
+                    self.since_stall += b.len() as u64;
+                    if self.since_stall >= PROGRESS || self.offset + b.len() as u64 >= self.size {
                         self.stalled = 0;
                     }
                     self.transfer.downloaded(b.len() as u64);
