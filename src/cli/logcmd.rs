@@ -12,9 +12,9 @@ use projectrestore::event::Events;
 use projectrestore::log::{self, Log, LogError};
 use projectrestore::report::escape;
 use projectrestore::restore::Options;
-use projectrestore::source::{Cancel, HashingReader, Input};
+use projectrestore::source::Cancel;
 use projectrestore::verify::SigPolicy;
-use projectrestore::{Error, NoProgress};
+use projectrestore::Error;
 
 use super::{AuditArgs, LogAppendArgs, LogCmd};
 use crate::Failure;
@@ -209,14 +209,7 @@ fn digest_arg(arg: &str, cancel: &Cancel) -> Result<String, Error> {
     if !path.exists() && arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(arg.to_ascii_lowercase());
     }
-    let (reader, _) = Input::File(path.to_path_buf()).open()?;
-    let mut h = HashingReader::new(reader, None, cancel.clone(), &NoProgress);
-    h.drain()
-        .map_err(|e| projectrestore::source::SourceError::Io {
-            path: arg.to_string(),
-            source: e,
-        })?;
-    Ok(h.take_digests().0)
+    projectrestore::source::sha256_file(path, cancel)
 }
 
 fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {

@@ -719,17 +719,10 @@ impl StoreArgs {
         &self,
         dir: &std::path::Path,
     ) -> Result<Box<dyn projectrestore::discover::Catalog>, projectrestore::Error> {
-        use projectrestore::source::object::{ObjectCatalog, StoreUrl};
-        match dir.to_str().and_then(StoreUrl::parse) {
-            Some(url) => {
-                let mut url = url?;
-                if !url.is_prefix() {
-                    url.key.push('/');
-                }
-                Ok(Box::new(ObjectCatalog::new(&url, &self.options()?)?))
-            }
-            None => Ok(Box::new(projectrestore::discover::DirCatalog::new(dir))),
-        }
+        Ok(projectrestore::source::object::catalog(
+            dir,
+            &self.options()?,
+        )?)
     }
 }
 
@@ -976,36 +969,7 @@ pub fn finished<T: serde::Serialize>(events: &dyn Events, report: &T) {
 }
 
 /// The root, the home directory and the current directory are never replaced
-/// as a whole, with or without --yes (issue 16, item 6): a restore there would
-/// swap away the tree a shell and every other program stand in. Only a tree
-/// projectrestore put there (managed) or an empty one is restored into.
+/// as a whole (the library's rule, with this process's `$HOME`).
 pub fn never_replaced(dest: &std::path::Path) -> Result<(), projectrestore::Error> {
-    let Ok(real) = std::fs::canonicalize(dest) else {
-        return Ok(()); // missing: nothing to replace
-    };
-    // The directory itself or one above it: replacing a parent of the home or
-    // the current directory swaps those away too.
-    let holds = |p: Option<std::path::PathBuf>| {
-        p.and_then(|p| std::fs::canonicalize(p).ok())
-            .is_some_and(|p| p.starts_with(&real))
-    };
-    let what = if real == std::path::Path::new("/") {
-        "the root directory"
-    } else if holds(settings::env().home.clone()) {
-        "your home directory or a directory above it"
-    } else if holds(std::env::current_dir().ok()) {
-        "the current directory or a directory above it"
-    } else {
-        return Ok(());
-    };
-    let empty = std::fs::read_dir(&real).is_ok_and(|mut d| d.next().is_none());
-    if empty || projectrestore::commit::is_managed(&real) {
-        return Ok(());
-    }
-    let shown = projectrestore::report::escape(&dest.display().to_string());
-    Err(projectrestore::commit::CommitError::Refused(format!(
-        "{shown} is {what}, which is never replaced as a whole, not even with --yes; restore into a new directory (e.g. --to {}/restored) and move what you need",
-        shown.trim_end_matches('/')
-    ))
-    .into())
+    projectrestore::restore::never_replaced(dest, settings::env().home.as_deref())
 }

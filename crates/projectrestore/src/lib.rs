@@ -40,6 +40,7 @@ pub mod contain;
 pub mod decrypt;
 pub mod discover;
 pub mod event;
+mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod history;

@@ -1934,6 +1934,46 @@ impl<'a> Emitter<'a> {
     }
 }
 
+/// The root, the home directory and the current directory are never replaced
+/// as a whole, with or without --yes (issue 16, item 6): a restore there would
+/// swap away the tree a shell and every other program stand in. Only a tree
+/// projectrestore put there (managed) or an empty one is restored into. `home`
+/// is the user's home directory (front ends read `$HOME`; the library reads no
+/// environment).
+pub fn never_replaced(
+    dest: &std::path::Path,
+    home: Option<&std::path::Path>,
+) -> Result<(), crate::Error> {
+    let Ok(real) = std::fs::canonicalize(dest) else {
+        return Ok(()); // missing: nothing to replace
+    };
+    // The directory itself or one above it: replacing a parent of the home or
+    // the current directory swaps those away too.
+    let holds = |p: Option<std::path::PathBuf>| {
+        p.and_then(|p| std::fs::canonicalize(p).ok())
+            .is_some_and(|p| p.starts_with(&real))
+    };
+    let what = if real == std::path::Path::new("/") {
+        "the root directory"
+    } else if holds(home.map(std::path::Path::to_path_buf)) {
+        "your home directory or a directory above it"
+    } else if holds(std::env::current_dir().ok()) {
+        "the current directory or a directory above it"
+    } else {
+        return Ok(());
+    };
+    let empty = std::fs::read_dir(&real).is_ok_and(|mut d| d.next().is_none());
+    if empty || crate::commit::is_managed(&real) {
+        return Ok(());
+    }
+    let shown = crate::report::escape(&dest.display().to_string());
+    Err(crate::commit::CommitError::Refused(format!(
+        "{shown} is {what}, which is never replaced as a whole, not even with --yes; restore into a new directory (e.g. --to {}/restored) and move what you need",
+        shown.trim_end_matches('/')
+    ))
+    .into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -725,6 +725,18 @@ pub fn carries<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 's
     false
 }
 
+/// The SHA-256 (hex) of the file at `path`, read as an archive is (a regular
+/// file, not through a symbolic link's surprises), stopping when `cancel` is set.
+pub fn sha256_file(path: &std::path::Path, cancel: &Cancel) -> Result<String, crate::Error> {
+    let (reader, _) = Input::File(path.to_path_buf()).open()?;
+    let mut h = HashingReader::new(reader, None, cancel.clone(), &crate::NoProgress);
+    h.drain().map_err(|e| SourceError::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    Ok(h.take_digests().0)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -41,6 +41,24 @@ use object_store::{
 use super::{Capabilities, Opened, Pin, Sibling, Source, SourceError, Transfer};
 use crate::discover::{Backup, Catalog};
 
+/// The backups in `dir`: a bucket prefix (`s3://B/backups/`; a URL without
+/// the trailing `/` is taken as the prefix it names) or a local directory.
+pub fn catalog(
+    dir: &std::path::Path,
+    opts: &StoreOptions,
+) -> Result<Box<dyn Catalog>, SourceError> {
+    match dir.to_str().and_then(StoreUrl::parse) {
+        Some(url) => {
+            let mut url = url?;
+            if !url.is_prefix() {
+                url.key.push('/');
+            }
+            Ok(Box::new(ObjectCatalog::new(&url, opts)?))
+        }
+        None => Ok(Box::new(crate::discover::DirCatalog::new(dir))),
+    }
+}
+
 /// The input `arg` names: an object (`s3://B/KEY`), `-` (standard input) or a file.
 pub fn input(arg: &std::ffi::OsStr, opts: &StoreOptions) -> Result<super::Input, SourceError> {
     match arg.to_str().and_then(StoreUrl::parse) {
