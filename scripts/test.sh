@@ -11,3 +11,5 @@ bash scripts/test-servers.sh
 cargo test --locked -p projectrestore-fs --lib hooks
 # Then everything, with the crash points the crash tests need.
 cargo test --locked --workspace --features test-hooks "$@"
+# The Python package, built as a wheel and installed into a fresh venv.
+bash scripts/python-test.sh

@@ -1,7 +1,6 @@
 //! `log …` and `audit`: run the library and print (text or `--json`).
 
 use std::io::{self, Write};
-use std::path::Path;
 use std::time::SystemTime;
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -102,7 +101,7 @@ pub fn run(cmd: LogCmd, cancel: Cancel) -> Result<(), Failure> {
             let index = match (index, archive) {
                 (Some(i), _) => i,
                 (None, Some(a)) => {
-                    let sha = digest_arg(&a, &cancel)?;
+                    let sha = log::digest_arg(&a, &cancel)?;
                     let cp = log.checkpoint()?;
                     match log.find(cp.checkpoint.size, &sha)? {
                         Some((e, _)) => e.seq,
@@ -201,15 +200,6 @@ pub fn run(cmd: LogCmd, cancel: Cancel) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-/// A hex SHA-256 given directly, or the digest of a file.
-fn digest_arg(arg: &str, cancel: &Cancel) -> Result<String, Error> {
-    let path = Path::new(arg);
-    if !path.exists() && arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(arg.to_ascii_lowercase());
-    }
-    projectrestore::source::sha256_file(path, cancel)
 }
 
 fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {

@@ -736,12 +736,7 @@ pub fn store_env() -> Vec<(String, String)> {
 /// object store: a bucket an attacker can write must not be able to vouch for
 /// what it serves (sidecar objects beside an archive are read by themselves).
 fn local_path(arg: &str) -> Result<PathBuf, String> {
-    if projectrestore::source::is_store_url(arg) {
-        return Err(format!(
-            "{}: must be a local path; trust stores, keys, identities, logs, destinations and explicit signature or checksum files never come from an object store (sidecar objects beside the archive are read by themselves)",
-            projectrestore::report::escape(arg)
-        ));
-    }
+    projectrestore::source::require_local(arg)?;
     Ok(PathBuf::from(arg))
 }
 

@@ -725,6 +725,21 @@ pub fn carries<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 's
     false
 }
 
+/// Refuse a URL where a local path is required. Trust stores, keys,
+/// identities, logs, destinations and explicit signature or checksum files
+/// never come from an object store: a bucket an attacker can write must not be
+/// able to vouch for what it serves (sidecar objects beside an archive are read
+/// by themselves).
+pub fn require_local(arg: &str) -> Result<(), String> {
+    if is_store_url(arg) {
+        return Err(format!(
+            "{}: must be a local path; trust stores, keys, identities, logs, destinations and explicit signature or checksum files never come from an object store (sidecar objects beside the archive are read by themselves)",
+            crate::report::escape(arg)
+        ));
+    }
+    Ok(())
+}
+
 /// The SHA-256 (hex) of the file at `path`, read as an archive is (a regular
 /// file, not through a symbolic link's surprises), stopping when `cancel` is set.
 pub fn sha256_file(path: &std::path::Path, cancel: &Cancel) -> Result<String, crate::Error> {

@@ -942,6 +942,16 @@ fn consistent(
 }
 
 /// The C2SP tlog-proof text: header, `extra` (the entry line, base64), index,
+/// What `log prove ARCHIVE` looks up: a hex SHA-256 given directly (when no
+/// file has that name), or the digest of the file.
+pub fn digest_arg(arg: &str, cancel: &crate::source::Cancel) -> Result<String, crate::Error> {
+    let path = Path::new(arg);
+    if !path.exists() && arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(arg.to_ascii_lowercase());
+    }
+    crate::source::sha256_file(path, cancel)
+}
+
 /// hashes, a blank line, then the signed checkpoint.
 pub fn tlog_proof_text(p: &Proof) -> String {
     let mut s = format!("{TLOG_PROOF_HEADER}\n");
