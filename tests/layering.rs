@@ -56,6 +56,28 @@ fn the_library_links_no_command_line_crate() {
     }
 }
 
+/// The Python extension stands on the library alone: no command-line crate
+/// (its Ctrl-C comes from Python, not signal-hook), and nothing of Python in
+/// the library.
+#[test]
+fn the_python_binding_stands_on_the_library_alone() {
+    let py = tree("projectrestore-python");
+    assert!(py.contains("projectrestore") && py.contains("pyo3"));
+    for cli_only in [
+        "clap",
+        "indicatif",
+        "rpassword",
+        "signal-hook",
+        "projectrestore-cli",
+    ] {
+        assert!(
+            !py.contains(cli_only),
+            "the Python binding depends on {cli_only}"
+        );
+    }
+    assert!(!tree("projectrestore").contains("pyo3"));
+}
+
 #[test]
 fn arrows_point_one_way() {
     let fs = tree("projectrestore-fs");

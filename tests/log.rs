@@ -783,3 +783,35 @@ fn independent_tools_check_the_log() {
         .unwrap();
     assert!(!o.status.success());
 }
+
+/// A verifier key's text (`NAME+KEYID+BASE64`) is also a relative path: a file
+/// planted under that name in the current directory, holding the attacker's
+/// key, must not stand in for the key the text spells.
+#[test]
+fn a_planted_file_named_as_the_key_text_is_not_the_key() {
+    let real = World::new();
+    let evil = World::new(); // the attacker's own log and key
+    let cwd = tempfile::tempdir().unwrap();
+    let planted = cwd.path().join(&real.vkey);
+    std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    std::fs::write(&planted, format!("{}\n", evil.vkey)).unwrap();
+    let o = bin()
+        .current_dir(cwd.path())
+        .args(["log", "verify"])
+        .arg(&evil.log)
+        .arg("--vkey")
+        .arg(&real.vkey)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "the attacker's log passed under the real key's text: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The key given as a file still works.
+    let file = real.tmp.path().join("log.vkey");
+    std::fs::write(&file, format!("{}\n", real.vkey)).unwrap();
+    let r = run(&[&"log", &"verify", &real.log, &"--vkey", &file]);
+    assert_eq!(r.code, 0, "{}", r.err);
+}

@@ -26,6 +26,7 @@ the command line).
 
 from __future__ import annotations
 
+import copy as _copy
 import json as _json
 import os
 import warnings as _warnings
@@ -159,7 +160,7 @@ def _call(
     if events is not None and not callable(events):
         raise TypeError("events= must be a callable that takes one dict")
     try:
-        text, notes = _projectrestore.call(command, options, events, passphrase, cancel)
+        text, notes, late = _projectrestore.call(command, options, events, passphrase, cancel)
     except _projectrestore.Failure as f:
         error = _from_failure(str(f.args[0]))
         if events is not None:
@@ -168,11 +169,22 @@ def _call(
                     "exit_code": error.exit_code, "message": error.message,
                     "hint": error.hint})
         raise error from None
-    for n in notes:
-        _warnings.warn(n, RuntimeWarning, stacklevel=3)
     doc = _json.loads(text)
-    if events is not None:
-        events({"schema": 1, "event": "finished", "report": doc})
+    try:
+        for n in notes:
+            _warnings.warn(n, RuntimeWarning, stacklevel=3)
+        if events is not None:
+            events({"schema": 1, "event": "finished", "report": _copy.deepcopy(doc)})
+    except BaseException as e:  # noqa: B902 - re-raised below, with the result
+        late = late or e
+    if late is not None:
+        # Ctrl-C or an exception that came when the work had already finished:
+        # it still propagates, and says that the command's result stands.
+        late.projectrestore_result = doc
+        if hasattr(late, "add_note"):
+            late.add_note("projectrestore: the command had already finished; its result "
+                          "stands (the exception's .projectrestore_result)")
+        raise late
     return doc
 
 
@@ -569,7 +581,9 @@ def verify_sha256_from_file(archive: PathArg, checksum_file: PathArg) -> bool:
     try:
         return bool(_call("checksum_matches", {"archive": archive,
                                                "checksum_file": checksum_file}))
-    except (ProjectRestoreError, OSError):
+    except (VerificationError, OSError):
+        # Unreadable files and an unusable checksum file: False, as 4.x.
+        # A usage error (a URL for the checksum file) or a cancel is raised.
         return False
 
 

@@ -52,6 +52,15 @@ class _Document:
         """The document ``--json`` prints for this result."""
         return copy.deepcopy(self._data)
 
+    def __reduce__(self) -> Any:
+        return (type(self), (self.to_dict(),))
+
+    def __copy__(self) -> "_Document":
+        return self
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "_Document":
+        return type(self)(copy.deepcopy(self._data, memo))
+
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented

@@ -30,7 +30,7 @@ pub fn env() -> &'static projectrestore::config::Env {
 
 /// `~/project_backups`.
 pub fn default_backup_dir() -> std::path::PathBuf {
-    projectrestore::discover::default_backup_dir(env().home.as_deref())
+    projectrestore::discover::default_backup_dir(env().home())
 }
 
 fn given(m: &ArgMatches, id: &str) -> bool {

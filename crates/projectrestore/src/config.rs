@@ -144,6 +144,15 @@ pub struct Env {
     pub xdg_config_home: Option<PathBuf>,
 }
 
+impl Env {
+    /// `$HOME`, when it is absolute: an empty or relative `$HOME` would make
+    /// the current directory, which anyone may have prepared, the place
+    /// settings and the default trust store come from.
+    pub fn home(&self) -> Option<&Path> {
+        self.home.as_deref().filter(|h| h.is_absolute())
+    }
+}
+
 impl std::fmt::Debug for Env {
     /// Names only: a variable's value may be anything the user put there.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -366,14 +375,14 @@ fn config_home(env: &Env) -> Option<PathBuf> {
     env.xdg_config_home
         .clone()
         .filter(|p| p.is_absolute())
-        .or_else(|| env.home.as_ref().map(|h| h.join(".config")))
+        .or_else(|| env.home().map(|h| h.join(".config")))
 }
 
 /// The user file: `$XDG_CONFIG_HOME/projectrestore/config.toml`, else `~/.projectrestore.rc`.
 pub fn user_file(env: &Env) -> Option<PathBuf> {
     let candidates = [
         config_home(env).map(|x| x.join("projectrestore/config.toml")),
-        env.home.as_ref().map(|h| h.join(".projectrestore.rc")),
+        env.home().map(|h| h.join(".projectrestore.rc")),
     ];
     candidates.into_iter().flatten().find(|p| p.is_file())
 }
@@ -517,6 +526,34 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An empty or relative `$HOME` must not make the current directory the
+    /// place settings and trust come from (a `./.config/projectrestore/keys`
+    /// planted there would be trusted).
+    #[test]
+    fn a_relative_home_is_no_home() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join(".config/projectrestore/keys");
+        std::fs::create_dir_all(&keys).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        for home in ["", ".", "relative/home"] {
+            let env = Env {
+                vars: Default::default(),
+                home: Some(PathBuf::from(home)),
+                xdg_config_home: None,
+            };
+            assert_eq!(env.home(), None, "{home:?}");
+            assert_eq!(default_trust_store(&env), None, "{home:?}");
+            assert_eq!(user_file(&env), None, "{home:?}");
+        }
+        let env = Env {
+            vars: Default::default(),
+            home: Some(dir.path().to_path_buf()),
+            xdg_config_home: None,
+        };
+        assert_eq!(default_trust_store(&env), Some(keys));
+        assert_eq!(std::env::current_dir().unwrap(), cwd);
+    }
 
     #[test]
     fn only_backup_dir_may_name_a_bucket() {

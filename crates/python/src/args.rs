@@ -168,13 +168,7 @@ fn local(p: &std::path::Path) -> PyResult<()> {
 pub fn check(a: &mut Args<'_>) -> PyResult<Options> {
     let (trust, trust_origin) = match a.paths("trust")? {
         Some(t) => (t, "argument (trust=)".to_string()),
-        None => match projectrestore::config::default_trust_store(&crate::env()) {
-            Some(d) => {
-                let origin = format!("default store {}", d.display());
-                (vec![d], origin)
-            }
-            None => (Vec::new(), String::new()),
-        },
+        None => default_trust()?,
     };
     let single_pass = a.bool("single_pass")?;
     let verify_first = a.bool("verify_first")?;
@@ -244,6 +238,30 @@ pub fn check(a: &mut Args<'_>) -> PyResult<Options> {
     })
 }
 
+/// The trust store when `trust=` is not given, as the command line finds it:
+/// the settings' `trust` (the user file; a project file only where the user
+/// file allows it), else the default store `~/.config/projectrestore/keys`.
+/// A trust store configured in the settings is never silently skipped.
+fn default_trust() -> PyResult<(Vec<PathBuf>, String)> {
+    let env = crate::env();
+    let cfg = projectrestore::config::Config::load(None, &env)
+        .map_err(|e| crate::failure(&e.into(), &crate::Seen::default()))?;
+    if let Some(t) = cfg.merged().trust {
+        let origin = cfg
+            .get("trust")
+            .map(|(_, from)| from)
+            .unwrap_or_else(|| "settings".into());
+        return Ok((t, origin));
+    }
+    Ok(match projectrestore::config::default_trust_store(&env) {
+        Some(d) => {
+            let origin = format!("default store {}", d.display());
+            (vec![d], origin)
+        }
+        None => (Vec::new(), String::new()),
+    })
+}
+
 /// `store_options=` over the process's `AWS_*`, `GOOGLE_*`, `AZURE_*` variables.
 pub fn store(a: &mut Args<'_>) -> PyResult<StoreOptions> {
     Ok(StoreOptions {
@@ -270,7 +288,7 @@ pub fn input(a: &mut Args<'_>, store: &StoreOptions) -> PyResult<Input> {
             .map_err(|e| crate::failure(&e.into(), &crate::Seen::default()))?,
         None => {
             let dir = backup_dir.unwrap_or_else(|| {
-                projectrestore::discover::default_backup_dir(crate::env().home.as_deref())
+                projectrestore::discover::default_backup_dir(crate::env().home())
             });
             let found = projectrestore::source::object::catalog(&dir, store).and_then(|c| {
                 let newest = c.latest(&pattern)?;

@@ -101,8 +101,11 @@ pub fn failure(e: &Error, seen: &Seen) -> PyErr {
             Error::Source(projectrestore::source::SourceError::Io { path, .. }) => {
                 doc["filename"] = json!(path);
             }
-            // "No archive matching …": nothing to open is ENOENT.
-            Error::Source(projectrestore::source::SourceError::NotFound(_)) => {
+            // "No archive matching …": nothing to open is ENOENT (a
+            // malformed store URL, also `NotFound`, is not).
+            Error::Source(projectrestore::source::SourceError::NotFound(m))
+                if m.starts_with("no archive matching") =>
+            {
                 doc["errno"] = json!(2);
             }
             _ => {}
@@ -127,10 +130,22 @@ pub fn failure(e: &Error, seen: &Seen) -> PyErr {
     Failure::new_err(doc.to_string())
 }
 
+/// What the work sends the thread that waits.
+enum Msg {
+    /// An event, as its `--events` line.
+    Event(String),
+    /// A passphrase is needed for `what`: ask on the caller's thread (where
+    /// Ctrl-C reaches and the caller's thread-locals are) and answer here.
+    Passphrase(String, mpsc::Sender<Result<Option<SecretString>, String>>),
+}
+
 /// The events of a run, for the thread that waits: each as its `--events`
 /// line, progress at most every 100 ms.
 struct Channel {
-    tx: Option<mpsc::Sender<String>>,
+    tx: mpsc::Sender<Msg>,
+    /// Is anyone listening (`events=`)? The sender lives either way: a
+    /// dropped one would make every wait return at once (a spinning waiter).
+    wanted: bool,
     last_progress: Mutex<Option<Instant>>,
     seen: Mutex<Seen>,
 }
@@ -151,9 +166,9 @@ impl Events for Channel {
                 _ => {}
             }
         }
-        let Some(tx) = &self.tx else {
+        if !self.wanted {
             return;
-        };
+        }
         if matches!(event, Event::Progress { .. }) {
             let Ok(mut last) = self.last_progress.lock() else {
                 return;
@@ -166,54 +181,60 @@ impl Events for Channel {
         }
         if let Ok(line) = serde_json::to_string(&Line::new(event)) {
             // The receiver is gone only once the run is over.
-            let _ = tx.send(line);
+            let _ = self.tx.send(Msg::Event(line));
         }
     }
 }
 
-/// Passphrases from `passphrase=` (a `str`, or a callable asked with what it
-/// is for, only when one is needed); confirmations answered by `yes=`.
+/// Passphrases from `passphrase=`, asked of the waiting thread (which holds
+/// the `str` or calls the callable, only when one is needed); confirmations
+/// answered by `yes=`.
 struct PyInteraction {
-    passphrase: Option<Py<PyAny>>,
+    tx: Mutex<mpsc::Sender<Msg>>,
     yes: bool,
-    /// The exception the callable raised: it propagates after the run.
-    raised: Mutex<Option<PyErr>>,
 }
 
 impl Interaction for PyInteraction {
     fn passphrase(&self, what: &str) -> Result<Option<SecretString>, String> {
-        let Some(p) = &self.passphrase else {
+        let (reply, answer) = mpsc::channel();
+        let sent = self
+            .tx
+            .lock()
+            .map_err(|_| "cancelled".to_string())?
+            .send(Msg::Passphrase(what.to_string(), reply));
+        if sent.is_err() {
             return Ok(None);
-        };
-        Python::attach(|py| {
-            let p = p.bind(py);
-            let value = if p.is_callable() {
-                match p.call1((what,)) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        if let Ok(mut r) = self.raised.lock() {
-                            r.get_or_insert(e);
-                        }
-                        return Err("the passphrase callable raised an exception".into());
-                    }
-                }
-            } else {
-                p.clone()
-            };
-            if value.is_none() {
-                return Ok(None);
-            }
-            // Never the value in a message.
-            value
-                .extract::<String>()
-                .map(|s| Some(SecretString::from(s)))
-                .map_err(|_| "passphrase= must be a str, or a callable that returns one".into())
-        })
+        }
+        answer.recv().unwrap_or(Ok(None))
     }
 
     fn confirm(&self, _question: &str) -> bool {
         self.yes
     }
+}
+
+/// The answer to a passphrase request: the `str`, or what the callable
+/// returns (its exception is kept to propagate, and cancels the run). Never
+/// the value in a message.
+fn answer_passphrase(
+    passphrase: Option<&Bound<'_, PyAny>>,
+    what: &str,
+) -> Result<Result<Option<SecretString>, String>, PyErr> {
+    let Some(p) = passphrase else {
+        return Ok(Ok(None));
+    };
+    let value = if p.is_callable() {
+        p.call1((what,))?
+    } else {
+        p.clone()
+    };
+    if value.is_none() {
+        return Ok(Ok(None));
+    }
+    Ok(value
+        .extract::<String>()
+        .map(|s| Some(SecretString::from(s)))
+        .map_err(|_| "passphrase= must be a str, or a callable that returns one".into()))
 }
 
 /// What a command returns: its `--json` document, and warnings to raise as
@@ -241,24 +262,80 @@ fn with_schema(v: impl serde::Serialize) -> Value {
     v
 }
 
+/// The channel of one call, taken by its one run.
+struct Pipe(Option<(mpsc::Sender<Msg>, mpsc::Receiver<Msg>)>);
+
+impl Pipe {
+    fn take(&mut self) -> PyResult<(mpsc::Sender<Msg>, mpsc::Receiver<Msg>)> {
+        self.0.take().ok_or_else(|| {
+            pyo3::exceptions::PyRuntimeError::new_err("internal error: one run per call")
+        })
+    }
+}
+
+/// A finished run: its outcome, and a Python exception that arrived after
+/// the work could no longer be cancelled (Ctrl-C or a raising callback just
+/// as it ended). That exception still propagates, carrying the result: the
+/// caller must learn that the restore happened.
+struct Finished {
+    outcome: Outcome,
+    late: Option<PyErr>,
+}
+
 /// Run `work` on its own thread, the GIL released, while this thread relays
-/// events to `callback`, checks signals and polls `cancel_event`.
+/// events to `callback`, answers passphrase requests, checks signals and
+/// polls `cancel_event`.
+#[allow(clippy::too_many_arguments)]
 fn supervise<'py>(
     py: Python<'py>,
+    (tx, rx): (mpsc::Sender<Msg>, mpsc::Receiver<Msg>),
     callback: Option<&Bound<'py, PyAny>>,
+    passphrase: Option<&Bound<'py, PyAny>>,
     cancel_event: Option<&Bound<'py, PyAny>>,
     cancel: &Cancel,
-    ui: &Arc<PyInteraction>,
     work: impl FnOnce(&Channel) -> Result<Outcome, Error> + Send,
-) -> PyResult<Outcome> {
-    let (tx, rx) = mpsc::channel::<String>();
+) -> PyResult<Finished> {
     let channel = Channel {
-        tx: callback.is_some().then_some(tx),
+        tx,
+        wanted: callback.is_some(),
         last_progress: Mutex::new(None),
         seen: Mutex::new(Seen::default()),
     };
     let json_loads = py.import("json")?.getattr("loads")?;
     let mut raised: Option<PyErr> = None;
+    let handle_msg = |msg: Msg, raised: &mut Option<PyErr>| match msg {
+        Msg::Event(line) => {
+            if raised.is_none() {
+                if let Some(cb) = callback {
+                    if let Err(e) = json_loads.call1((line,)).and_then(|d| cb.call1((d,))) {
+                        *raised = Some(e);
+                        cancel.set();
+                    }
+                }
+            }
+        }
+        Msg::Passphrase(what, reply) => {
+            let answer = if raised.is_some() {
+                Err("cancelled".to_string())
+            } else {
+                match answer_passphrase(passphrase, &what) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        *raised = Some(e);
+                        cancel.set();
+                        Err("the passphrase callable raised an exception".to_string())
+                    }
+                }
+            };
+            let _ = reply.send(answer);
+        }
+    };
+    // Already cancelled: the work stops at its first check.
+    if let Some(ev) = cancel_event {
+        if ev.call_method0("is_set")?.is_truthy()? {
+            cancel.set();
+        }
+    }
     let result = std::thread::scope(|s| {
         let channel = &channel;
         let handle = s.spawn(move || work(channel));
@@ -269,20 +346,8 @@ fn supervise<'py>(
                 (rx, got)
             });
             rx = back;
-            match got {
-                Ok(line) => {
-                    if raised.is_none() {
-                        if let Some(cb) = callback {
-                            let call = json_loads.call1((line,)).and_then(|d| cb.call1((d,)));
-                            if let Err(e) = call {
-                                raised = Some(e);
-                                cancel.set();
-                            }
-                        }
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {}
+            if let Ok(msg) = got {
+                handle_msg(msg, &mut raised);
             }
             if raised.is_none() {
                 if let Err(e) = py.check_signals() {
@@ -307,18 +372,10 @@ fn supervise<'py>(
             }
         }
         // What the work sent before it finished and the last slice missed.
-        while let Ok(line) = rx.try_recv() {
-            if raised.is_some() {
-                break;
-            }
-            if let Some(cb) = callback {
-                if let Err(e) = json_loads.call1((line,)).and_then(|d| cb.call1((d,))) {
-                    raised = Some(e);
-                }
-            }
+        while let Ok(msg) = rx.try_recv() {
+            handle_msg(msg, &mut raised);
         }
-        // Joined without the GIL: the work may be waiting for it (a passphrase
-        // callable) until the very end.
+        // Joined without the GIL.
         py.detach(move || handle.join())
     });
     let result = result.map_err(|_| {
@@ -326,14 +383,12 @@ fn supervise<'py>(
             "internal error in projectrestore (a bug, not your archive): the worker panicked",
         )
     })?;
-    if let Some(e) = ui.raised.lock().ok().and_then(|mut r| r.take()) {
-        return Err(e);
-    }
-    if let Some(e) = raised {
-        return Err(e);
-    }
     let seen = channel.seen.into_inner().unwrap_or_else(|p| p.into_inner());
-    result.map_err(|e| failure(&e, &seen))
+    match (result, raised) {
+        (Ok(outcome), late) => Ok(Finished { outcome, late }),
+        (Err(_), Some(e)) => Err(e),
+        (Err(e), None) => Err(failure(&e, &seen)),
+    }
 }
 
 /// The commands `projectrestore/__init__.py` calls.
@@ -344,19 +399,20 @@ fn call(
     command: &str,
     options: Bound<'_, PyDict>,
     events: Option<Bound<'_, PyAny>>,
-    passphrase: Option<Py<PyAny>>,
+    passphrase: Option<Bound<'_, PyAny>>,
     cancel: Option<Bound<'_, PyAny>>,
-) -> PyResult<(String, Vec<String>)> {
+) -> PyResult<(String, Vec<String>, Option<Py<PyAny>>)> {
     let mut a = Args::new(options);
     let yes = a.bool("yes")?;
-    let ui = Arc::new(PyInteraction {
-        passphrase,
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let shared: SharedInteraction = Arc::new(PyInteraction {
+        tx: Mutex::new(tx.clone()),
         yes,
-        raised: Mutex::new(None),
     });
-    let shared: SharedInteraction = ui.clone();
+    let mut pipe = Pipe(Some((tx, rx)));
+    let pass = passphrase.as_ref();
     let flag = Cancel::new();
-    let home = env().home;
+    let home = env().home().map(std::path::Path::to_path_buf);
     let out = match command {
         "restore" | "verify" | "preview" | "plan" | "ls" => {
             let store = args::store(&mut a)?;
@@ -423,7 +479,7 @@ fn call(
             }
             let events = events.as_ref();
             let cancel = cancel.as_ref();
-            supervise(py, events, cancel, &flag, &ui, |ch| {
+            supervise(py, pipe.take()?, events, pass, cancel, &flag, |ch| {
                 if command == "plan" {
                     return Ok(Outcome::doc(
                         serde_json::to_value(restore::plan(&opts)?).unwrap_or(Value::Null),
@@ -457,7 +513,7 @@ fn call(
                 .str("pattern")?
                 .unwrap_or_else(|| projectrestore::discover::DEFAULT_PATTERN.into());
             a.finish(command)?;
-            supervise(py, None, cancel.as_ref(), &flag, &ui, |_| {
+            supervise(py, pipe.take()?, None, pass, cancel.as_ref(), &flag, |_| {
                 let list = projectrestore::source::object::catalog(&dir, &store)?.list(&pattern)?;
                 Ok(Outcome::doc(with_schema(json!({ "archives": list }))))
             })?
@@ -469,7 +525,7 @@ fn call(
             match command {
                 "history" => {
                     a.finish(command)?;
-                    supervise(py, None, None, &flag, &ui, |_| {
+                    supervise(py, pipe.take()?, None, pass, None, &flag, |_| {
                         let h = projectrestore::history::history(&dest)?;
                         Ok(Outcome::doc(
                             serde_json::to_value(&h).unwrap_or(Value::Null),
@@ -478,7 +534,7 @@ fn call(
                 }
                 "recover" => {
                     a.finish(command)?;
-                    supervise(py, None, None, &flag, &ui, |_| {
+                    supervise(py, pipe.take()?, None, pass, None, &flag, |_| {
                         let r = projectrestore::commit::recover_dir(&dest).map_err(Error::from)?;
                         let mut doc = with_schema(&r);
                         doc["destination"] =
@@ -500,7 +556,7 @@ fn call(
                     let wait = a.bool("wait")?;
                     a.finish(command)?;
                     let events = events.as_ref();
-                    supervise(py, events, None, &flag, &ui, |ch| {
+                    supervise(py, pipe.take()?, events, pass, None, &flag, |ch| {
                         // Calling rollback() is the confirmation.
                         let r = projectrestore::history::rollback(
                             &dest,
@@ -508,7 +564,7 @@ fn call(
                             keep,
                             wait,
                             true,
-                            ui.as_ref(),
+                            shared.as_ref(),
                             ch,
                         )?;
                         Ok(Outcome::doc(
@@ -526,7 +582,7 @@ fn call(
                     };
                     let wait = a.bool("wait")?;
                     a.finish(command)?;
-                    supervise(py, None, None, &flag, &ui, |ch| {
+                    supervise(py, pipe.take()?, None, pass, None, &flag, |ch| {
                         let r = projectrestore::history::prune(&dest, keep, older, wait, ch)?;
                         Ok(Outcome::doc(
                             serde_json::to_value(&r).unwrap_or(Value::Null),
@@ -540,9 +596,8 @@ fn call(
             command,
             a,
             &flag,
-            &ui,
-            events.as_ref(),
-            cancel.as_ref(),
+            &mut pipe,
+            (events.as_ref(), pass, cancel.as_ref()),
             shared,
         )?,
         "sha256" => {
@@ -550,7 +605,7 @@ fn call(
                 .any_path("path")?
                 .ok_or_else(|| args::usage("compute_sha256 needs a path".into()))?;
             a.finish(command)?;
-            supervise(py, None, cancel.as_ref(), &flag, &ui, |_| {
+            supervise(py, pipe.take()?, None, pass, cancel.as_ref(), &flag, |_| {
                 Ok(Outcome::doc(json!(projectrestore::source::sha256_file(
                     &path, &flag
                 )?)))
@@ -564,7 +619,7 @@ fn call(
                 .path("checksum_file")?
                 .ok_or_else(|| args::usage("a checksum file is needed".into()))?;
             a.finish(command)?;
-            supervise(py, None, cancel.as_ref(), &flag, &ui, |_| {
+            supervise(py, pipe.take()?, None, pass, cancel.as_ref(), &flag, |_| {
                 let name = archive
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned());
@@ -579,24 +634,31 @@ fn call(
             )))
         }
     };
-    Ok((out.doc.to_string(), out.warnings))
+    let late = out.late.map(|e| e.into_value(py).into_any());
+    Ok((out.outcome.doc.to_string(), out.outcome.warnings, late))
 }
 
 fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The caller's `events=`, `passphrase=` and `cancel=`.
+type Hooks<'a, 'py> = (
+    Option<&'a Bound<'py, PyAny>>,
+    Option<&'a Bound<'py, PyAny>>,
+    Option<&'a Bound<'py, PyAny>>,
+);
+
+/// `log_verify`, `log_prove` and `log_append`.
 fn log_command(
     py: Python<'_>,
     command: &str,
     mut a: Args<'_>,
     flag: &Cancel,
-    ui: &Arc<PyInteraction>,
-    events: Option<&Bound<'_, PyAny>>,
-    cancel: Option<&Bound<'_, PyAny>>,
+    pipe: &mut Pipe,
+    (events, pass, cancel): Hooks<'_, '_>,
     shared: SharedInteraction,
-) -> PyResult<Outcome> {
+) -> PyResult<Finished> {
     use projectrestore::log::{self, Log, LogError};
     let dir: PathBuf = a
         .path("log")?
@@ -607,7 +669,7 @@ fn log_command(
             let checkpoint = a.path("checkpoint")?;
             let vkey = a.str("vkey")?;
             a.finish("log_verify")?;
-            supervise(py, None, cancel, flag, ui, |_| {
+            supervise(py, pipe.take()?, None, pass, cancel, flag, |_| {
                 let l = Log::open(&dir, pinned(&vkey)?)?;
                 let older = match &checkpoint {
                     Some(p) => Some(std::fs::read(p).map_err(|source| LogError::Io {
@@ -627,7 +689,7 @@ fn log_command(
             let tlog_proof = a.path("tlog_proof")?;
             let vkey = a.str("vkey")?;
             a.finish("log_prove")?;
-            supervise(py, None, cancel, flag, ui, |_| {
+            supervise(py, pipe.take()?, None, pass, cancel, flag, |_| {
                 let l = Log::open(&dir, pinned(&vkey)?)?;
                 let index = match (index, archive) {
                     (Some(i), _) => i,
@@ -676,7 +738,7 @@ fn log_command(
             a.finish("log_append")?;
             opts.input = Some(input);
             opts.cancel = flag.clone();
-            supervise(py, events, cancel, flag, ui, |ch| {
+            supervise(py, pipe.take()?, events, pass, cancel, flag, |ch| {
                 let signer = log::load_signer(&key)?;
                 let l = Log::open(&dir, Some(signer.verifier()))?;
                 let out = log::anchor::append_verified(

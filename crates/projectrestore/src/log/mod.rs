@@ -266,8 +266,14 @@ pub fn load_signer(path: &Path) -> Result<SignerKey, LogError> {
     })
 }
 
-/// A verifier key given as text or as a file holding it.
+/// A verifier key given as text or as a file holding it. The text is tried
+/// first: a key's text (`NAME+KEYID+BASE64`) is also a relative path, and a
+/// file planted under that name in the current directory must not be able to
+/// stand in for the key it spells.
 pub fn load_vkey(arg: &str) -> Result<VerifierKey, LogError> {
+    if let Ok(key) = VerifierKey::parse(arg) {
+        return Ok(key);
+    }
     let path = Path::new(arg);
     let text = if path.is_file() {
         fs::read_to_string(path).map_err(io_err("read", path))?
