@@ -162,3 +162,18 @@ def test_the_log(tmp_path: Path) -> None:
 def test_the_installed_wheel_is_tested() -> None:
     """Not the source tree: python/projectrestore has no extension module."""
     assert "site-packages" in projectrestore.__file__, projectrestore.__file__
+
+
+def test_the_newest_backup_of_a_directory(tmp_path: Path) -> None:
+    r = projectrestore.restore(None, tmp_path / "d", backup_dir=DEMO, pattern="*.tar.gz.age",
+                               trust=REPO / "keys",
+                               identities=DEMO / "secret/demo-age-identity.txt")
+    assert r.archive.endswith("2026-11-24_120000-demo-initial.tar.gz.age")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="no archive matching"):
+        projectrestore.restore(None, tmp_path / "e", backup_dir=empty)
+    # A malformed bucket URL is no missing file.
+    with pytest.raises(projectrestore.ProjectRestoreError) as info:
+        projectrestore.restore("s3:///no-bucket", tmp_path / "f", allow_unsigned=True)
+    assert not isinstance(info.value, FileNotFoundError)

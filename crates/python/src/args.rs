@@ -274,39 +274,54 @@ pub fn store(a: &mut Args<'_>) -> PyResult<StoreOptions> {
     })
 }
 
-/// The archive to read: `archive=` (a path or an `s3://`, `gs://`, `az://`
-/// URL), else the newest in `backup_dir=` matching `pattern=`; through
-/// `spool=` when given.
-pub fn input(a: &mut Args<'_>, store: &StoreOptions) -> PyResult<Input> {
-    let spool = a.path("spool")?;
-    let pattern = a
-        .str("pattern")?
-        .unwrap_or_else(|| projectrestore::discover::DEFAULT_PATTERN.to_string());
-    let backup_dir = a.any_path("backup_dir")?;
-    let input = match a.any_path("archive")? {
-        Some(p) => projectrestore::source::object::input(p.as_os_str(), store)
-            .map_err(|e| crate::failure(&e.into(), &crate::Seen::default()))?,
-        None => {
-            let dir = backup_dir.unwrap_or_else(|| {
-                projectrestore::discover::default_backup_dir(crate::env().home())
-            });
-            let found = projectrestore::source::object::catalog(&dir, store).and_then(|c| {
-                let newest = c.latest(&pattern)?;
-                Ok(c.input(&newest))
-            });
-            found.map_err(|e| crate::failure(&e.into(), &crate::Seen::default()))?
+/// The archive to read, as given: `archive=` (a path or an `s3://`, `gs://`,
+/// `az://` URL), else the newest in `backup_dir=` matching `pattern=`; through
+/// `spool=` when given. Resolved by [`InputSpec::resolve`] in the work, where
+/// the GIL is released: listing a bucket can take a while.
+pub struct InputSpec {
+    archive: Option<PathBuf>,
+    backup_dir: PathBuf,
+    pattern: String,
+    spool: Option<PathBuf>,
+    store: StoreOptions,
+}
+
+pub fn input(a: &mut Args<'_>, store: &StoreOptions) -> PyResult<InputSpec> {
+    Ok(InputSpec {
+        spool: a.path("spool")?,
+        pattern: a
+            .str("pattern")?
+            .unwrap_or_else(|| projectrestore::discover::DEFAULT_PATTERN.to_string()),
+        backup_dir: a
+            .any_path("backup_dir")?
+            .unwrap_or_else(|| projectrestore::discover::default_backup_dir(crate::env().home())),
+        archive: a.any_path("archive")?,
+        store: store.clone(),
+    })
+}
+
+impl InputSpec {
+    /// The input: the object or file named, or the newest backup found.
+    pub fn resolve(&self) -> Result<Input, Error> {
+        let input = match &self.archive {
+            Some(p) => projectrestore::source::object::input(p.as_os_str(), &self.store)?,
+            None => {
+                let c = projectrestore::source::object::catalog(&self.backup_dir, &self.store)?;
+                let newest = c.latest(&self.pattern)?;
+                c.input(&newest)
+            }
+        };
+        match &self.spool {
+            None => Ok(input),
+            Some(dir) => match input {
+                Input::Source(s) if s.transfer().is_some() => Ok(Input::Source(
+                    std::sync::Arc::new(projectrestore::source::spool::SpoolSource::new(s, dir)),
+                )),
+                _ => Err(Error::Usage(
+                    "spool is for archives in an object store (s3://, gs://, az://); a local file is read where it is".into(),
+                )),
+            },
         }
-    };
-    match spool {
-        None => Ok(input),
-        Some(dir) => match input {
-            Input::Source(s) if s.transfer().is_some() => Ok(Input::Source(std::sync::Arc::new(
-                projectrestore::source::spool::SpoolSource::new(s, &dir),
-            ))),
-            _ => Err(usage(
-                "spool is for archives in an object store (s3://, gs://, az://); a local file is read where it is".into(),
-            )),
-        },
     }
 }
 

@@ -417,7 +417,7 @@ fn call(
         "restore" | "verify" | "preview" | "plan" | "ls" => {
             let store = args::store(&mut a)?;
             let mut opts = args::check(&mut a)?;
-            opts.input = Some(args::input(&mut a, &store)?);
+            let spec = args::input(&mut a, &store)?;
             opts.cancel = flag.clone();
             let dest = a.path("to")?;
             let need = |what: &str| {
@@ -479,7 +479,9 @@ fn call(
             }
             let events = events.as_ref();
             let cancel = cancel.as_ref();
-            supervise(py, pipe.take()?, events, pass, cancel, &flag, |ch| {
+            supervise(py, pipe.take()?, events, pass, cancel, &flag, move |ch| {
+                let mut opts = opts;
+                opts.input = Some(spec.resolve()?);
                 if command == "plan" {
                     return Ok(Outcome::doc(
                         serde_json::to_value(restore::plan(&opts)?).unwrap_or(Value::Null),
@@ -733,12 +735,13 @@ fn log_command(
             })?;
             let store = args::store(&mut a)?;
             let mut opts = args::check(&mut a)?;
-            let input = args::input(&mut a, &store)?;
+            let spec = args::input(&mut a, &store)?;
             let project = a.str("project")?;
             a.finish("log_append")?;
-            opts.input = Some(input);
             opts.cancel = flag.clone();
-            supervise(py, pipe.take()?, events, pass, cancel, flag, |ch| {
+            supervise(py, pipe.take()?, events, pass, cancel, flag, move |ch| {
+                let mut opts = opts;
+                opts.input = Some(spec.resolve()?);
                 let signer = log::load_signer(&key)?;
                 let l = Log::open(&dir, Some(signer.verifier()))?;
                 let out = log::anchor::append_verified(
