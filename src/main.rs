@@ -273,6 +273,7 @@ fn main() -> ExitCode {
             | Command::Rollback(_)
             | Command::Prune(_)
             | Command::Config(_)
+            | Command::Recover(_)
     );
     let config = if uses_config {
         let loaded =
@@ -381,6 +382,27 @@ fn run(
     config: &projectrestore::config::Config,
     events: &dyn Events,
 ) -> Result<(), Failure> {
+    // The notification targets are read before anything runs: a bad one is a
+    // usage error, not a surprise after the restore.
+    let (notifier, told) = cli::notify::Notifier::for_command(&cli.command, config)?;
+    match run_command(cli, cancel, config, events, &notifier) {
+        Err(Failure::Error(e)) => {
+            if let Some((command, dry_run)) = told {
+                notifier.failed(command, &e, dry_run);
+            }
+            Err(Failure::Error(e))
+        }
+        other => other,
+    }
+}
+
+fn run_command(
+    cli: Cli,
+    cancel: Cancel,
+    config: &projectrestore::config::Config,
+    events: &dyn Events,
+    notifier: &cli::notify::Notifier,
+) -> Result<(), Failure> {
     match cli.command {
         Command::Restore(args) => {
             let dry_run = args.dry_run;
@@ -414,7 +436,8 @@ fn run(
             opts.cancel = cancel;
             let bar = cli::progress::Bar::for_output(&args.output);
             let fan = Fanout(vec![&bar, events]);
-            let (prepared, report) = if args.interactive {
+            let started = notifier.start(dry_run);
+            let (prepared, mut report) = if args.interactive {
                 if args.output.events.as_deref() == Some(std::path::Path::new("-")) {
                     return Err(Error::Usage(
                         "--interactive shows the preview on standard output, so --events cannot write there; give --events a file".into(),
@@ -448,6 +471,12 @@ fn run(
                 (prepared, report)
             };
             bar.finish();
+            // Told once the swap is durable (execute returned), before the
+            // report is printed: the report says what each target was told.
+            report.notifications = started.join();
+            report
+                .notifications
+                .extend(notifier.succeeded("restore", &report));
             cli::output::report(&report, args.output.json, args.output.quiet)?;
             if !args.output.json && !args.output.quiet && opts.policy.strip_components == 0 {
                 if let Some(tip) = cli::output::one_top_directory(&report) {
@@ -513,7 +542,7 @@ fn run(
                 (None, Some(b)) => projectrestore::history::Target::before(b)?,
                 (None, None) => projectrestore::history::Target::Previous,
             };
-            let r = projectrestore::history::rollback(
+            let mut r = projectrestore::history::rollback(
                 &dir,
                 &target,
                 args.keep,
@@ -526,6 +555,7 @@ fn run(
                 },
                 events,
             )?;
+            r.notifications = notifier.succeeded("rollback", &r);
             if args.events.as_deref() != Some(std::path::Path::new("-")) {
                 cli::output::rollback(&r, args.json)?;
             }
@@ -612,7 +642,11 @@ fn run(
         }
         Command::Recover(args) => {
             let recovery = projectrestore::commit::recover_dir(&args.dir).map_err(Error::from)?;
-            cli::output::recovery(&args.dir.display().to_string(), &recovery, args.json)?;
+            let told = notifier.succeeded(
+                "recover",
+                &serde_json::json!({"destination": args.dir.display().to_string(), "swap": recovery.swap}),
+            );
+            cli::output::recovery(&args.dir.display().to_string(), &recovery, &told, args.json)?;
         }
         Command::Log(cmd) => {
             if matches!(cmd, cli::LogCmd::Verify { .. }) {
@@ -621,7 +655,7 @@ fn run(
             cli::logcmd::run(cmd, cancel)?
         }
         Command::Audit(args) => {
-            if !cli::logcmd::audit(args, cancel, events)? {
+            if !cli::logcmd::audit(args, cancel, events, notifier)? {
                 return Err(Failure::Exit(exit_code(Category::Verification)));
             }
         }

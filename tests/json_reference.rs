@@ -93,6 +93,22 @@ fn json(dir: &std::path::Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `--notify` to a loopback port nobody listens on (a delivery that fails
+/// fast), with its signing secret in `dir`.
+fn notify_args(dir: &std::path::Path) -> (String, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = dir.join("whsec.txt");
+    std::fs::write(&secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n").unwrap();
+    (
+        format!("webhook=http://127.0.0.1:{port}/hook"),
+        secret.display().to_string(),
+    )
+}
+
 #[test]
 fn the_report_matches_the_reference() {
     let tmp = tempfile::tempdir().unwrap();
@@ -191,6 +207,20 @@ fn the_report_matches_the_reference() {
             &[],
         ),
     );
+    // `--notify` to a port nobody listens on: a failed delivery, reported.
+    let (notify, secret) = notify_args(tmp.path());
+    run(
+        &demo,
+        with(
+            &["restore"],
+            &[
+                &signed[..],
+                &["--to", &t("told"), "--yes", "--json", "--notify", &notify],
+                &["--notify-secret-file", &secret],
+            ]
+            .concat(),
+        ),
+    );
     // `plan --json` is the report's `plan` document.
     let plan = json(
         &demo,
@@ -238,9 +268,19 @@ fn the_other_documents_match_the_reference() {
         "`history`",
         &fields(&json(&demo, &["history", &app, "--json"])),
     );
+    let (notify, secret) = notify_args(tmp.path());
+    let told = [
+        "--notify",
+        notify.as_str(),
+        "--notify-secret-file",
+        secret.as_str(),
+    ];
     check(
         "`rollback`",
-        &fields(&json(&demo, &["rollback", &app, "--yes", "--json"])),
+        &fields(&json(
+            &demo,
+            &[&["rollback", &app, "--yes", "--json"][..], &told].concat(),
+        )),
     );
     check(
         "`prune`",
@@ -248,7 +288,10 @@ fn the_other_documents_match_the_reference() {
     );
     check(
         "`recover`",
-        &fields(&json(&demo, &["recover", &app, "--json"])),
+        &fields(&json(
+            &demo,
+            &[&["recover", &app, "--json"][..], &told].concat(),
+        )),
     );
     check(
         "`list`",
@@ -270,6 +313,10 @@ fn the_other_documents_match_the_reference() {
                 "../log/log.vkey",
                 "--allow-unsigned",
                 "--json",
+                "--notify",
+                &notify,
+                "--notify-secret-file",
+                &secret,
             ],
         )),
     );

@@ -244,7 +244,12 @@ fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
 }
 
 /// `audit`: returns whether every archive passed (the caller exits 4 if not).
-pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<bool, Failure> {
+pub fn audit(
+    args: AuditArgs,
+    cancel: Cancel,
+    events: &dyn Events,
+    notifier: &super::notify::Notifier,
+) -> Result<bool, Failure> {
     let dir = args
         .backup_dir
         .clone()
@@ -266,8 +271,13 @@ pub fn audit(args: AuditArgs, cancel: Cancel, events: &dyn Events) -> Result<boo
         cancel,
         ..Options::default()
     };
-    let audit =
+    let mut audit =
         projectrestore::audit::audit(catalog.as_ref(), &args.pattern, &base, log.as_ref(), events)?;
+    audit.notifications = if audit.failed == 0 {
+        notifier.succeeded("audit", &audit)
+    } else {
+        notifier.audit_failed(&audit)
+    };
     let (rows, failed) = (&audit.archives, audit.failed);
     let to_stdout = args.events.as_deref() == Some(std::path::Path::new("-"));
     if args.json {

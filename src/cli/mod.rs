@@ -5,6 +5,7 @@ pub mod interact;
 pub mod legacy;
 pub mod logcmd;
 pub mod man;
+pub mod notify;
 pub mod output;
 pub mod progress;
 pub mod settings;
@@ -307,6 +308,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
     #[command(flatten)]
+    pub notify: NotifyArgs,
+    #[command(flatten)]
     pub store: StoreArgs,
     /// Glob for archive names.
     #[arg(long, value_name = "GLOB", default_value = projectrestore::discover::DEFAULT_PATTERN)]
@@ -365,6 +368,8 @@ pub struct LogCheckArgs {
 pub struct RestoreArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
     /// Restore only these paths of the archive (and what is beneath them), after --strip-components.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
@@ -567,6 +572,8 @@ pub struct RollbackArgs {
     /// line is `finished` or `failed`.
     #[arg(value_parser = local_path, long, value_name = "FILE")]
     pub events: Option<PathBuf>,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -617,6 +624,8 @@ pub struct VerifyCmd {
     pub log: LogCheckArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// Verification, decryption and limit flags shared by `restore` and `verify`.
@@ -831,6 +840,26 @@ pub struct RecoverArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+}
+
+/// Notifications of the outcome (also `[[notify]]` in the settings).
+#[derive(Debug, Args, Default)]
+pub struct NotifyArgs {
+    /// Tell TARGET the outcome: [KIND=]URL, or [KIND=]file:PATH (the URL on the
+    /// file's first line) or [KIND=]env:NAME (in a variable), KIND being webhook,
+    /// slack, discord or healthchecks (else from the URL's host); repeatable.
+    /// Slack and Discord URLs are secrets: prefer file: or env:.
+    #[arg(long = "notify", value_name = "TARGET")]
+    pub notify: Vec<String>,
+    /// The whsec_ signing secret of the --notify webhooks (Standard Webhooks), on the file's first line.
+    #[arg(value_parser = local_path, long, value_name = "FILE")]
+    pub notify_secret_file: Option<PathBuf>,
+    /// Which outcomes to tell: event types (restore.started, restore.failed, …) or their
+    /// last part, comma-separated; dry-run tells dry runs too [default: succeeded,failed].
+    #[arg(long, value_name = "EVENTS")]
+    pub notify_on: Option<String>,
 }
 
 use projectrestore::config::parse_size;

@@ -240,7 +240,12 @@ pub fn backups(list: &[Backup], json: bool) -> io::Result<()> {
 }
 
 /// Print what `recover` did.
-pub fn recovery(dir: &str, r: &Recovery, json: bool) -> io::Result<()> {
+pub fn recovery(
+    dir: &str,
+    r: &Recovery,
+    notifications: &[projectrestore::report::Delivery],
+    json: bool,
+) -> io::Result<()> {
     let mut out = io::stdout().lock();
     if json {
         #[derive(serde::Serialize)]
@@ -248,12 +253,15 @@ pub fn recovery(dir: &str, r: &Recovery, json: bool) -> io::Result<()> {
             destination: String,
             #[serde(flatten)]
             recovery: &'a Recovery,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            notifications: &'a [projectrestore::report::Delivery],
         }
         return json_doc(
             &mut out,
             &Recovered {
                 destination: escape(dir),
                 recovery: r,
+                notifications,
             },
         );
     }

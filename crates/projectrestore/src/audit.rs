@@ -40,6 +40,9 @@ pub struct AuditReport {
     pub archives: Vec<AuditRow>,
     pub failed: usize,
     pub ok: bool,
+    /// What `--notify` targets were told (only when there are any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<crate::report::Delivery>,
 }
 
 /// Audit every archive of `catalog` matching `pattern`, checked as `base`
@@ -94,6 +97,7 @@ pub fn audit(
         archives: rows,
         failed,
         ok: failed == 0,
+        notifications: Vec::new(),
     })
 }
 

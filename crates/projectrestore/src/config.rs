@@ -78,13 +78,44 @@ pub struct Settings {
     pub strip_components: Option<usize>,
     /// Object-store settings (`[store]`: object_store's keys, as `--store-opt`).
     pub store: Option<std::collections::BTreeMap<String, String>>,
+    /// Notification targets (`[[notify]]`, as `--notify`).
+    pub notify: Option<Vec<NotifySetting>>,
     /// Directories whose `.projectrestore.rc` may set every key (read from the
     /// user file or `--config` only; a project file cannot allow itself).
     pub allow_project_dirs: Option<Vec<PathBuf>>,
 }
 
+/// One `[[notify]]` table: where to tell what. Slack and Discord URLs are
+/// secrets: prefer `url_file` (its first line) to `url`.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySetting {
+    /// `webhook`, `slack`, `discord` or `healthchecks` (else from the URL's host).
+    pub kind: Option<String>,
+    #[serde(skip_serializing)]
+    pub url: Option<String>,
+    pub url_file: Option<PathBuf>,
+    /// The `whsec_…` signing secret of a webhook, on the first line.
+    pub secret_file: Option<PathBuf>,
+    /// Event types or their last part (`succeeded`, `failed`, `started`).
+    pub events: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for NotifySetting {
+    /// Never the URL: it may be a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifySetting")
+            .field("kind", &self.kind)
+            .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+            .field("url_file", &self.url_file)
+            .field("secret_file", &self.secret_file)
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
 /// The keys, in the order `config` prints them.
-pub const KEYS: [&str; 16] = [
+pub const KEYS: [&str; 17] = [
     "backup_dir",
     "pattern",
     "to",
@@ -100,6 +131,7 @@ pub const KEYS: [&str; 16] = [
     "log_vkey",
     "strip_components",
     "store",
+    "notify",
     "allow_project_dirs",
 ];
 
@@ -200,6 +232,7 @@ fn from_env(env: &Env) -> Result<Settings, ConfigError> {
         log_key: get("log_key").map(PathBuf::from),
         log_vkey: get("log_vkey").map(|v| v.to_string_lossy().into_owned()),
         strip_components: num("strip_components")?.map(|n| n as usize),
+        notify: None,
         store: None,
         allow_project_dirs: list("allow_project_dirs"),
     })
@@ -225,6 +258,7 @@ fn restrict(s: &mut Settings) -> Vec<&'static str> {
         log_key,
         log_vkey,
         store,
+        notify,
         allow_project_dirs
     );
     let limits = crate::archive::Limits::default();
@@ -329,6 +363,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
         &mut s.log_key,
     ] {
         resolve(&base, p);
+    }
+    for n in s.notify.iter_mut().flatten() {
+        resolve(&base, &mut n.url_file);
+        resolve(&base, &mut n.secret_file);
     }
     for list in [&mut s.trust, &mut s.identities, &mut s.allow_project_dirs]
         .into_iter()
@@ -516,6 +554,7 @@ impl Config {
                 log_vkey,
                 strip_components,
                 store,
+                notify,
                 allow_project_dirs
             );
         }

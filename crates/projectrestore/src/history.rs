@@ -235,6 +235,9 @@ pub struct RollbackReport {
     pub replaced_generation: Option<String>,
     /// Generations removed beyond `--keep`.
     pub pruned: usize,
+    /// What `--notify` targets were told (only when there are any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<crate::report::Delivery>,
 }
 
 /// The history of `dest`; creates nothing.
@@ -409,5 +412,6 @@ pub fn rollback(
         restored: state.current().unwrap_or_default(),
         replaced_generation: committed.replaced,
         pruned,
+        notifications: Vec::new(),
     })
 }

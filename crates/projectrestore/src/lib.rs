@@ -47,6 +47,8 @@ pub mod history;
 pub mod interact;
 pub mod listing;
 pub mod log;
+#[cfg(feature = "notify")]
+pub mod notify;
 pub mod pipe;
 pub mod plan;
 pub mod preview;

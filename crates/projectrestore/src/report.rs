@@ -176,6 +176,23 @@ pub struct Report {
     pub duration_ms: u64,
     /// Things the user should know; the human output shows them loudly.
     pub warnings: Vec<Warning>,
+    /// What `--notify` targets were told (only when there are any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<Delivery>,
+}
+
+/// One notification target's delivery (`--notify`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Delivery {
+    /// Kind and host (never the URL, which may be a secret).
+    pub target: String,
+    /// The event type told (`restore.succeeded`, …).
+    pub event: String,
+    /// `delivered`, `failed`, or `gone` (the receiver answered 410).
+    pub status: &'static str,
+    pub attempts: u32,
+    /// Why it failed (without the URL), or `None`.
+    pub error: Option<String>,
 }
 
 /// Where a run's bytes came from.
@@ -253,6 +270,7 @@ impl Report {
             filesystem: None,
             duration_ms: 0,
             warnings: Vec::new(),
+            notifications: Vec::new(),
         }
     }
 
