@@ -100,21 +100,7 @@ pub fn run(cmd: LogCmd, cancel: Cancel) -> Result<(), Failure> {
             let log = Log::open(&dir, pinned(&vkey)?)?;
             let index = match (index, archive) {
                 (Some(i), _) => i,
-                (None, Some(a)) => {
-                    let sha = log::digest_arg(&a, &cancel)?;
-                    let cp = log.checkpoint()?;
-                    match log.find(cp.checkpoint.size, &sha)? {
-                        Some((e, _)) => e.seq,
-                        None => {
-                            return Err(LogError::NotIncluded {
-                                sha256: sha,
-                                log: dir.display().to_string(),
-                                size: cp.checkpoint.size,
-                            }
-                            .into())
-                        }
-                    }
-                }
+                (None, Some(a)) => log::index_of(&log, &dir, &a, &cancel)?,
                 (None, None) => {
                     return Err(Error::Usage(
                         "give an ARCHIVE (file or SHA-256) or --index N".into(),

@@ -695,21 +695,7 @@ fn log_command(
                 let l = Log::open(&dir, pinned(&vkey)?)?;
                 let index = match (index, archive) {
                     (Some(i), _) => i,
-                    (None, Some(p)) => {
-                        let sha = log::digest_arg(&p.to_string_lossy(), flag)?;
-                        let cp = l.checkpoint()?;
-                        match l.find(cp.checkpoint.size, &sha)? {
-                            Some((e, _)) => e.seq,
-                            None => {
-                                return Err(LogError::NotIncluded {
-                                    sha256: sha,
-                                    log: dir.display().to_string(),
-                                    size: cp.checkpoint.size,
-                                }
-                                .into())
-                            }
-                        }
-                    }
+                    (None, Some(p)) => log::index_of(&l, &dir, &p.to_string_lossy(), flag)?,
                     (None, None) => {
                         return Err(Error::Usage(
                             "log_prove needs an archive (file or SHA-256) or index=".into(),

@@ -948,6 +948,27 @@ fn consistent(
 }
 
 /// The C2SP tlog-proof text: header, `extra` (the entry line, base64), index,
+/// The entry of the archive `arg` names (a file, or its hex SHA-256) in the
+/// log at `dir` under its current checkpoint, or `NotIncluded`.
+pub fn index_of(
+    log: &Log,
+    dir: &Path,
+    arg: &str,
+    cancel: &crate::source::Cancel,
+) -> Result<u64, crate::Error> {
+    let sha = digest_arg(arg, cancel)?;
+    let cp = log.checkpoint()?;
+    match log.find(cp.checkpoint.size, &sha)? {
+        Some((e, _)) => Ok(e.seq),
+        None => Err(LogError::NotIncluded {
+            sha256: sha,
+            log: dir.display().to_string(),
+            size: cp.checkpoint.size,
+        }
+        .into()),
+    }
+}
+
 /// What `log prove ARCHIVE` looks up: a hex SHA-256 given directly (when no
 /// file has that name), or the digest of the file.
 pub fn digest_arg(arg: &str, cancel: &crate::source::Cancel) -> Result<String, crate::Error> {
