@@ -273,7 +273,6 @@ fn main() -> ExitCode {
             | Command::Rollback(_)
             | Command::Prune(_)
             | Command::Config(_)
-            | Command::Recover(_)
     );
     let config = if uses_config {
         let loaded =
@@ -301,7 +300,19 @@ fn main() -> ExitCode {
     } else {
         projectrestore::config::Config::default()
     };
-    let code = match run(cli, cancel, &config, events) {
+    // The notification targets are read before anything runs: a bad one is a
+    // usage error, not a surprise after the restore.
+    let (notifier, told) =
+        match cli::notify::Notifier::for_command(&cli.command, &config, cancel.clone()) {
+            Ok(n) => n,
+            Err(e) => {
+                let code = exit_code(e.category());
+                failed(events, &e, code);
+                print_error(&e, code, json);
+                return ExitCode::from(code);
+            }
+        };
+    let code = match run(cli, cancel, &config, events, &notifier) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Pipe) => ExitCode::SUCCESS,
         Err(Failure::Exit(code)) => ExitCode::from(code),
@@ -309,6 +320,12 @@ fn main() -> ExitCode {
             let code = exit_code(e.category());
             failed(events, &e, code);
             print_error(&e, code, json);
+            // Told after the failure is out: a slow receiver delays nothing
+            // the user reads. A "no" to a question is a choice, not a failure.
+            let declined = matches!(e, Error::NotConfirmed(_)) && cli::interact::declined();
+            if let (Some((command, dry_run)), false) = (told, declined) {
+                notifier.failed(command, &e, dry_run);
+            }
             ExitCode::from(code)
         }
     };
@@ -381,26 +398,6 @@ fn run(
     cancel: Cancel,
     config: &projectrestore::config::Config,
     events: &dyn Events,
-) -> Result<(), Failure> {
-    // The notification targets are read before anything runs: a bad one is a
-    // usage error, not a surprise after the restore.
-    let (notifier, told) = cli::notify::Notifier::for_command(&cli.command, config)?;
-    match run_command(cli, cancel, config, events, &notifier) {
-        Err(Failure::Error(e)) => {
-            if let Some((command, dry_run)) = told {
-                notifier.failed(command, &e, dry_run);
-            }
-            Err(Failure::Error(e))
-        }
-        other => other,
-    }
-}
-
-fn run_command(
-    cli: Cli,
-    cancel: Cancel,
-    config: &projectrestore::config::Config,
-    events: &dyn Events,
     notifier: &cli::notify::Notifier,
 ) -> Result<(), Failure> {
     match cli.command {
@@ -436,7 +433,10 @@ fn run_command(
             opts.cancel = cancel;
             let bar = cli::progress::Bar::for_output(&args.output);
             let fan = Fanout(vec![&bar, events]);
-            let started = notifier.start(dry_run);
+            // Not before a person has seen the preview and said yes.
+            if !args.interactive {
+                notifier.start(dry_run);
+            }
             let (prepared, mut report) = if args.interactive {
                 if args.output.events.as_deref() == Some(std::path::Path::new("-")) {
                     return Err(Error::Usage(
@@ -473,10 +473,7 @@ fn run_command(
             bar.finish();
             // Told once the swap is durable (execute returned), before the
             // report is printed: the report says what each target was told.
-            report.notifications = started.join();
-            report
-                .notifications
-                .extend(notifier.succeeded("restore", &report));
+            report.notifications = notifier.succeeded("restore", &report);
             cli::output::report(&report, args.output.json, args.output.quiet)?;
             if !args.output.json && !args.output.quiet && opts.policy.strip_components == 0 {
                 if let Some(tip) = cli::output::one_top_directory(&report) {

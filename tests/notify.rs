@@ -270,6 +270,19 @@ fn a_503_with_retry_after_is_retried_under_the_same_id_and_410_is_not() {
     assert_eq!(report["notifications"][0]["attempts"], 2);
     assert_eq!(report["notifications"][0]["status"], "delivered");
 
+    // A Retry-After beyond the budget ends the tries, and never overflows.
+    let Some(far) = Receiver::start(&["--script", "503:18446744073709551615"]) else {
+        return;
+    };
+    let scene = Scene::new();
+    let a = archive(scene.tmp.path(), false);
+    let r = restore(&scene, &a, &format!("webhook={}", far.url("/hook")), &[]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(!r.err.contains("internal error"), "{}", r.err);
+    let report: Value = serde_json::from_str(&r.out).unwrap();
+    assert_eq!(report["notifications"][0]["attempts"], 1);
+    assert_eq!(report["notifications"][0]["status"], "failed");
+
     let Some(gone) = Receiver::start(&["--script", "410"]) else {
         return;
     };
@@ -334,7 +347,13 @@ fn a_refused_or_silent_receiver_changes_nothing_and_stays_within_the_budget() {
     };
     let scene = Scene::new();
     let a = archive(scene.tmp.path(), false);
-    let r = restore(&scene, &a, &format!("webhook={}", rx.url("/hook")), &[]);
+    // `restore.started` and the outcome share one budget.
+    let r = restore(
+        &scene,
+        &a,
+        &format!("webhook={}", rx.url("/hook")),
+        &["--notify-on", "started,succeeded"],
+    );
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(snapshot(&scene.dest), plain.0);
     assert!(
@@ -345,6 +364,7 @@ fn a_refused_or_silent_receiver_changes_nothing_and_stays_within_the_budget() {
     );
     let report: Value = serde_json::from_str(&r.out).unwrap();
     assert_eq!(report["notifications"][0]["status"], "failed");
+    assert_eq!(report["notifications"][1]["status"], "failed");
     eprintln!(
         "a silent receiver cost {:?} over the restore's {:?}",
         r.took.saturating_sub(plain.1),
@@ -458,15 +478,15 @@ fn healthchecks_gets_start_success_and_fail() {
     let bad = archive(scene2.tmp.path(), true);
     let r = restore(&scene2, &bad, &hc, &["--notify-on", "succeeded,failed"]);
     assert_eq!(r.code, 4, "{}", r.err);
-    let mut paths: Vec<String> = rx
+    let paths: Vec<String> = rx
         .records()
         .iter()
         .map(|r| r["path"].as_str().unwrap().to_string())
         .collect();
-    paths.sort();
+    // In order: the start before the success, then the failure.
     assert_eq!(
         paths,
-        ["/ping/abc-123", "/ping/abc-123/fail", "/ping/abc-123/start"]
+        ["/ping/abc-123/start", "/ping/abc-123", "/ping/abc-123/fail"]
     );
     let fail = rx
         .records()
@@ -495,6 +515,8 @@ fn dry_runs_are_silent_unless_asked_and_bad_targets_stop_before_anything() {
     );
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(rx.records().len(), 1);
+    let told = body(&rx.records()[0]);
+    assert_eq!(told["data"]["dry_run"], true, "a dry run says so: {told}");
     // http:// to anything but loopback, a webhook without its secret, an
     // unknown event: usage errors before anything is read or written.
     let fresh = scene.tmp.path().join("never");
@@ -510,6 +532,42 @@ fn dry_runs_are_silent_unless_asked_and_bad_targets_stop_before_anything() {
             "nonsense".into(),
         ],
     ];
+    // A secret given where its file was meant, a URL where a file was meant:
+    // refused without echoing either.
+    let leaks: [(Vec<String>, &str); 2] = [
+        (
+            vec![
+                "--notify".into(),
+                format!("slack={hook}"),
+                "--notify-secret-file".into(),
+                SECRET.into(),
+            ],
+            "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ),
+        (
+            vec![
+                "--notify".into(),
+                "slack=file:https://hooks.slack.com/services/T/B/SECRETZ".into(),
+            ],
+            "SECRETZ",
+        ),
+    ];
+    for (extra, secret) in &leaks {
+        let mut full: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+            &"restore", &a, &"--to", &fresh, &"--trust", &trust, &"--json",
+        ];
+        for e in extra {
+            full.push(e);
+        }
+        let r = run(&full, None);
+        assert_eq!(r.code, 64, "{}", r.err);
+        assert!(
+            !r.out.contains(secret) && !r.err.contains(secret),
+            "{}{}",
+            r.out,
+            r.err
+        );
+    }
     for extra in &cases {
         let mut full: Vec<&dyn AsRef<std::ffi::OsStr>> =
             vec![&"restore", &a, &"--to", &fresh, &"--trust", &trust];
@@ -632,4 +690,93 @@ fn the_user_settings_name_targets_and_audit_and_rollback_are_told() {
     assert_eq!(types, ["audit.failed", "rollback.succeeded"]);
     let audit = body(&rx.records()[0]);
     assert_eq!(audit["data"]["failed"], 1);
+}
+
+/// Ctrl-C or SIGTERM while a silent receiver holds a delivery: the process
+/// ends within a second or two, with the restore's own exit code.
+#[test]
+fn a_signal_ends_the_wait_for_a_silent_receiver() {
+    let Some(rx) = Receiver::start(&["--hang"]) else {
+        return;
+    };
+    let scene = Scene::new();
+    let a = archive(scene.tmp.path(), false);
+    let secret = secret_file(scene.tmp.path());
+    let exe = assert_cmd::cargo::cargo_bin("projectrestore");
+    let mut child = Command::new(exe)
+        .arg("restore")
+        .arg(&a)
+        .arg("--to")
+        .arg(&scene.dest)
+        .arg("--trust")
+        .arg(crypto("trust"))
+        .args(["--yes", "-q", "--notify"])
+        .arg(format!("webhook={}", rx.url("/hook")))
+        .arg("--notify-secret-file")
+        .arg(&secret)
+        .env("XDG_CONFIG_HOME", repo().join("target/no-such-config-home"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the receiver holds the delivery.
+    let start = Instant::now();
+    while rx.records().is_empty() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!rx.records().is_empty(), "the delivery never arrived");
+    let signalled = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert!(
+        signalled.elapsed() < Duration::from_secs(4),
+        "the wait went on {:?} after SIGTERM",
+        signalled.elapsed()
+    );
+    assert_eq!(status.code(), Some(0), "the restore had succeeded");
+    assert!(scene.dest.join("proj/src/main.rs").exists());
+}
+
+/// A proxy from the environment is not used: a notification goes where its
+/// URL says (a proxy would see the URL and could answer for the receiver).
+#[test]
+fn proxies_from_the_environment_are_not_used() {
+    let Some(rx) = Receiver::start(&[]) else {
+        return;
+    };
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    proxy.set_nonblocking(true).unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let scene = Scene::new();
+    let a = archive(scene.tmp.path(), false);
+    let secret = secret_file(scene.tmp.path());
+    let mut cmd = bin();
+    for k in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env(k, &proxy_url);
+    }
+    cmd.env_remove("NO_PROXY").env_remove("no_proxy");
+    let o = cmd
+        .arg("restore")
+        .arg(&a)
+        .arg("--to")
+        .arg(&scene.dest)
+        .arg("--trust")
+        .arg(crypto("trust"))
+        .args(["--yes", "--json", "--notify"])
+        .arg(format!("webhook={}", rx.url("/hook")))
+        .arg("--notify-secret-file")
+        .arg(&secret)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(proxy.accept().is_err(), "the proxy was contacted");
+    assert_eq!(rx.records().len(), 1, "the receiver was not");
 }

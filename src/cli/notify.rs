@@ -13,7 +13,9 @@ use secrecy::SecretString;
 
 use super::NotifyArgs;
 
-/// The first line of `path` (a URL or a secret), kept secret.
+/// The first line of `path` (a URL or a secret), kept secret. Errors name
+/// the flag, not the path: a secret given where its file was meant must not
+/// be echoed.
 fn first_line(path: &Path, what: &str) -> Result<SecretString, Error> {
     use std::io::Read;
     let mut text = String::new();
@@ -21,17 +23,14 @@ fn first_line(path: &Path, what: &str) -> Result<SecretString, Error> {
         .and_then(|f| f.take(64 << 10).read_to_string(&mut text))
         .map_err(|e| {
             Error::Usage(format!(
-                "cannot read the {what} file {}: {e}",
-                path.display()
+                "cannot read the file given as {what}: {}",
+                e.kind()
             ))
         })?;
     let line = text.lines().next().unwrap_or_default().trim().to_string();
     zeroize::Zeroize::zeroize(&mut text);
     if line.is_empty() {
-        return Err(Error::Usage(format!(
-            "the {what} file {} is empty",
-            path.display()
-        )));
+        return Err(Error::Usage(format!("the file given as {what} is empty")));
     }
     Ok(SecretString::from(line))
 }
@@ -43,7 +42,7 @@ fn parse_arg(arg: &str) -> Result<(Option<Kind>, SecretString), Error> {
         _ => (None, arg),
     };
     let url = if let Some(p) = rest.strip_prefix("file:") {
-        first_line(Path::new(p), "notification URL")?
+        first_line(Path::new(p), "--notify file:")?
     } else if let Some(name) = rest.strip_prefix("env:") {
         match std::env::var(name) {
             Ok(v) if !v.trim().is_empty() => SecretString::from(v.trim().to_string()),
@@ -62,21 +61,32 @@ fn parse_arg(arg: &str) -> Result<(Option<Kind>, SecretString), Error> {
 /// The command a failure is told under (`restore`, …), and whether it was a dry run.
 pub type Told = Option<(&'static str, bool)>;
 
+/// A warning on stderr for each delivery that failed.
+fn warn(deliveries: &[Delivery]) {
+    for d in deliveries.iter().filter(|d| d.status != "delivered") {
+        eprintln!(
+            "warning: the {} notification to {} was not delivered ({} attempt{}): {}; the {} itself is unaffected",
+            d.event,
+            d.target,
+            d.attempts,
+            if d.attempts == 1 { "" } else { "s" },
+            d.error.as_deref().unwrap_or(d.status),
+            d.event.split('.').next().unwrap_or("run"),
+        );
+    }
+}
+
 /// Where one command's outcome is told.
 pub struct Notifier {
     targets: std::sync::Arc<Vec<Target>>,
     pub ctx: Context,
-}
-
-/// A `restore.started` notification on its way (told beside the restore,
-/// never holding it up).
-pub struct Started(Option<std::thread::JoinHandle<Vec<Delivery>>>);
-
-impl Started {
-    /// Its deliveries, once done.
-    pub fn join(self) -> Vec<Delivery> {
-        self.0.and_then(|h| h.join().ok()).unwrap_or_default()
-    }
+    /// Ctrl-C and SIGTERM end the waiting too.
+    cancel: projectrestore::source::Cancel,
+    /// One budget for the whole run, from its first notification.
+    deadline: std::sync::OnceLock<std::time::Instant>,
+    /// A `restore.started` on its way (told beside the restore, never
+    /// holding it up), joined before the outcome is told.
+    started: std::sync::Mutex<Option<std::thread::JoinHandle<Vec<Delivery>>>>,
 }
 
 /// A URL or path as a notification shows it: escaped, without a query.
@@ -104,7 +114,7 @@ impl Notifier {
         let secret = args
             .notify_secret_file
             .as_deref()
-            .map(|p| first_line(p, "notification secret"))
+            .map(|p| first_line(p, "--notify-secret-file"))
             .transpose()?;
         let mut targets = Vec::new();
         for a in &args.notify {
@@ -122,7 +132,7 @@ impl Notifier {
             };
             let url = match (&n.url, &n.url_file) {
                 (Some(u), None) => SecretString::from(u.clone()),
-                (None, Some(f)) => first_line(f, "notification URL")?,
+                (None, Some(f)) => first_line(f, "url_file of [[notify]]")?,
                 _ => {
                     return Err(Error::Usage(
                         "[[notify]] needs url or url_file (one of them)".into(),
@@ -132,7 +142,7 @@ impl Notifier {
             let secret = n
                 .secret_file
                 .as_deref()
-                .map(|p| first_line(p, "notification secret"))
+                .map(|p| first_line(p, "secret_file of [[notify]]"))
                 .transpose()?
                 .or_else(|| secret.clone());
             let filter = match &n.events {
@@ -148,13 +158,20 @@ impl Notifier {
                 started: Some(std::time::Instant::now()),
                 ..Context::default()
             },
+            cancel: projectrestore::source::Cancel::new(),
+            deadline: std::sync::OnceLock::new(),
+            started: std::sync::Mutex::new(None),
         })
     }
 
     /// The notifier of `command` (no targets for commands without
     /// `--notify`), and the command name and dry-run flag its failure is
     /// told under.
-    pub fn for_command(command: &super::Command, config: &Config) -> Result<(Self, Told), Error> {
+    pub fn for_command(
+        command: &super::Command,
+        config: &Config,
+        cancel: projectrestore::source::Cancel,
+    ) -> Result<(Self, Told), Error> {
         use super::Command;
         let (args, told, archive, dest, threshold) = match command {
             Command::Restore(a) => (
@@ -202,6 +219,7 @@ impl Notifier {
             _ => return Ok((Notifier::empty(), None)),
         };
         let mut n = Notifier::new(args, config)?;
+        n.cancel = cancel;
         n.ctx.archive = archive;
         n.ctx.destination = dest;
         n.ctx.threshold = threshold;
@@ -212,19 +230,40 @@ impl Notifier {
         Notifier {
             targets: std::sync::Arc::new(Vec::new()),
             ctx: Context::default(),
+            cancel: projectrestore::source::Cancel::new(),
+            deadline: std::sync::OnceLock::new(),
+            started: std::sync::Mutex::new(None),
         }
     }
 
+    fn deadline(&self) -> std::time::Instant {
+        *self
+            .deadline
+            .get_or_init(|| std::time::Instant::now() + projectrestore::notify::BUDGET)
+    }
+
     /// Tell `restore.started` to the targets that want it, beside the run.
-    pub fn start(&self, dry_run: bool) -> Started {
+    pub fn start(&self, dry_run: bool) {
         let notice = Notice::started(&self.ctx, dry_run);
         if !self.targets.iter().any(|t| t.wants(&notice.ty, dry_run)) {
-            return Started(None);
+            return;
         }
-        let targets = self.targets.clone();
-        Started(Some(std::thread::spawn(move || {
-            projectrestore::notify::send(&targets, &notice)
-        })))
+        let (targets, deadline, cancel) =
+            (self.targets.clone(), self.deadline(), self.cancel.clone());
+        let handle = std::thread::spawn(move || {
+            projectrestore::notify::send(&targets, &notice, deadline, &cancel)
+        });
+        if let Ok(mut s) = self.started.lock() {
+            *s = Some(handle);
+        }
+    }
+
+    /// The `restore.started` deliveries, once done (warned about if failed).
+    fn join_started(&self) -> Vec<Delivery> {
+        let handle = self.started.lock().ok().and_then(|mut s| s.take());
+        let out = handle.and_then(|h| h.join().ok()).unwrap_or_default();
+        warn(&out);
+        out
     }
 
     /// An audit that found failing archives.
@@ -241,23 +280,17 @@ impl Notifier {
         !self.targets.is_empty()
     }
 
-    /// Tell `notice`; deliveries that failed are warned about on stderr.
+    /// Tell `notice` (after any `restore.started` is done, so a receiver
+    /// hears them in order); deliveries that failed are warned about.
     pub fn tell(&self, notice: &Notice) -> Vec<Delivery> {
         if self.targets.is_empty() {
             return Vec::new();
         }
-        let out = projectrestore::notify::send(&self.targets, notice);
-        for d in out.iter().filter(|d| d.status != "delivered") {
-            eprintln!(
-                "warning: the {} notification to {} was not delivered ({} attempt{}): {}; the {} itself is unaffected",
-                d.event,
-                d.target,
-                d.attempts,
-                if d.attempts == 1 { "" } else { "s" },
-                d.error.as_deref().unwrap_or(d.status),
-                d.event.split('.').next().unwrap_or("run"),
-            );
-        }
+        let mut out = self.join_started();
+        let now =
+            projectrestore::notify::send(&self.targets, notice, self.deadline(), &self.cancel);
+        warn(&now);
+        out.extend(now);
         out
     }
 

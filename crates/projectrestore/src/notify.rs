@@ -163,10 +163,11 @@ impl EventFilter {
 }
 
 /// Where one notification goes.
+#[derive(Clone)]
 pub struct Target {
     kind: Kind,
     url: SecretString,
-    secret: Option<Vec<u8>>,
+    secret: Option<zeroize::Zeroizing<Vec<u8>>>,
     filter: EventFilter,
     label: String,
 }
@@ -202,24 +203,22 @@ impl Target {
         let parsed = url::Url::parse(url.expose_secret().trim())
             .map_err(|e| NotifyError::Target(format!("not a URL ({e}); give https://HOST/PATH")))?;
         let kind = kind.unwrap_or_else(|| Kind::of(&parsed));
+        if !matches!(parsed.scheme(), "https" | "http") {
+            // Nothing of the text is echoed: it may come from a file.
+            return Err(NotifyError::Target(format!(
+                "a {} target must be an https:// URL",
+                kind.name()
+            )));
+        }
         let host = parsed.host_str().unwrap_or_default().to_string();
         let label = match parsed.port() {
             Some(p) => format!("{} {host}:{p}", kind.name()),
             None => format!("{} {host}", kind.name()),
         };
-        match parsed.scheme() {
-            "https" => {}
-            "http" if loopback(&parsed) => {}
-            "http" => {
-                return Err(NotifyError::Target(format!(
-                    "{label}: http:// is allowed only to a loopback address; use https://"
-                )))
-            }
-            other => {
-                return Err(NotifyError::Target(format!(
-                    "{label}: the scheme {other}: is not http(s)"
-                )))
-            }
+        if parsed.scheme() == "http" && !loopback(&parsed) {
+            return Err(NotifyError::Target(format!(
+                "{label}: http:// is allowed only to a loopback address; use https://"
+            )));
         }
         if parsed.username() != "" || parsed.password().is_some() {
             return Err(NotifyError::Target(format!(
@@ -244,7 +243,7 @@ impl Target {
                         "{label}: the signing secret is shorter than 16 bytes"
                     )));
                 }
-                Some(key)
+                Some(zeroize::Zeroizing::new(key))
             }
             None => None,
         };
@@ -343,9 +342,11 @@ fn signers(report: &Value) -> Vec<Value> {
 impl Notice {
     /// `restore.started`: what is about to be restored.
     pub fn started(ctx: &Context, dry_run: bool) -> Self {
+        let mut m = base(ctx);
+        m.insert("dry_run".into(), json!(dry_run));
         Notice {
             ty: "restore.started".into(),
-            data: Value::Object(base(ctx)),
+            data: Value::Object(m),
             dry_run,
         }
     }
@@ -402,10 +403,12 @@ impl Notice {
             })
             .unwrap_or_default();
         m.insert("warnings".into(), json!(warnings));
+        let dry_run = report["dry_run"].as_bool().unwrap_or(false);
+        m.insert("dry_run".into(), json!(dry_run));
         Notice {
             ty: format!("{command}.succeeded"),
             data: Value::Object(m),
-            dry_run: report["dry_run"].as_bool().unwrap_or(false),
+            dry_run,
         }
     }
 
@@ -418,6 +421,7 @@ impl Notice {
         m.insert("message".into(), json!(e.message()));
         m.insert("hint".into(), json!(e.hint()));
         m.insert("threshold".into(), json!(ctx.threshold.max(1)));
+        m.insert("dry_run".into(), json!(dry_run));
         Notice {
             ty: format!("{command}.failed"),
             data: Value::Object(m),
@@ -465,7 +469,12 @@ impl Notice {
             "started" => "started",
             o => o,
         };
-        format!("projectrestore {what} of {subject} {verdict} on {on}")
+        let dry = if self.dry_run {
+            " (dry run: nothing was changed)"
+        } else {
+            ""
+        };
+        format!("projectrestore {what} of {subject} {verdict} on {on}{dry}")
     }
 
     /// The facts as (name, value) rows.
@@ -604,11 +613,24 @@ impl Notice {
             }
         }
         json!({
-            "content": cut(&self.headline(), 2000),
+            "content": cut(&discord_escape(&self.headline()), 2000),
             "embeds": [embed],
             "allowed_mentions": {"parse": []},
         })
     }
+}
+
+/// Discord markdown made literal: text from an archive's name must not
+/// reformat the message (mentions are off by `allowed_mentions`).
+fn discord_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '_' | '~' | '`' | '|' | '>' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn embed_chars_of(fields: &[Value]) -> usize {
@@ -662,7 +684,7 @@ struct Request {
     body: Vec<u8>,
     content_type: &'static str,
     /// Standard Webhooks: the message id and the key.
-    signed: Option<(String, Vec<u8>)>,
+    signed: Option<(String, zeroize::Zeroizing<Vec<u8>>)>,
 }
 
 fn request(t: &Target, n: &Notice) -> Option<Request> {
@@ -723,9 +745,8 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Deliver to one target within `budget`.
-fn deliver(t: &Target, n: &Notice, budget: Duration) -> Delivery {
-    let start = Instant::now();
+/// Deliver to one target before `deadline`, giving up when `cancel` is set.
+fn deliver(t: &Target, n: &Notice, deadline: Instant, cancel: &crate::source::Cancel) -> Delivery {
     let mut d = Delivery {
         target: t.label.clone(),
         event: n.ty.clone(),
@@ -737,31 +758,39 @@ fn deliver(t: &Target, n: &Notice, budget: Duration) -> Delivery {
         d.error = Some("the URL cannot be used".into());
         return d;
     };
+    let left = || deadline.saturating_duration_since(Instant::now());
+    // One client per target: its connection pool serves the retries.
+    let client = reqwest::blocking::Client::builder()
+        .connect_timeout(ATTEMPT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        // No proxy from the environment: a notification goes where its URL
+        // says (HTTP_PROXY would see the URL and could answer for the receiver).
+        .no_proxy()
+        .user_agent(concat!("projectrestore/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => {
+            d.error = Some(format!("cannot make an HTTP client: {}", e.without_url()));
+            return d;
+        }
+    };
     while d.attempts < MAX_ATTEMPTS {
-        let left = budget.saturating_sub(start.elapsed());
-        if left.is_zero() {
-            d.error = Some(format!(
-                "gave up after {} s (the notification budget)",
-                budget.as_secs()
-            ));
+        if left().is_zero() || cancel.is_set() {
+            d.error = Some(if cancel.is_set() {
+                "interrupted".to_string()
+            } else {
+                format!(
+                    "gave up after {} s (the notification budget)",
+                    BUDGET.as_secs()
+                )
+            });
             break;
         }
         d.attempts += 1;
-        let client = reqwest::blocking::Client::builder()
-            .timeout(ATTEMPT_TIMEOUT.min(left))
-            .connect_timeout(ATTEMPT_TIMEOUT.min(left))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("projectrestore/", env!("CARGO_PKG_VERSION")))
-            .build();
-        let client = match client {
-            Ok(c) => c,
-            Err(e) => {
-                d.error = Some(format!("cannot make an HTTP client: {}", e.without_url()));
-                break;
-            }
-        };
         let mut rb = client
             .post(req.url.clone())
+            .timeout(ATTEMPT_TIMEOUT.min(left()))
             .header("content-type", req.content_type)
             .body(req.body.clone());
         if let Some((id, key)) = &req.signed {
@@ -788,15 +817,16 @@ fn deliver(t: &Target, n: &Notice, budget: Duration) -> Delivery {
                 if !(status.is_server_error() || code == 408 || code == 429) {
                     return d;
                 }
+                // Seconds (an HTTP date is taken as "soon"); never beyond the budget.
                 resp.headers()
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs)
+                    .map(|s| Duration::from_secs(s.min(BUDGET.as_secs() + 1)))
             }
             Err(e) => {
                 d.error = Some(if e.is_timeout() {
-                    format!("no answer within {} s", ATTEMPT_TIMEOUT.min(left).as_secs())
+                    "no answer in time".to_string()
                 } else if e.is_connect() {
                     "cannot connect".to_string()
                 } else {
@@ -809,49 +839,98 @@ fn deliver(t: &Target, n: &Notice, budget: Duration) -> Delivery {
             break;
         }
         let wait = retry_after.unwrap_or_else(|| backoff(d.attempts));
-        if start.elapsed() + wait >= budget {
+        if wait >= left() {
             d.error = Some(format!(
                 "{}; the next attempt would pass the {} s budget",
                 d.error.take().unwrap_or_default(),
-                budget.as_secs()
+                BUDGET.as_secs()
             ));
             break;
         }
-        std::thread::sleep(wait);
+        // Sleep in slices: a Ctrl-C ends the wait.
+        let until = Instant::now() + wait;
+        while Instant::now() < until && !cancel.is_set() {
+            std::thread::sleep(
+                until
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(100)),
+            );
+        }
     }
     d
 }
 
-/// Tell every target that wants `notice`, in parallel; one [`Delivery`] each.
-pub fn send(targets: &[Target], notice: &Notice) -> Vec<Delivery> {
-    send_within(targets, notice, BUDGET)
-}
-
-/// [`send`] with another total budget per target.
-pub fn send_within(targets: &[Target], notice: &Notice, budget: Duration) -> Vec<Delivery> {
-    let wanted: Vec<&Target> = targets
+/// Tell every target that wants `notice`, in parallel, before `deadline`
+/// (a run's notifications share one: [`BUDGET`] from its first), stopping
+/// when `cancel` is set; one [`Delivery`] each. Each delivery runs on a
+/// thread of its own that is not waited for past the deadline: a resolver or
+/// a receiver that hangs cannot hold the caller.
+pub fn send(
+    targets: &[Target],
+    notice: &Notice,
+    deadline: Instant,
+    cancel: &crate::source::Cancel,
+) -> Vec<Delivery> {
+    let wanted: Vec<Target> = targets
         .iter()
         .filter(|t| t.wants(&notice.ty, notice.dry_run))
+        .filter(|t| !(notice.dry_run && t.kind == Kind::Healthchecks))
+        .cloned()
         .collect();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = wanted
-            .iter()
-            .map(|t| s.spawn(move || deliver(t, notice, budget)))
-            .collect();
-        handles
-            .into_iter()
-            .zip(&wanted)
-            .map(|(h, t)| {
-                h.join().unwrap_or_else(|_| Delivery {
-                    target: t.label.clone(),
-                    event: notice.ty.clone(),
-                    status: "failed",
-                    attempts: 0,
-                    error: Some("internal error while delivering".into()),
-                })
+    let (tx, rx) = std::sync::mpsc::channel();
+    for (i, t) in wanted.iter().cloned().enumerate() {
+        let (tx, n, cancel) = (tx.clone(), notice.clone(), cancel.clone());
+        std::thread::spawn(move || {
+            let d = deliver(&t, &n, deadline, &cancel);
+            let _ = tx.send((i, d));
+        });
+    }
+    drop(tx);
+    let mut out: Vec<Option<Delivery>> = vec![None; wanted.len()];
+    let mut pending = wanted.len();
+    let mut cancelled_at: Option<Instant> = None;
+    while pending > 0 {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok((i, d)) => {
+                out[i] = Some(d);
+                pending -= 1;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // An attempt's own timeout ends at the deadline; a resolver
+                // that hangs does not, so this waits no longer either.
+                if Instant::now() > deadline + Duration::from_millis(500) {
+                    break;
+                }
+                // Interrupted: a second for attempts in flight, no more.
+                if cancel.is_set()
+                    && cancelled_at.get_or_insert_with(Instant::now).elapsed()
+                        > Duration::from_secs(1)
+                {
+                    break;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    out.into_iter()
+        .zip(&wanted)
+        .map(|(d, t)| {
+            d.unwrap_or_else(|| Delivery {
+                target: t.label.clone(),
+                event: notice.ty.clone(),
+                status: "failed",
+                attempts: 1,
+                error: Some(if cancel.is_set() {
+                    "interrupted".into()
+                } else {
+                    format!(
+                        "gave up after {} s (the notification budget)",
+                        BUDGET.as_secs()
+                    )
+                }),
             })
-            .collect()
-    })
+        })
+        .collect()
 }
 
 #[cfg(test)]
