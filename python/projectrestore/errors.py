@@ -21,6 +21,8 @@ __all__ = [
     "LockedError",
     "Interrupted",
     "UsageError",
+    "NotConfirmedError",
+    "RefusedError",
     "NotFoundError",
     "AccessDeniedError",
     "IOFailure",
@@ -116,6 +118,16 @@ class Interrupted(ProjectRestoreError):
     category = "interrupted"
 
 
+class NotConfirmedError(ProjectRestoreError):
+    """Exit 1: replacing what is there needs a yes (``yes=True``): the
+    destination is a non-empty directory projectrestore did not make."""
+
+
+class RefusedError(ProjectRestoreError):
+    """Exit 1: the destination is never replaced (the root, your home or the
+    current directory, or above them), or its state cannot be trusted."""
+
+
 class UsageError(ProjectRestoreError, ValueError):
     """Exit 64: the arguments cannot work together, or a settings value is wrong."""
 
@@ -188,11 +200,15 @@ def _from_failure(payload: str) -> ProjectRestoreError:
     details = {
         k: v
         for k, v in doc.items()
-        if k not in ("category", "message", "hint", "exit_code")
+        if k not in ("category", "message", "hint", "exit_code", "kind")
     }
     cls: type
     if category == "unsafe" and "limit" in doc:
         cls = LimitExceededError
+    elif doc.get("kind") == "not-confirmed":
+        cls = NotConfirmedError
+    elif doc.get("kind") == "refused":
+        cls = RefusedError
     elif category in _BY_CATEGORY:
         cls = _BY_CATEGORY[category]
     else:

@@ -200,3 +200,20 @@ def test_usage_and_io_errors(tmp_path: Path) -> None:
         assert pe.value.errno == errno.EACCES
     with pytest.raises(TypeError, match="does not use"):
         projectrestore._call("verify", {"archive": CRYPTO / "data.tar.gz", "keep": 3})
+
+
+def test_a_foreign_tree_needs_yes_and_home_is_never_replaced(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    dest = tmp_path / "foreign"
+    dest.mkdir()
+    (dest / "mine.txt").write_text("not made by projectrestore")
+    with pytest.raises(projectrestore.NotConfirmedError) as info:
+        projectrestore.restore(CRYPTO / "data.tar.gz", dest, allow_unsigned=True)
+    assert info.value.exit_code == 1 and "yes" in (info.value.hint or "")
+    assert (dest / "mine.txt").read_text() == "not made by projectrestore"
+    (isolated_home / "notes.txt").write_text("my home")
+    with pytest.raises(projectrestore.RefusedError, match="never replaced"):
+        projectrestore.restore(CRYPTO / "data.tar.gz", isolated_home, allow_unsigned=True,
+                               yes=True)
+    assert (isolated_home / "notes.txt").read_text() == "my home"

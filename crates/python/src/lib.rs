@@ -116,6 +116,10 @@ pub fn failure(e: &Error, seen: &Seen) -> PyErr {
         doc["outcome"] = json!(seen.outcome);
     }
     match e {
+        Error::NotConfirmed(_) => doc["kind"] = json!("not-confirmed"),
+        Error::Commit(projectrestore::commit::CommitError::Refused(_)) => {
+            doc["kind"] = json!("refused");
+        }
         Error::Archive(ArchiveError::Rejected { entry, rule }) => {
             doc["entry"] = json!(entry);
             doc["rule"] = json!(rule);
