@@ -33,6 +33,18 @@ impl Terminal {
     }
 }
 
+/// The first line of `reader` (of at most 64 KiB read: more than any
+/// passphrase, URL or signing secret), kept secret; what else was read is
+/// zeroized.
+pub fn first_line(reader: impl std::io::Read) -> io::Result<SecretString> {
+    use std::io::Read;
+    let mut text = String::new();
+    let read = reader.take(64 << 10).read_to_string(&mut text);
+    let first = text.lines().next().unwrap_or_default().to_string();
+    zeroize::Zeroize::zeroize(&mut text);
+    read.map(|_| SecretString::from(first))
+}
+
 fn terminal() -> bool {
     io::stdin().is_terminal() && io::stderr().is_terminal()
 }
@@ -40,17 +52,12 @@ fn terminal() -> bool {
 impl Interaction for Terminal {
     fn passphrase(&self, what: &str) -> Result<Option<SecretString>, String> {
         if let Some(f) = &self.passphrase_file {
-            use std::io::Read;
             let cannot =
                 |e: io::Error| format!("cannot read the passphrase file {}: {e}", f.display());
-            let mut text = String::new();
-            // The first line is all that counts; 64 KiB is more than any passphrase.
-            std::fs::File::open(f)
-                .and_then(|file| file.take(64 << 10).read_to_string(&mut text))
-                .map_err(cannot)?;
-            let first = text.lines().next().unwrap_or_default().to_string();
-            zeroize::Zeroize::zeroize(&mut text);
-            return Ok(Some(SecretString::from(first)));
+            return std::fs::File::open(f)
+                .and_then(first_line)
+                .map(Some)
+                .map_err(cannot);
         }
         if let Ok(p) = std::env::var("PROJECTRESTORE_PASSPHRASE") {
             return Ok(Some(SecretString::from(p)));

@@ -59,16 +59,7 @@ pub fn run(cmd: LogCmd, cancel: Cancel) -> Result<(), Failure> {
             vkey,
             json,
         } => {
-            let log = Log::open(&dir, pinned(&vkey)?)?;
-            let older = match &checkpoint {
-                Some(p) => Some(std::fs::read(p).map_err(|source| LogError::Io {
-                    op: "read",
-                    path: p.display().to_string(),
-                    source,
-                })?),
-                None => None,
-            };
-            let report = log.verify(older.as_deref().zip(checkpoint.as_deref()))?;
+            let report = log::verify_dir(&dir, vkey.as_deref(), checkpoint.as_deref())?;
             if json {
                 json_out(&report)?;
             } else {
@@ -110,13 +101,7 @@ pub fn run(cmd: LogCmd, cancel: Cancel) -> Result<(), Failure> {
             };
             let proof = log.prove(index)?;
             if let Some(path) = &tlog_proof {
-                std::fs::write(path, log::tlog_proof_text(&proof)).map_err(|source| {
-                    LogError::Io {
-                        op: "write",
-                        path: path.display().to_string(),
-                        source,
-                    }
-                })?;
+                log::write_tlog_proof(&proof, path)?;
             }
             if json {
                 json_out(&proof)?;

@@ -17,22 +17,20 @@ use super::NotifyArgs;
 /// the flag, not the path: a secret given where its file was meant must not
 /// be echoed.
 fn first_line(path: &Path, what: &str) -> Result<SecretString, Error> {
-    use std::io::Read;
-    let mut text = String::new();
-    projectrestore::source::open_regular(path)
-        .and_then(|f| f.take(64 << 10).read_to_string(&mut text))
+    use secrecy::ExposeSecret;
+    let line = projectrestore::source::open_regular(path)
+        .and_then(super::interact::first_line)
         .map_err(|e| {
             Error::Usage(format!(
                 "cannot read the file given as {what}: {}",
                 e.kind()
             ))
         })?;
-    let line = text.lines().next().unwrap_or_default().trim().to_string();
-    zeroize::Zeroize::zeroize(&mut text);
-    if line.is_empty() {
+    let trimmed = line.expose_secret().trim();
+    if trimmed.is_empty() {
         return Err(Error::Usage(format!("the file given as {what} is empty")));
     }
-    Ok(SecretString::from(line))
+    Ok(SecretString::from(trimmed.to_string()))
 }
 
 /// `[KIND=]URL`, `[KIND=]file:PATH`, `[KIND=]env:NAME`.

@@ -665,7 +665,7 @@ fn log_command(
     (events, pass, cancel): Hooks<'_, '_>,
     shared: SharedInteraction,
 ) -> PyResult<Finished> {
-    use projectrestore::log::{self, Log, LogError};
+    use projectrestore::log::{self, Log};
     let dir: PathBuf = a
         .path("log")?
         .ok_or_else(|| args::usage(format!("{command} needs the log directory")))?;
@@ -676,16 +676,7 @@ fn log_command(
             let vkey = a.str("vkey")?;
             a.finish("log_verify")?;
             supervise(py, pipe.take()?, None, pass, cancel, flag, |_| {
-                let l = Log::open(&dir, pinned(&vkey)?)?;
-                let older = match &checkpoint {
-                    Some(p) => Some(std::fs::read(p).map_err(|source| LogError::Io {
-                        op: "read",
-                        path: p.display().to_string(),
-                        source,
-                    })?),
-                    None => None,
-                };
-                let report = l.verify(older.as_deref().zip(checkpoint.as_deref()))?;
+                let report = log::verify_dir(&dir, vkey.as_deref(), checkpoint.as_deref())?;
                 Ok(Outcome::doc(with_schema(&report)))
             })
         }
@@ -708,13 +699,7 @@ fn log_command(
                 };
                 let proof = l.prove(index)?;
                 if let Some(path) = &tlog_proof {
-                    std::fs::write(path, log::tlog_proof_text(&proof)).map_err(|source| {
-                        LogError::Io {
-                            op: "write",
-                            path: path.display().to_string(),
-                            source,
-                        }
-                    })?;
+                    log::write_tlog_proof(&proof, path)?;
                 }
                 Ok(Outcome::doc(with_schema(&proof)))
             })

@@ -948,6 +948,26 @@ fn consistent(
 }
 
 /// The C2SP tlog-proof text: header, `extra` (the entry line, base64), index,
+/// `log verify`: check the log at `dir` (its key pinned to `vkey`, text or
+/// file, when given) and, with `checkpoint` (an older checkpoint file kept
+/// elsewhere), that the log only grew since.
+pub fn verify_dir(
+    dir: &Path,
+    vkey: Option<&str>,
+    checkpoint: Option<&Path>,
+) -> Result<VerifyReport, LogError> {
+    let log = Log::open(dir, vkey.map(load_vkey).transpose()?)?;
+    let older = checkpoint
+        .map(|p| fs::read(p).map_err(io_err("read", p)))
+        .transpose()?;
+    log.verify(older.as_deref().zip(checkpoint))
+}
+
+/// Write `proof` as a tlog-proof file at `path`.
+pub fn write_tlog_proof(proof: &Proof, path: &Path) -> Result<(), LogError> {
+    fs::write(path, tlog_proof_text(proof)).map_err(io_err("write", path))
+}
+
 /// The entry of the archive `arg` names (a file, or its hex SHA-256) in the
 /// log at `dir` under its current checkpoint, or `NotIncluded`.
 pub fn index_of(
