@@ -236,7 +236,7 @@ fn main() -> ExitCode {
         let e = Error::Usage(
             "--events - and --json both write to standard output; give --events a file, or drop --json (the last event carries the report)".into(),
         );
-        print_error(&e, exit_code(e.category()), json);
+        print_error(&e, e.exit_code(), json);
         return ExitCode::from(64);
     }
     let events_file = match events_path.as_deref().map(cli::events::EventFile::open) {
@@ -250,7 +250,7 @@ fn main() -> ExitCode {
                     .unwrap_or(std::path::Path::new("-"))
                     .display()
             ));
-            print_error(&e, exit_code(e.category()), json);
+            print_error(&e, e.exit_code(), json);
             return ExitCode::from(64);
         }
     };
@@ -291,7 +291,7 @@ fn main() -> ExitCode {
                 c
             }
             Err(e) => {
-                let code = exit_code(e.category());
+                let code = e.exit_code();
                 failed(events, &e, code);
                 print_error(&e, code, json);
                 return ExitCode::from(code);
@@ -306,7 +306,7 @@ fn main() -> ExitCode {
         match cli::notify::Notifier::for_command(&cli.command, &config, cancel.clone()) {
             Ok(n) => n,
             Err(e) => {
-                let code = exit_code(e.category());
+                let code = e.exit_code();
                 failed(events, &e, code);
                 print_error(&e, code, json);
                 return ExitCode::from(code);
@@ -317,7 +317,7 @@ fn main() -> ExitCode {
         Err(Failure::Pipe) => ExitCode::SUCCESS,
         Err(Failure::Exit(code)) => ExitCode::from(code),
         Err(Failure::Error(e)) => {
-            let code = exit_code(e.category());
+            let code = e.exit_code();
             failed(events, &e, code);
             print_error(&e, code, json);
             // Told after the failure is out: a slow receiver delays nothing
@@ -352,7 +352,7 @@ fn failed(events: &dyn Events, e: &Error, code: u8) {
     events.emit(&projectrestore::event::Event::Failed {
         category: e.category(),
         exit_code: code,
-        message: message(e),
+        message: e.message(),
         hint: hint(e),
     });
 }
@@ -653,16 +653,11 @@ fn run(
         }
         Command::Audit(args) => {
             if !cli::logcmd::audit(args, cancel, events, notifier)? {
-                return Err(Failure::Exit(exit_code(Category::Verification)));
+                return Err(Failure::Exit(Category::Verification.exit_code()));
             }
         }
     }
     Ok(())
-}
-
-/// The documented exit codes (DESIGN.md).
-fn exit_code(c: Category) -> u8 {
-    c.exit_code()
 }
 
 /// Set while `log verify` runs: its failures get the log's own hint.
@@ -683,10 +678,6 @@ fn hint(e: &Error) -> Option<String> {
     e.hint()
 }
 
-fn message(e: &Error) -> String {
-    e.message()
-}
-
 fn print_error(e: &Error, code: u8, json: bool) {
     // Someone answered no: that is a choice, not an error to fix (restic, gh).
     if matches!(e, Error::NotConfirmed(_)) && cli::interact::declined() {
@@ -698,7 +689,7 @@ fn print_error(e: &Error, code: u8, json: bool) {
         }
         return;
     }
-    let message = message(e);
+    let message = e.message();
     if json {
         let value = serde_json::json!({ "schema": projectrestore::report::SCHEMA, "error": message, "exit_code": code, "hint": hint(e) });
         // stdout may be closed (`| head`); there is nowhere left to report that.

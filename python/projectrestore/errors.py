@@ -135,38 +135,32 @@ class UsageError(ProjectRestoreError, ValueError):
     category = "usage"
 
 
-class NotFoundError(ProjectRestoreError, FileNotFoundError):
+class _OSFailure:
+    """An I/O failure that is also the builtin OSError subclass its errno names."""
+
+    message: str
+
+    def __init__(self, message: str, hint: Optional[str] = None, **details: Any) -> None:
+        _init_os_error(self, message, hint, details)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(_OSFailure, ProjectRestoreError, FileNotFoundError):
     """Exit 1: a file or object that must exist does not (``errno`` ENOENT)."""
 
-    def __init__(self, message: str, hint: Optional[str] = None, **details: Any) -> None:
-        _init_os_error(self, message, hint, details)
 
-    def __str__(self) -> str:
-        return self.message
-
-
-class AccessDeniedError(ProjectRestoreError, PermissionError):
+class AccessDeniedError(_OSFailure, ProjectRestoreError, PermissionError):
     """Exit 1: permission was denied (``errno`` EACCES or EPERM)."""
 
-    def __init__(self, message: str, hint: Optional[str] = None, **details: Any) -> None:
-        _init_os_error(self, message, hint, details)
 
-    def __str__(self) -> str:
-        return self.message
-
-
-class IOFailure(ProjectRestoreError, OSError):
+class IOFailure(_OSFailure, ProjectRestoreError, OSError):
     """Exit 1: another I/O failure (``errno`` set when the system gave one)."""
-
-    def __init__(self, message: str, hint: Optional[str] = None, **details: Any) -> None:
-        _init_os_error(self, message, hint, details)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def _init_os_error(
-    e: OSError, message: str, hint: Optional[str], details: Dict[str, Any]
+    e: Any, message: str, hint: Optional[str], details: Dict[str, Any]
 ) -> None:
     err = details.get("errno")
     filename = details.get("filename")

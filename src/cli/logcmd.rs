@@ -1,7 +1,6 @@
 //! `log …` and `audit`: run the library and print (text or `--json`).
 
 use std::io::{self, Write};
-use std::time::SystemTime;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -17,10 +16,6 @@ use projectrestore::Error;
 
 use super::{AuditArgs, LogAppendArgs, LogCmd};
 use crate::Failure;
-
-fn now() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
-}
 
 fn pinned(vkey: &Option<String>) -> Result<Option<log::note::VerifierKey>, LogError> {
     vkey.as_deref().map(log::load_vkey).transpose()
@@ -186,7 +181,6 @@ fn append(args: Box<LogAppendArgs>, cancel: Cancel) -> Result<(), Failure> {
         &signer,
         &opts,
         args.project.as_deref(),
-        &now(),
         &projectrestore::event::NoEvents,
         &args.check.interaction(false),
     )?;

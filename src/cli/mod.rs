@@ -490,16 +490,9 @@ impl CheckArgs {
 
     /// `input` through `--spool DIR`, when given (only for an object store).
     pub fn spooled(&self, input: Input) -> Result<Input, projectrestore::Error> {
-        let Some(dir) = &self.spool else {
-            return Ok(input);
-        };
-        match input {
-            Input::Source(s) if s.transfer().is_some() => Ok(Input::Source(std::sync::Arc::new(
-                projectrestore::source::spool::SpoolSource::new(s, dir),
-            ))),
-            _ => Err(projectrestore::Error::Usage(
-                "--spool is for archives in an object store (s3://, gs://, az://); a local file is read where it is".into(),
-            )),
+        match &self.spool {
+            Some(dir) => projectrestore::source::spool::spooled(input, dir),
+            None => Ok(input),
         }
     }
 }

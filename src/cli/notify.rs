@@ -103,7 +103,11 @@ fn shown(p: &Path) -> String {
 
 impl Notifier {
     /// The targets of the flags and of the settings' `[[notify]]` tables.
-    pub fn new(args: &NotifyArgs, config: &Config) -> Result<Self, Error> {
+    pub fn new(
+        args: &NotifyArgs,
+        config: &Config,
+        cancel: projectrestore::source::Cancel,
+    ) -> Result<Self, Error> {
         let usage = |e: projectrestore::notify::NotifyError| Error::Usage(e.to_string());
         let filter = match &args.notify_on {
             Some(t) => EventFilter::parse(t).map_err(usage)?,
@@ -149,17 +153,22 @@ impl Notifier {
             };
             targets.push(Target::new(kind, url, secret, filter).map_err(usage)?);
         }
-        Ok(Notifier {
+        Ok(Notifier::with(targets, cancel))
+    }
+
+    /// A notifier for `targets` (none: one that tells nothing).
+    fn with(targets: Vec<Target>, cancel: projectrestore::source::Cancel) -> Self {
+        Notifier {
             targets: std::sync::Arc::new(targets),
             ctx: Context {
                 id: projectrestore::notify::new_id(),
                 started: Some(std::time::Instant::now()),
                 ..Context::default()
             },
-            cancel: projectrestore::source::Cancel::new(),
+            cancel,
             deadline: std::sync::OnceLock::new(),
             started: std::sync::Mutex::new(None),
-        })
+        }
     }
 
     /// The notifier of `command` (no targets for commands without
@@ -214,24 +223,13 @@ impl Notifier {
                 Some(shown(&a.dir)),
                 1,
             ),
-            _ => return Ok((Notifier::empty(), None)),
+            _ => return Ok((Notifier::with(Vec::new(), cancel), None)),
         };
-        let mut n = Notifier::new(args, config)?;
-        n.cancel = cancel;
+        let mut n = Notifier::new(args, config, cancel)?;
         n.ctx.archive = archive;
         n.ctx.destination = dest;
         n.ctx.threshold = threshold;
         Ok((n, told))
-    }
-
-    fn empty() -> Self {
-        Notifier {
-            targets: std::sync::Arc::new(Vec::new()),
-            ctx: Context::default(),
-            cancel: projectrestore::source::Cancel::new(),
-            deadline: std::sync::OnceLock::new(),
-            started: std::sync::Mutex::new(None),
-        }
     }
 
     fn deadline(&self) -> std::time::Instant {

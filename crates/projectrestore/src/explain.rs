@@ -141,15 +141,21 @@ fn fixed_hint(e: &Error) -> Option<&'static str> {
 
 /// The error and its causes, in one line.
 fn message(e: &Error) -> String {
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
+    one_line(e)
+}
+
+/// Any error and its causes in one line, each cause once (a cause whose text
+/// the line already holds is not repeated).
+pub(crate) fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
     while let Some(s) = source {
         let text = s.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
         }
         source = s.source();
     }
-    message
+    line
 }

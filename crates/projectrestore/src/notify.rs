@@ -166,7 +166,9 @@ impl EventFilter {
 #[derive(Clone)]
 pub struct Target {
     kind: Kind,
-    url: SecretString,
+    /// Checked once, by [`Target::new`]; never shown (the Debug below, the
+    /// label) and never in an error (`without_url`).
+    url: url::Url,
     secret: Option<zeroize::Zeroizing<Vec<u8>>>,
     filter: EventFilter,
     label: String,
@@ -178,15 +180,6 @@ impl std::fmt::Debug for Target {
         f.debug_struct("Target")
             .field("label", &self.label)
             .finish()
-    }
-}
-
-fn loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(a)) => a.is_loopback(),
-        Some(url::Host::Ipv6(a)) => a.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
-        None => false,
     }
 }
 
@@ -215,7 +208,7 @@ impl Target {
             Some(p) => format!("{} {host}:{p}", kind.name()),
             None => format!("{} {host}", kind.name()),
         };
-        if parsed.scheme() == "http" && !loopback(&parsed) {
+        if parsed.scheme() == "http" && !crate::source::is_loopback(&parsed) {
             return Err(NotifyError::Target(format!(
                 "{label}: http:// is allowed only to a loopback address; use https://"
             )));
@@ -254,7 +247,7 @@ impl Target {
         }
         Ok(Target {
             kind,
-            url,
+            url: parsed,
             secret,
             filter,
             label,
@@ -687,8 +680,8 @@ struct Request {
     signed: Option<(String, zeroize::Zeroizing<Vec<u8>>)>,
 }
 
-fn request(t: &Target, n: &Notice) -> Option<Request> {
-    let mut url = url::Url::parse(t.url.expose_secret().trim()).ok()?;
+fn request(t: &Target, n: &Notice) -> Request {
+    let mut url = t.url.clone();
     let (body, content_type) = match t.kind {
         Kind::Webhook => (
             n.webhook_body().to_string().into_bytes(),
@@ -722,12 +715,12 @@ fn request(t: &Target, n: &Notice) -> Option<Request> {
         .clone()
         .filter(|_| t.kind == Kind::Webhook)
         .map(|k| (format!("msg_{}", new_id()), k));
-    Some(Request {
+    Request {
         url,
         body,
         content_type,
         signed,
-    })
+    }
 }
 
 /// Between attempts: 0.5 s, then 1 s, with up to 250 ms of jitter.
@@ -745,6 +738,18 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// Why a delivery stopped before an answer: a cancel, or the budget.
+fn stopped(cancel: &crate::source::Cancel) -> String {
+    if cancel.is_set() {
+        "interrupted".into()
+    } else {
+        format!(
+            "gave up after {} s (the notification budget)",
+            BUDGET.as_secs()
+        )
+    }
+}
+
 /// Deliver to one target before `deadline`, giving up when `cancel` is set.
 fn deliver(t: &Target, n: &Notice, deadline: Instant, cancel: &crate::source::Cancel) -> Delivery {
     let mut d = Delivery {
@@ -754,10 +759,7 @@ fn deliver(t: &Target, n: &Notice, deadline: Instant, cancel: &crate::source::Ca
         attempts: 0,
         error: None,
     };
-    let Some(req) = request(t, n) else {
-        d.error = Some("the URL cannot be used".into());
-        return d;
-    };
+    let req = request(t, n);
     let left = || deadline.saturating_duration_since(Instant::now());
     // One client per target: its connection pool serves the retries.
     let client = reqwest::blocking::Client::builder()
@@ -777,14 +779,7 @@ fn deliver(t: &Target, n: &Notice, deadline: Instant, cancel: &crate::source::Ca
     };
     while d.attempts < MAX_ATTEMPTS {
         if left().is_zero() || cancel.is_set() {
-            d.error = Some(if cancel.is_set() {
-                "interrupted".to_string()
-            } else {
-                format!(
-                    "gave up after {} s (the notification budget)",
-                    BUDGET.as_secs()
-                )
-            });
+            d.error = Some(stopped(cancel));
             break;
         }
         d.attempts += 1;
@@ -920,14 +915,7 @@ pub fn send(
                 event: notice.ty.clone(),
                 status: "failed",
                 attempts: 1,
-                error: Some(if cancel.is_set() {
-                    "interrupted".into()
-                } else {
-                    format!(
-                        "gave up after {} s (the notification budget)",
-                        BUDGET.as_secs()
-                    )
-                }),
+                error: Some(stopped(cancel)),
             })
         })
         .collect()

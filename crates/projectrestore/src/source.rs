@@ -725,6 +725,19 @@ pub fn carries<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 's
     false
 }
 
+/// Is `u`'s host a loopback address (127.0.0.0/8, ::1, `localhost`)? The only
+/// hosts plain `http://` may reach: object-store endpoints and notification
+/// targets alike.
+#[cfg(any(feature = "object-store", feature = "notify"))]
+pub(crate) fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 /// Refuse a URL where a local path is required. Trust stores, keys,
 /// identities, logs, destinations and explicit signature or checksum files
 /// never come from an object store: a bucket an attacker can write must not be

@@ -312,15 +312,8 @@ impl InputSpec {
             }
         };
         match &self.spool {
+            Some(dir) => projectrestore::source::spool::spooled(input, dir),
             None => Ok(input),
-            Some(dir) => match input {
-                Input::Source(s) if s.transfer().is_some() => Ok(Input::Source(
-                    std::sync::Arc::new(projectrestore::source::spool::SpoolSource::new(s, dir)),
-                )),
-                _ => Err(Error::Usage(
-                    "spool is for archives in an object store (s3://, gs://, az://); a local file is read where it is".into(),
-                )),
-            },
         }
     }
 }

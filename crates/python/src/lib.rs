@@ -644,10 +644,6 @@ fn call(
     Ok((out.outcome.doc.to_string(), out.outcome.warnings, late))
 }
 
-fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}
-
 /// The caller's `events=`, `passphrase=` and `cancel=`.
 type Hooks<'a, 'py> = (
     Option<&'a Bound<'py, PyAny>>,
@@ -724,7 +720,6 @@ fn log_command(
                     &signer,
                     &opts,
                     project.as_deref(),
-                    &now(),
                     ch,
                     &shared,
                 )?;

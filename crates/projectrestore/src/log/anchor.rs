@@ -26,13 +26,12 @@ pub struct Appended {
 
 /// Verify `opts.input` with the same full pass as `verify` (signatures,
 /// checksum, decryption, every entry), then append it to `log` with `signer`
-/// as `project` (default: from projectclone's name).
+/// as `project` (default: from projectclone's name), timed now.
 pub fn append_verified(
     log: &Log,
     signer: &super::note::SignerKey,
     opts: &Options,
     project: Option<&str>,
-    time: &str,
     events: &dyn Events,
     ui: &SharedInteraction,
 ) -> Result<Appended, Error> {
@@ -68,7 +67,7 @@ pub fn append_verified(
             project,
             signers: report.signers(),
         }],
-        time,
+        &humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
     )?;
     let mut warnings = report.warnings;
     warnings.extend(

@@ -408,15 +408,6 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn is_loopback(u: &url::Url) -> bool {
-    match u.host() {
-        Some(url::Host::Ipv4(a)) => a.is_loopback(),
-        Some(url::Host::Ipv6(a)) => a.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
 fn truthy(v: Option<String>) -> bool {
     v.is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
 }
@@ -494,7 +485,7 @@ impl Store {
                         ));
                     };
                     if parsed.scheme() == "http" {
-                        if is_loopback(&parsed) {
+                        if crate::source::is_loopback(&parsed) {
                             b = b.with_config(allow_key, "true");
                             allow = true;
                         }
@@ -800,16 +791,7 @@ fn backoff(attempt: u32) -> Duration {
 /// An error and its causes, in one line (reqwest hides the useful part in a
 /// source); an XML or JSON error body is cut down to its code and message.
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let s = c.to_string();
-        if !out.contains(&s) {
-            out.push_str(": ");
-            out.push_str(&s);
-        }
-        cur = c.source();
-    }
+    let mut out = crate::explain::one_line(e);
     let tag = |t: &str| -> Option<String> {
         let open = format!("<{t}>");
         let start = out.find(&open)? + open.len();

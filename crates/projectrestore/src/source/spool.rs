@@ -162,7 +162,6 @@ impl Read for Tee {
         };
         if n == 0 {
             // The whole object is in the file: pass 2 may read it.
-            file.flush()?;
             if let (Some(f), Ok(mut d)) = (self.file.take(), self.done.lock()) {
                 *d = Some((Arc::new(f), self.written));
             }
@@ -192,6 +191,20 @@ impl Read for SpoolReader {
         let n = self.file.read_at(&mut buf[..want], self.pos)?;
         self.pos += n as u64;
         Ok(n)
+    }
+}
+
+/// `input` read through a spool in `dir` (`--spool DIR`, `spool=`): only an
+/// object in a store has a download to spool; a local file or a pipe is a
+/// usage error.
+pub fn spooled(input: super::Input, dir: &std::path::Path) -> Result<super::Input, crate::Error> {
+    match input {
+        super::Input::Source(s) if s.transfer().is_some() => Ok(super::Input::Source(
+            std::sync::Arc::new(SpoolSource::new(s, dir)),
+        )),
+        _ => Err(crate::Error::Usage(
+            "--spool is for archives in an object store (s3://, gs://, az://); a local file is read where it is".into(),
+        )),
     }
 }
 
