@@ -410,9 +410,7 @@ fn run(
                     restore::Action::Restore { dest }
                 }
             })?;
-            if let restore::Action::Restore { dest } = &opts.action {
-                cli::never_replaced(dest)?;
-            }
+            opts.home = cli::settings::env().home().map(std::path::Path::to_path_buf);
             opts.selection =
                 projectrestore::select::Selection::new(&args.paths, &args.include, &args.exclude)
                     .map_err(Error::Usage)?;

@@ -985,8 +985,3 @@ pub fn finished<T: serde::Serialize>(events: &dyn Events, report: &T) {
     }
 }
 
-/// The root, the home directory and the current directory are never replaced
-/// as a whole (the library's rule, with this process's `$HOME`).
-pub fn never_replaced(dest: &std::path::Path) -> Result<(), projectrestore::Error> {
-    projectrestore::restore::never_replaced(dest, settings::env().home())
-}

@@ -129,6 +129,10 @@ pub struct Options {
     pub log: LogOptions,
     /// A partial restore: which entries are written (empty: all).
     pub selection: crate::select::Selection,
+    /// The user's home directory (the front end reads `$HOME`): never
+    /// replaced as a whole, nor the root or the current directory
+    /// ([`never_replaced`], checked by every restore).
+    pub home: Option<PathBuf>,
 }
 
 /// What verification requires, loaded before any byte of the archive is read.
@@ -346,6 +350,8 @@ pub fn run_previewed<'o>(
             "only a restore can be previewed and confirmed".into(),
         ));
     };
+    // Refused before the preview is shown, not after the question.
+    never_replaced(dest, opts.home.as_deref())?;
     // The yes covers the tree the preview was shown: a foreign tree seen now.
     // Anything else there at the restore (a foreign tree that appeared since,
     // a symlink's target) is asked about again, as without --interactive.
@@ -472,6 +478,9 @@ impl Prepared<'_> {
     pub fn execute(&self, events: &dyn Events, ui: &SharedInteraction) -> Result<Report, Error> {
         let started = Instant::now();
         let opts = self.opts;
+        if let Action::Restore { dest } = &opts.action {
+            never_replaced(dest, opts.home.as_deref())?;
+        }
         // The archive's file name, as the log records it.
         let archive_name = self
             .input

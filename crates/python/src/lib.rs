@@ -475,12 +475,7 @@ fn call(
                 }
             }
             a.finish(command)?;
-            if let Action::Restore { dest } = &opts.action {
-                if command == "restore" {
-                    restore::never_replaced(dest, home.as_deref())
-                        .map_err(|e| failure(&e, &Seen::default()))?;
-                }
-            }
+            opts.home = home.clone();
             let events = events.as_ref();
             let cancel = cancel.as_ref();
             supervise(py, pipe.take()?, events, pass, cancel, &flag, move |ch| {
