@@ -410,7 +410,9 @@ fn run(
                     restore::Action::Restore { dest }
                 }
             })?;
-            opts.home = cli::settings::env().home().map(std::path::Path::to_path_buf);
+            opts.home = cli::settings::env()
+                .home()
+                .map(std::path::Path::to_path_buf);
             opts.selection =
                 projectrestore::select::Selection::new(&args.paths, &args.include, &args.exclude)
                     .map_err(Error::Usage)?;

@@ -815,3 +815,49 @@ fn a_planted_file_named_as_the_key_text_is_not_the_key() {
     let r = run(&[&"log", &"verify", &real.log, &"--vkey", &file]);
     assert_eq!(r.code, 0, "{}", r.err);
 }
+
+/// `--tlog-proof FILE` where someone planted FILE as a symbolic link to a
+/// file of yours: the link is replaced by the proof, its target untouched.
+#[test]
+fn a_planted_symlink_at_the_proof_path_is_not_written_through() {
+    let w = World::new();
+    let a = w.archive(24, "120000", "one");
+    assert_eq!(w.append(&a).code, 0);
+    let victim = w.tmp.path().join("victim.txt");
+    std::fs::write(&victim, "mine\n").unwrap();
+    let proof = w.tmp.path().join("proof.txt");
+    std::os::unix::fs::symlink(&victim, &proof).unwrap();
+    let r = run(&[&"log", &"prove", &w.log, &a, &"--tlog-proof", &proof]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine\n");
+    let meta = std::fs::symlink_metadata(&proof).unwrap();
+    assert!(meta.file_type().is_file());
+    assert!(std::fs::read_to_string(&proof)
+        .unwrap()
+        .starts_with("c2sp.org/tlog-proof@v1\n"));
+}
+
+/// `log prove HEX` proves the digest given, even when a file named HEX (an
+/// archive that is in the log) was planted in the current directory.
+#[test]
+fn a_file_planted_under_a_digest_does_not_change_what_is_proved() {
+    let w = World::new();
+    let logged = w.archive(24, "120000", "logged");
+    assert_eq!(w.append(&logged).code, 0);
+    let absent = "ab".repeat(32);
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::copy(&logged, cwd.path().join(&absent)).unwrap();
+    let o = bin()
+        .current_dir(cwd.path())
+        .args(["log", "prove"])
+        .arg(&w.log)
+        .arg(&absent)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "the planted file was proved instead of the digest: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

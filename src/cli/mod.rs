@@ -249,7 +249,7 @@ check inclusion offline: restore --require-anchored backup.tlog-proof --log-vkey
     Prove {
         /// The log directory.
         log: PathBuf,
-        /// The archive file, or its SHA-256 in hex.
+        /// The archive file, or its SHA-256 in hex (64 hex digits are always the digest).
         archive: Option<String>,
         /// Prove entry N instead of looking an archive up.
         #[arg(long, value_name = "N", conflicts_with = "archive")]
@@ -984,4 +984,3 @@ pub fn finished<T: serde::Serialize>(events: &dyn Events, report: &T) {
         events.emit(&Event::Finished { report });
     }
 }
-

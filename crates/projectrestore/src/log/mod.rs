@@ -964,8 +964,25 @@ pub fn verify_dir(
 }
 
 /// Write `proof` as a tlog-proof file at `path`.
+///
+/// Written to a temporary file beside it and renamed over it: a symbolic link
+/// planted under that name (in a directory someone else controls) is replaced,
+/// never written through.
 pub fn write_tlog_proof(proof: &Proof, path: &Path) -> Result<(), LogError> {
-    fs::write(path, tlog_proof_text(proof)).map_err(io_err("write", path))
+    use std::os::unix::fs::PermissionsExt;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let write = || -> io::Result<()> {
+        let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
+        tmp.write_all(tlog_proof_text(proof).as_bytes())?;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write().map_err(io_err("write", path))
 }
 
 /// The entry of the archive `arg` names (a file, or its hex SHA-256) in the
@@ -989,14 +1006,14 @@ pub fn index_of(
     }
 }
 
-/// What `log prove ARCHIVE` looks up: a hex SHA-256 given directly (when no
-/// file has that name), or the digest of the file.
+/// What `log prove ARCHIVE` looks up: a hex SHA-256 given directly, else the
+/// digest of the file. A 64-hex argument is the digest even when a file has
+/// that name: a file planted under it must not change which entry is proved.
 pub fn digest_arg(arg: &str, cancel: &crate::source::Cancel) -> Result<String, crate::Error> {
-    let path = Path::new(arg);
-    if !path.exists() && arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(arg.to_ascii_lowercase());
     }
-    crate::source::sha256_file(path, cancel)
+    crate::source::sha256_file(Path::new(arg), cancel)
 }
 
 /// hashes, a blank line, then the signed checkpoint.
