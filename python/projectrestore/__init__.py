@@ -12,10 +12,11 @@ result whose :meth:`to_dict` is the document ``--json`` prints. Failures raise
 :class:`ProjectRestoreError` subclasses that mirror the exit codes, with the
 CLI's message and hint. Long work releases the GIL; Ctrl-C cancels it cleanly
 (staging removed, destination untouched, lock released) and raises
-``KeyboardInterrupt``. No rc file and no ``PROJECTRESTORE_*`` variable is read:
-a call does what its arguments say (the default trust store,
-``~/.config/projectrestore/keys``, is used when ``trust`` is not given, as on
-the command line).
+``KeyboardInterrupt``. When ``trust`` is not given, the trust store is found as
+on the command line (the settings' ``trust``, else
+``~/.config/projectrestore/keys``) and the settings' ``threshold`` is a floor;
+no other setting and no ``PROJECTRESTORE_*`` variable is read: a call does what
+its arguments say.
 
     import projectrestore
     report = projectrestore.restore(

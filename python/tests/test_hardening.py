@@ -95,3 +95,18 @@ def test_results_stay_frozen(tmp_path: Path) -> None:
         r.sha256 = "x"  # type: ignore[misc]
     assert pickle.loads(pickle.dumps(r)) == r
     assert copy.deepcopy(r) == r and copy.copy(r) is r
+
+
+def test_the_settings_threshold_is_a_floor(isolated_home: Path, tmp_path: Path) -> None:
+    cfg = isolated_home / ".config" / "projectrestore"
+    cfg.mkdir(parents=True)
+    (cfg / "config.toml").write_text(f'trust = ["{CRYPTO / "trust"}"]\nthreshold = 2\n')
+    # One good signature: the CLI asks for two, and so does the call.
+    with pytest.raises(projectrestore.VerificationError, match="2 required"):
+        projectrestore.restore(CRYPTO / "data.tar.gz", tmp_path / "d",
+                               signatures=[CRYPTO / "data.tar.gz.minisig"])
+    assert not (tmp_path / "d").exists()
+    # Given explicitly, the trust store is the caller's, with the caller's threshold.
+    r = projectrestore.verify(CRYPTO / "data.tar.gz", trust=[CRYPTO / "trust"],
+                              signatures=[CRYPTO / "data.tar.gz.minisig"])
+    assert r.verified

@@ -166,8 +166,8 @@ fn local(p: &std::path::Path) -> PyResult<()> {
 /// The library options that `restore`, `verify`, `preview`, `plan` and `log
 /// append` share (the command line's `CheckArgs`), without input or action.
 pub fn check(a: &mut Args<'_>) -> PyResult<Options> {
-    let (trust, trust_origin) = match a.paths("trust")? {
-        Some(t) => (t, "argument (trust=)".to_string()),
+    let (trust, trust_origin, floor) = match a.paths("trust")? {
+        Some(t) => (t, "argument (trust=)".to_string(), None),
         None => default_trust()?,
     };
     let single_pass = a.bool("single_pass")?;
@@ -213,7 +213,9 @@ pub fn check(a: &mut Args<'_>) -> PyResult<Options> {
         trust,
         trust_origin,
         sig_policy: SigPolicy {
-            threshold: a.usize("threshold", 1)?,
+            // With the settings' trust, their threshold is a floor: a call
+            // never asks for fewer signers than the command line would.
+            threshold: a.usize("threshold", 1)?.max(floor.unwrap_or(0)),
             allow_unsigned: a.bool("allow_unsigned")?,
             ssh_namespace: a.str("ssh_namespace")?.unwrap_or_else(|| "file".into()),
             allow_legacy_minisign: a.bool("allow_legacy_minisign")?,
@@ -240,25 +242,27 @@ pub fn check(a: &mut Args<'_>) -> PyResult<Options> {
 
 /// The trust store when `trust=` is not given, as the command line finds it:
 /// the settings' `trust` (the user file; a project file only where the user
-/// file allows it), else the default store `~/.config/projectrestore/keys`.
-/// A trust store configured in the settings is never silently skipped.
-fn default_trust() -> PyResult<(Vec<PathBuf>, String)> {
+/// file allows it), else the default store `~/.config/projectrestore/keys`;
+/// and the settings' `threshold`, if any. A trust store configured in the
+/// settings is never silently skipped, nor its threshold lowered.
+fn default_trust() -> PyResult<(Vec<PathBuf>, String, Option<usize>)> {
     let env = crate::env();
     let cfg = projectrestore::config::Config::load(None, &env)
         .map_err(|e| crate::failure(&e.into(), &crate::Seen::default()))?;
-    if let Some(t) = cfg.merged().trust {
+    let settings = cfg.merged();
+    if let Some(t) = settings.trust {
         let origin = cfg
             .get("trust")
             .map(|(_, from)| from)
             .unwrap_or_else(|| "settings".into());
-        return Ok((t, origin));
+        return Ok((t, origin, settings.threshold));
     }
     Ok(match projectrestore::config::default_trust_store(&env) {
         Some(d) => {
             let origin = format!("default store {}", d.display());
-            (vec![d], origin)
+            (vec![d], origin, settings.threshold)
         }
-        None => (Vec::new(), String::new()),
+        None => (Vec::new(), String::new(), settings.threshold),
     })
 }
 
