@@ -641,9 +641,9 @@ fn run(
             let recovery = projectrestore::commit::recover_dir(&args.dir).map_err(Error::from)?;
             let told = notifier.succeeded(
                 "recover",
-                &serde_json::json!({"destination": args.dir.display().to_string(), "swap": recovery.swap}),
+                &projectrestore::report::Recovered::new(&args.dir, &recovery, &[]),
             );
-            cli::output::recovery(&args.dir.display().to_string(), &recovery, &told, args.json)?;
+            cli::output::recovery(&args.dir, &recovery, &told, args.json)?;
         }
         Command::Log(cmd) => {
             if matches!(cmd, cli::LogCmd::Verify { .. }) {

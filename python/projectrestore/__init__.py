@@ -170,7 +170,7 @@ def _call(
         error = _from_failure(str(f.args[0]))
         if events is not None:
             # The last event of a failed run, as the CLI's stream ends.
-            events({"schema": 1, "event": "failed", "category": error.category,
+            events({"schema": _projectrestore.SCHEMA, "event": "failed", "category": error.category,
                     "exit_code": error.exit_code, "message": error.message,
                     "hint": error.hint})
         raise error from None
@@ -179,7 +179,7 @@ def _call(
         for n in notes:
             _warnings.warn(n, RuntimeWarning, stacklevel=3)
         if events is not None:
-            events({"schema": 1, "event": "finished", "report": _copy.deepcopy(doc)})
+            events({"schema": _projectrestore.SCHEMA, "event": "finished", "report": _copy.deepcopy(doc)})
     except BaseException as e:  # noqa: B902 - re-raised below, with the result
         late = late or e
     if late is not None:

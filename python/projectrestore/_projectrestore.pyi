@@ -3,6 +3,7 @@
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 __version__: str
+SCHEMA: int
 
 class Failure(Exception): ...
 

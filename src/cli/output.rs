@@ -186,24 +186,9 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// A JSON document of a type that does not carry `schema` itself: the
-/// version goes first, the document's fields after it.
-#[derive(serde::Serialize)]
-pub struct Doc<'a, T: serde::Serialize> {
-    pub schema: u32,
-    #[serde(flatten)]
-    pub body: &'a T,
-}
-
 /// Write `body` as a JSON document with `"schema"` first.
 pub fn json_doc<T: serde::Serialize>(out: &mut impl Write, body: &T) -> io::Result<()> {
-    serde_json::to_writer_pretty(
-        &mut *out,
-        &Doc {
-            schema: projectrestore::report::SCHEMA,
-            body,
-        },
-    )?;
+    serde_json::to_writer_pretty(&mut *out, &projectrestore::report::Doc::new(body))?;
     writeln!(out)
 }
 
@@ -241,30 +226,19 @@ pub fn backups(list: &[Backup], json: bool) -> io::Result<()> {
 
 /// Print what `recover` did.
 pub fn recovery(
-    dir: &str,
+    dir: &std::path::Path,
     r: &Recovery,
     notifications: &[projectrestore::report::Delivery],
     json: bool,
 ) -> io::Result<()> {
     let mut out = io::stdout().lock();
     if json {
-        #[derive(serde::Serialize)]
-        struct Recovered<'a> {
-            destination: String,
-            #[serde(flatten)]
-            recovery: &'a Recovery,
-            #[serde(skip_serializing_if = "<[_]>::is_empty")]
-            notifications: &'a [projectrestore::report::Delivery],
-        }
         return json_doc(
             &mut out,
-            &Recovered {
-                destination: escape(dir),
-                recovery: r,
-                notifications,
-            },
+            &projectrestore::report::Recovered::new(dir, r, notifications),
         );
     }
+    let dir = &dir.display().to_string();
     let swap = match r.swap.as_str() {
         "finished" => "an interrupted swap was finished (the new tree is in place)",
         "undone" => "an interrupted swap was undone (the old tree is in place)",

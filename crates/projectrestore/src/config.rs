@@ -77,12 +77,31 @@ pub struct Settings {
     pub log_vkey: Option<String>,
     pub strip_components: Option<usize>,
     /// Object-store settings (`[store]`: object_store's keys, as `--store-opt`).
-    pub store: Option<std::collections::BTreeMap<String, String>>,
+    pub store: Option<StoreTable>,
     /// Notification targets (`[[notify]]`, as `--notify`).
     pub notify: Option<Vec<NotifySetting>>,
     /// Directories whose `.projectrestore.rc` may set every key (read from the
     /// user file or `--config` only; a project file cannot allow itself).
     pub allow_project_dirs: Option<Vec<PathBuf>>,
+}
+
+/// The `[store]` table: object_store's keys and values. Values may be
+/// credentials: `Debug` shows the keys only (as `config` does).
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct StoreTable(pub std::collections::BTreeMap<String, String>);
+
+impl std::ops::Deref for StoreTable {
+    type Target = std::collections::BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for StoreTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
 }
 
 /// One `[[notify]]` table: where to tell what. Slack and Discord URLs are
@@ -565,6 +584,24 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Settings in a `{:?}` (a log line, a panic message) never show a
+    /// `[store]` value or a `[[notify]]` URL: either may be a credential.
+    #[test]
+    fn debug_output_shows_no_store_value_or_notify_url() {
+        let p = Path::new("/home/me/.config/projectrestore/config.toml");
+        let s = parse(
+            p,
+            "[store]\naws_secret_access_key = \"TOPSECRET\"\n[[notify]]\nurl = \"https://hooks.slack.com/services/T/B/HOOKSECRET\"\n",
+        )
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(shown.contains("aws_secret_access_key"), "{shown}");
+        assert!(
+            !shown.contains("TOPSECRET") && !shown.contains("HOOKSECRET"),
+            "{shown}"
+        );
+    }
 
     /// An empty or relative `$HOME` must not make the current directory the
     /// place settings and trust come from (a `./.config/projectrestore/keys`

@@ -181,6 +181,49 @@ pub struct Report {
     pub notifications: Vec<Delivery>,
 }
 
+/// A JSON document of a type that does not carry `schema` itself: the
+/// version goes first, the document's fields after it.
+#[derive(serde::Serialize)]
+pub struct Doc<'a, T: serde::Serialize> {
+    pub schema: u32,
+    #[serde(flatten)]
+    pub body: &'a T,
+}
+
+impl<'a, T: serde::Serialize> Doc<'a, T> {
+    /// `body` under this version of the schema.
+    pub fn new(body: &'a T) -> Self {
+        Doc {
+            schema: SCHEMA,
+            body,
+        }
+    }
+}
+
+/// What `recover` did to a destination: the body of `recover --json`.
+#[derive(serde::Serialize)]
+pub struct Recovered<'a> {
+    pub destination: String,
+    #[serde(flatten)]
+    pub recovery: &'a crate::commit::Recovery,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub notifications: &'a [Delivery],
+}
+
+impl<'a> Recovered<'a> {
+    pub fn new(
+        dest: &std::path::Path,
+        recovery: &'a crate::commit::Recovery,
+        notifications: &'a [Delivery],
+    ) -> Self {
+        Recovered {
+            destination: escape(&dest.display().to_string()),
+            recovery,
+            notifications,
+        }
+    }
+}
+
 /// One notification target's delivery (`--notify`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Delivery {

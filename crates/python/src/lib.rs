@@ -258,12 +258,8 @@ impl Outcome {
 }
 
 /// A document with `"schema"` (as the CLI's `json_doc` writes it).
-fn with_schema(v: impl serde::Serialize) -> Value {
-    let mut v = serde_json::to_value(v).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("schema".into(), json!(projectrestore::report::SCHEMA));
-    }
-    v
+fn with_schema<T: serde::Serialize>(body: &T) -> Value {
+    serde_json::to_value(projectrestore::report::Doc::new(body)).unwrap_or(Value::Null)
 }
 
 /// The channel of one call, taken by its one run.
@@ -516,7 +512,7 @@ fn call(
             a.finish(command)?;
             supervise(py, pipe.take()?, None, pass, cancel.as_ref(), &flag, |_| {
                 let list = projectrestore::source::object::catalog(&dir, &store)?.list(&pattern)?;
-                Ok(Outcome::doc(with_schema(json!({ "archives": list }))))
+                Ok(Outcome::doc(with_schema(&json!({ "archives": list }))))
             })?
         }
         "history" | "rollback" | "recover" | "prune" => {
@@ -537,10 +533,9 @@ fn call(
                     a.finish(command)?;
                     supervise(py, pipe.take()?, None, pass, None, &flag, |_| {
                         let r = projectrestore::commit::recover_dir(&dest).map_err(Error::from)?;
-                        let mut doc = with_schema(&r);
-                        doc["destination"] =
-                            json!(projectrestore::report::escape(&dest.display().to_string()));
-                        Ok(Outcome::doc(doc))
+                        Ok(Outcome::doc(with_schema(
+                            &projectrestore::report::Recovered::new(&dest, &r, &[]),
+                        )))
                     })?
                 }
                 "rollback" => {
@@ -728,6 +723,8 @@ fn log_command(
 fn _projectrestore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("Failure", m.py().get_type::<Failure>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The `schema` of the event lines (`--events`) and of the documents.
+    m.add("SCHEMA", projectrestore::report::SCHEMA)?;
     m.add_function(wrap_pyfunction!(call, m)?)?;
     Ok(())
 }
