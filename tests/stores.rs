@@ -935,3 +935,77 @@ fn a_lying_store_cannot_pass_off_its_bytes_as_the_archives() {
     assert_eq!(snapshot(&scene.dest), before);
     assert!(!scene.tmp.path().join("escape.txt").exists());
 }
+
+/// A store whose every answer but a HEAD is a 64 MiB body: an error to the
+/// object's GET, a "listing" page to the list. object_store reads those
+/// whole; the cap stops at 16 MiB with a sentence that says so.
+fn huge_answer_store() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(conn.try_clone().unwrap());
+                let mut w = conn;
+                let mut first = String::new();
+                if r.read_line(&mut first).is_err() {
+                    return;
+                }
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).is_err() || h.trim().is_empty() {
+                        break;
+                    }
+                }
+                let size = 64usize << 20;
+                if first.starts_with("HEAD") {
+                    let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nETag: \"e\"\r\nLast-Modified: Tue, 01 Dec 2026 00:00:00 GMT\r\nConnection: close\r\n\r\n");
+                    return;
+                }
+                let status = if first.contains("list-type=") {
+                    "200 OK"
+                } else {
+                    "400 Bad Request"
+                };
+                let _ = write!(w, "HTTP/1.1 {status}\r\nContent-Length: {size}\r\nContent-Type: application/xml\r\nConnection: close\r\n\r\n");
+                let chunk = vec![b'x'; 64 << 10];
+                for _ in 0..(size / chunk.len()) {
+                    if w.write_all(&chunk).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    endpoint
+}
+
+#[test]
+fn a_huge_error_body_or_listing_page_is_refused_at_its_cap() {
+    let endpoint = huge_answer_store();
+    let opts = [
+        "--store-opt".to_string(),
+        format!("aws_endpoint={endpoint}"),
+        "--store-opt".into(),
+        "aws_region=us-east-1".into(),
+    ];
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "testsecret"),
+    ];
+    let mut verify = vec![
+        "verify".to_string(),
+        "s3://b/a.tar".into(),
+        "--allow-unsigned".into(),
+    ];
+    verify.extend(opts.iter().cloned());
+    let mut list = vec!["list".to_string(), "--backup-dir".into(), "s3://b/".into()];
+    list.extend(opts.iter().cloned());
+    for args in [verify, list] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run_bin(None, &args, &env);
+        assert_eq!(r.code, 1, "{args:?}: {}{}", r.out, r.err);
+        assert!(r.err.contains("larger than 16 MiB"), "{args:?}: {}", r.err);
+    }
+}

@@ -41,6 +41,68 @@ use object_store::{
 use super::{Capabilities, Opened, Pin, Sibling, Source, SourceError, Transfer};
 use crate::discover::{Backup, Catalog};
 
+/// Largest answer read whole: a listing page or an error body (object_store
+/// collects those into memory; a hostile store could send gigabytes). The
+/// object's own bytes stream, uncapped, through the bounded pipe.
+const MAX_ANSWER: usize = 16 << 20;
+
+/// object_store's reqwest client, with [`MAX_ANSWER`] on every answer but an
+/// object's bytes (a successful GET that is not a listing).
+#[derive(Debug)]
+struct CappedConnector;
+
+impl object_store::client::HttpConnector for CappedConnector {
+    fn connect(
+        &self,
+        options: &ClientOptions,
+    ) -> object_store::Result<object_store::client::HttpClient> {
+        let inner = object_store::client::ReqwestConnector::default().connect(options)?;
+        Ok(object_store::client::HttpClient::new(Capped(inner)))
+    }
+}
+
+#[derive(Debug)]
+struct Capped(object_store::client::HttpClient);
+
+#[async_trait::async_trait]
+impl object_store::client::HttpService for Capped {
+    async fn call(
+        &self,
+        req: object_store::client::HttpRequest,
+    ) -> Result<object_store::client::HttpResponse, object_store::client::HttpError> {
+        use http_body_util::BodyExt as _;
+        use object_store::client::{HttpError, HttpErrorKind, HttpResponse, HttpResponseBody};
+        let query = req.uri().query().unwrap_or_default();
+        let listing = query.contains("list-type=") || query.contains("comp=list");
+        let get = req.method() == "GET";
+        let resp = self.0.execute(req).await?;
+        if get && resp.status().is_success() && !listing {
+            return Ok(resp);
+        }
+        let (parts, body) = resp.into_parts();
+        let capped = http_body_util::Limited::new(body, MAX_ANSWER).map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                return HttpError::new(
+                    HttpErrorKind::Decode,
+                    io::Error::other(format!(
+                        "the store's answer (a listing page or an error) is larger than {} MiB: refused",
+                        MAX_ANSWER >> 20
+                    )),
+                );
+            }
+            // The body's own failure, as it was.
+            match e.downcast::<HttpError>() {
+                Ok(inner) => *inner,
+                Err(other) => HttpError::new_boxed(HttpErrorKind::Unknown, other),
+            }
+        });
+        Ok(HttpResponse::from_parts(
+            parts,
+            HttpResponseBody::new(capped),
+        ))
+    }
+}
+
 /// The backups in `dir`: a bucket prefix (`s3://B/backups/`; a URL without
 /// the trailing `/` is taken as the prefix it names) or a local directory.
 pub fn catalog(
@@ -467,6 +529,7 @@ impl Store {
                 b = b
                     .$bucket(&url.bucket)
                     .with_client_options(client)
+                    .with_http_connector(CappedConnector)
                     .with_retry(retry);
                 for (k, v) in &opts.options {
                     b = b.with_config(k.parse::<$K>().map_err(|_| unknown(k))?, v);
