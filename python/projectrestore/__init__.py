@@ -201,15 +201,17 @@ def _check_options(
     signatures: Union[None, PathArg, Iterable[PathArg]],
     checksum: Optional[PathArg],
     identities: Union[None, PathArg, Iterable[PathArg]],
-    gpg_agent: bool,
-    ssh_namespace: str,
-    allow_legacy_minisign: bool,
-    single_pass: bool,
-    verify_first: bool,
     limits: Optional[Mapping[str, Union[int, str]]],
     store_options: Optional[Mapping[str, str]],
-    spool: Optional[PathArg],
+    gpg_agent: bool = False,
+    ssh_namespace: str = "file",
+    allow_legacy_minisign: bool = False,
+    single_pass: bool = False,
+    verify_first: bool = False,
+    spool: Optional[PathArg] = None,
 ) -> Dict[str, Any]:
+    """The options the command line's CheckArgs holds (the rarer ones default
+    as their flags do)."""
     o: Dict[str, Any] = {
         "trust": _paths(trust),
         "threshold": threshold,
@@ -365,9 +367,7 @@ def ls(
     o = _check_options(
         trust=trust, threshold=threshold, allow_unsigned=allow_unsigned,
         signatures=signatures, checksum=checksum, identities=identities,
-        gpg_agent=False, ssh_namespace="file", allow_legacy_minisign=False,
-        single_pass=False, verify_first=False, limits=limits,
-        store_options=store_options, spool=None,
+        limits=limits, store_options=store_options,
     )
     o.update(archive=archive, strip_components=strip_components)
     return Report(_call("ls", o, events=events, passphrase=passphrase, cancel=cancel))
@@ -402,7 +402,6 @@ def plan(
     o = _check_options(
         trust=trust, threshold=threshold, allow_unsigned=allow_unsigned,
         signatures=signatures, checksum=checksum, identities=identities,
-        gpg_agent=False, ssh_namespace="file", allow_legacy_minisign=False,
         single_pass=single_pass, verify_first=verify_first, limits=limits,
         store_options=store_options, spool=spool,
     )
@@ -437,9 +436,7 @@ def preview(
     o = _check_options(
         trust=trust, threshold=threshold, allow_unsigned=allow_unsigned,
         signatures=signatures, checksum=checksum, identities=identities,
-        gpg_agent=False, ssh_namespace="file", allow_legacy_minisign=False,
-        single_pass=False, verify_first=False, limits=limits,
-        store_options=store_options, spool=None,
+        limits=limits, store_options=store_options,
     )
     o.update(archive=archive, to=to, diff=diff, backup_dir=backup_dir, pattern=pattern,
              strip_components=strip_components)
@@ -535,9 +532,7 @@ def log_append(
     o = _check_options(
         trust=trust, threshold=threshold, allow_unsigned=allow_unsigned,
         signatures=signatures, checksum=checksum, identities=identities,
-        gpg_agent=False, ssh_namespace="file", allow_legacy_minisign=False,
-        single_pass=False, verify_first=False, limits=limits,
-        store_options=store_options, spool=None,
+        limits=limits, store_options=store_options,
     )
     o.update(log=log, archive=archive, key=key, project=project)
     return LogAppended(_call("log_append", o, events=events, passphrase=passphrase,
