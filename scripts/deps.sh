@@ -19,6 +19,13 @@ fi
 if [ "${1:-}" = "--bench" ]; then
     packages+=(time python3-venv)
 fi
+# The sandboxed extractor's guest (crates/sandbox-guest) is compiled for
+# wasm32-unknown-unknown by the normal build: the toolchain needs that target.
+if command -v rustup >/dev/null 2>&1 \
+    && ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    echo "adding the Rust target wasm32-unknown-unknown (the sandbox guest)" >&2
+    rustup target add wasm32-unknown-unknown >&2
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

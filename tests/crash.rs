@@ -256,10 +256,14 @@ fn signals_stop_cleanly() {
 fn signals_at_random_instants() {
     let mut rng = Rng(0x51_6e_a1);
     let mut outcomes = std::collections::BTreeMap::new();
-    for round in 0..10 {
+    for round in 0..10u32 {
         let (scene, new_archive, old, new) = setup(600);
         let delay = Duration::from_millis(20 + rng.next() % 160);
-        let signal = if round % 2 == 0 { "INT" } else { "TERM" };
+        let signal = if round.is_multiple_of(2) {
+            "INT"
+        } else {
+            "TERM"
+        };
         let child = spawn_restore(&new_archive, &scene.dest);
         std::thread::sleep(delay);
         let _ = Command::new("kill")

@@ -13,17 +13,27 @@ fn attempt(scene: &Scene, bytes: &[u8], extra: &[&str]) -> Run {
     restore(&scene.archive("hostile.tar", bytes), &scene.dest, extra)
 }
 
-/// The common assertions: exit code, message, nothing changed, nothing escaped.
+/// The common assertions: exit code, message, nothing changed, nothing escaped —
+/// with the native extractor and with the Wasm sandbox, which must refuse the
+/// same archive with the same exit code and the same rule.
 fn refused_with(bytes: Vec<u8>, extra: &[&str], code: i32, message: &[&str]) {
+    for mode in ["native", "wasm"] {
+        let mut args = extra.to_vec();
+        args.extend(["--sandbox", mode]);
+        refused_by(&bytes, &args, code, message, mode);
+    }
+}
+
+fn refused_by(bytes: &[u8], extra: &[&str], code: i32, message: &[&str], mode: &str) {
     let scene = Scene::new();
     let before = snapshot(&scene.dest);
     let parent_before = names(&scene.parent);
-    let out = attempt(&scene, &bytes, extra);
-    assert_eq!(out.code, code, "exit code; stderr: {}", out.err);
+    let out = attempt(&scene, bytes, extra);
+    assert_eq!(out.code, code, "exit code ({mode}); stderr: {}", out.err);
     for m in message {
         assert!(
             out.err.contains(m),
-            "stderr should mention {m:?}: {}",
+            "stderr ({mode}) should mention {m:?}: {}",
             out.err
         );
     }

@@ -209,6 +209,7 @@ def _check_options(
     single_pass: bool = False,
     verify_first: bool = False,
     spool: Optional[PathArg] = None,
+    sandbox: str = "auto",
 ) -> Dict[str, Any]:
     """The options the command line's CheckArgs holds (the rarer ones default
     as their flags do)."""
@@ -226,6 +227,7 @@ def _check_options(
         "verify_first": verify_first,
         "store_options": dict(store_options) if store_options else None,
         "spool": spool,
+        "sandbox": sandbox,
     }
     o.update(_limits(limits))
     return o
@@ -264,6 +266,7 @@ def restore(
     limits: Optional[Mapping[str, Union[int, str]]] = None,
     store_options: Optional[Mapping[str, str]] = None,
     spool: Optional[PathArg] = None,
+    sandbox: str = "auto",
     require_anchored: Optional[PathArg] = None,
     log_vkey: Optional[str] = None,
     allow_older: bool = False,
@@ -286,6 +289,8 @@ def restore(
     at most every 100 ms) on the calling thread; an exception it raises
     cancels the restore and propagates. ``cancel`` may be a
     ``threading.Event``: setting it cancels (raising :class:`Interrupted`).
+    ``sandbox`` is ``"auto"`` (unauthenticated bytes are parsed in the Wasm
+    sandbox), ``"wasm"`` or ``"native"``, as ``--sandbox``.
     Returns the report ``restore --json`` prints.
     """
     o = _check_options(
@@ -294,6 +299,7 @@ def restore(
         gpg_agent=gpg_agent, ssh_namespace=ssh_namespace,
         allow_legacy_minisign=allow_legacy_minisign, single_pass=single_pass,
         verify_first=verify_first, limits=limits, store_options=store_options, spool=spool,
+        sandbox=sandbox,
     )
     o.update(
         archive=archive, to=to, backup_dir=backup_dir, pattern=pattern,

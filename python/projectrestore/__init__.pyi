@@ -202,6 +202,7 @@ def restore(
     limits: Optional[Mapping[str, Union[int, str]]] = None,
     store_options: Optional[Mapping[str, str]] = None,
     spool: Optional[PathArg] = None,
+    sandbox: str = "auto",
     require_anchored: Optional[PathArg] = None,
     log_vkey: Optional[str] = None,
     allow_older: bool = False,

@@ -177,3 +177,19 @@ def test_the_newest_backup_of_a_directory(tmp_path: Path) -> None:
     with pytest.raises(projectrestore.ProjectRestoreError) as info:
         projectrestore.restore("s3:///no-bucket", tmp_path / "f", allow_unsigned=True)
     assert not isinstance(info.value, FileNotFoundError)
+
+
+@pytest.mark.parametrize("mode", ["auto", "wasm", "native"])
+def test_the_sandbox_choice_is_the_clis(tmp_path: Path, mode: str) -> None:
+    """sandbox= is --sandbox: an unsigned archive is parsed in the Wasm sandbox
+    unless native is asked for, with the same tree either way."""
+    a = DEMO / "2026-11-23_090000-demo-older.tar.gz"
+    code, doc, err = run_cli("restore", a, "--to", tmp_path / "cli", "--allow-unsigned",
+                             "--sandbox", mode)
+    assert code == 0, err
+    r = projectrestore.restore(a, tmp_path / "py", allow_unsigned=True, sandbox=mode)
+    assert tree(tmp_path / "py") == tree(tmp_path / "cli")
+    want = "native" if mode == "native" else "wasm"
+    assert r.to_dict()["extractor"]["kind"] == want == doc["extractor"]["kind"]
+    with pytest.raises(projectrestore.UsageError):
+        projectrestore.restore(a, tmp_path / "bad", allow_unsigned=True, sandbox="off")

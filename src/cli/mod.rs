@@ -677,6 +677,48 @@ pub struct CheckArgs {
     pub store: StoreArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// Which extractor parses the archive (DESIGN.md invariant 10).
+#[derive(Debug, Args, Default)]
+pub struct SandboxArgs {
+    /// Where the archive is decompressed and parsed: wasm (a WebAssembly sandbox
+    /// with no file system, network or clock; every entry it passes is checked
+    /// again before anything is written), native, or auto: native only when a
+    /// trusted signature authenticated every byte before parsing (config key
+    /// `sandbox`) [default: auto].
+    #[arg(long, value_name = "MODE", value_parser = ["auto", "wasm", "native"])]
+    pub sandbox: Option<String>,
+    /// The sandbox's memory limit (default 256M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub sandbox_memory: Option<u64>,
+    /// The sandbox's time budget: how many instructions it may run without
+    /// reading or writing (every byte it moves earns 1000 more, up to this);
+    /// default 20G.
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub sandbox_fuel: Option<u64>,
+}
+
+impl SandboxArgs {
+    fn mode(&self) -> projectrestore::sandbox::SandboxMode {
+        self.sandbox
+            .as_deref()
+            .and_then(projectrestore::sandbox::SandboxMode::parse)
+            .unwrap_or_default()
+    }
+
+    fn limits(&self) -> projectrestore::sandbox::SandboxLimits {
+        let mut l = projectrestore::sandbox::SandboxLimits::default();
+        if let Some(m) = self.sandbox_memory {
+            l.memory = m;
+        }
+        if let Some(f) = self.sandbox_fuel {
+            l.fuel = f;
+        }
+        l
+    }
 }
 
 /// How object stores are reached (s3://, gs://, az:// archives and prefixes).
@@ -904,6 +946,8 @@ impl CheckArgs {
             } else {
                 PassMode::Auto
             },
+            sandbox: self.sandbox.mode(),
+            sandbox_limits: self.sandbox.limits(),
             ..Options::default()
         }
     }

@@ -65,6 +65,9 @@ pub fn report(r: &Report, json: bool, quiet: bool) -> io::Result<()> {
     if let Some(e) = &r.encryption {
         writeln!(out, "  decrypted: {e}")?;
     }
+    if let Some(x) = &r.extractor {
+        writeln!(out, "  parsed: {} ({})", extractor_name(x.kind), x.reason)?;
+    }
     let t = &r.trust_store;
     if t.paths.is_empty() {
         writeln!(out, "  trust store: none")?;
@@ -569,6 +572,12 @@ pub fn plan(p: &projectrestore::plan::Plan, json: bool) -> io::Result<()> {
         }
     )?;
     writeln!(out, "  passes:      {}: {}", p.passes.mode, p.passes.reason)?;
+    writeln!(
+        out,
+        "  extractor:   {}: {}",
+        extractor_name(p.extractor.kind),
+        p.extractor.reason
+    )?;
     let c = &p.checks;
     writeln!(
         out,
@@ -806,4 +815,12 @@ fn signer_words(s: &projectrestore::verify::SignatureReport) -> String {
 /// "1 key", "2 keys".
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// How the human output names an extractor.
+fn extractor_name(kind: projectrestore::sandbox::ExtractorKind) -> &'static str {
+    match kind {
+        projectrestore::sandbox::ExtractorKind::Wasm => "in the Wasm sandbox",
+        projectrestore::sandbox::ExtractorKind::Native => "natively",
+    }
 }

@@ -104,6 +104,17 @@ fn check(c: &mut CheckArgs, m: &ArgMatches, s: &Settings, cfg: &Config) -> Resul
             c.limits.max_bytes = Some(b);
         }
     }
+    if !given(m, "sandbox") {
+        if let Some(mode) = &s.sandbox {
+            if projectrestore::sandbox::SandboxMode::parse(mode).is_none() {
+                return Err(Error::Usage(format!(
+                    "sandbox: {} is not auto, wasm or native",
+                    projectrestore::report::escape(mode)
+                )));
+            }
+            c.sandbox.sandbox = Some(mode.clone());
+        }
+    }
     Ok(())
 }
 

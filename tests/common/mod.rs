@@ -182,7 +182,7 @@ impl Tar {
     /// End-of-archive (two zero blocks) padded to a 10 KiB record, as GNU tar does.
     pub fn finish(&mut self) -> Vec<u8> {
         self.buf.extend_from_slice(&[0u8; 1024]);
-        while self.buf.len() % 10240 != 0 {
+        while !self.buf.len().is_multiple_of(10240) {
             self.buf.push(0);
         }
         std::mem::take(&mut self.buf)

@@ -2,16 +2,20 @@
 //! that turns raw tar entries into [`SafeEntry`] values for a [`Sink`]. Pure
 //! Rust, `Read` in and entries out: no file system, no C, no threads, so it
 //! builds for `wasm32-wasip1` (the sandboxed extractor's guest) and every host.
-//! Decompression lives above it, in the library.
+//! The pure-Rust decoders (gzip, xz, bzip2) and the ratio guard are here behind
+//! the `decode` feature; zstd's decoder is the caller's ([`decode::ZstdDecoder`]).
 //!
 //! The `tar` crate is used as a parser only (`entries_raw`); PAX and GNU
 //! long-name/long-link extension headers are interpreted here so that every rule is
 //! applied to the final path, link target and size.
 
+#[cfg(feature = "decode")]
+pub mod decode;
 pub mod path;
 pub mod sniff;
 mod text;
 pub mod validate;
+pub mod wire;
 
 use std::io::Read;
 
@@ -32,7 +36,7 @@ pub struct Internal(pub String);
 pub use path::SafeRelPath;
 pub use sniff::{sniff, Format};
 pub use text::{escape, escape_bytes};
-pub use validate::extract;
+pub use validate::{classify_read_error, extract};
 
 /// Resource limits, each enforced before the resource is spent (invariant 4), on
 /// declared and on actual sizes.
@@ -152,6 +156,13 @@ pub trait Sink {
     /// Create one entry. For [`EntryKind::File`], `data` yields exactly `size` bytes
     /// (the sink should read it to the end); for other kinds it is empty.
     fn entry(&mut self, entry: &SafeEntry, data: &mut dyn Read) -> Result<(), Self::Error>;
+
+    /// A parent directory the archive did not list, created before the entry
+    /// beneath it (mode 0755). The sandbox's guest tells the host it is one;
+    /// every other sink treats it as any directory.
+    fn implicit_dir(&mut self, entry: &SafeEntry) -> Result<(), Self::Error> {
+        self.entry(entry, &mut std::io::empty())
+    }
 }
 
 /// A sink that reads and discards everything: the whole pass, no writes.

@@ -97,6 +97,12 @@ impl<R: Read> Read for Position<R> {
     }
 }
 
+/// A read error of the stream under the validator, judged as the validator
+/// judges it (the sandbox's host reads for its guest, and must say the same).
+pub fn classify_read_error(e: io::Error) -> ArchiveError {
+    classify(e)
+}
+
 /// Turn a read error into the archive stage's error: a ratio bomb is a limit, an
 /// operating-system error is I/O (exit 1), anything else is a malformed stream.
 fn classify(e: io::Error) -> ArchiveError {
@@ -586,7 +592,7 @@ impl<'a> Validator<'a> {
         };
         self.seen.insert(fold_key(dir), Seen::ImplicitDir);
         self.summary.dirs += 1;
-        sink.entry(&implicit, &mut io::empty())
+        sink.implicit_dir(&implicit)
             .map_err(|source| ExtractError::Sink {
                 entry: dir.to_string(),
                 source,
@@ -763,15 +769,157 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// The host's second judgement of what the sandboxed extractor sent
+/// (invariant 10): every entry the guest claims is validated again with the
+/// same rules as a tar entry — the path parsed afresh (and required to be in
+/// the canonical form the guest must send), the kind, link targets, the
+/// duplicate, beneath-a-link and case rules, the limits and the mode policy —
+/// before the sink sees it, and a file's data is held to its declared size. A
+/// lying guest can make a restore fail; it cannot make the host write what the
+/// rules refuse.
+///
+/// `--strip-components` was applied by the guest: the host's policy has none
+/// (the paths it sees are the final ones).
+pub struct Recheck<'a> {
+    v: Validator<'a>,
+    /// Parent directories the guest sent as implicit (not counted as entries,
+    /// as natively; bounded by the entries they can be parents of).
+    implicit: u64,
+}
+
+impl<'a> Recheck<'a> {
+    /// `policy` must be the guest's with `strip_components` 0.
+    pub fn new(limits: &'a Limits, policy: &'a EntryPolicy) -> Self {
+        Recheck {
+            v: Validator::new(limits, policy),
+            implicit: 0,
+        }
+    }
+
+    /// One entry from the guest, judged and (when every rule holds) given to
+    /// `sink` with `data`, which must yield exactly the file's size.
+    pub fn entry<S: Sink>(
+        &mut self,
+        rec: &crate::wire::EntryRecord,
+        data: &mut dyn Read,
+        sink: &mut S,
+    ) -> Result<(), ExtractError<S::Error>> {
+        let v = &mut self.v;
+        let raw = rec.path.as_slice();
+        let shape = match rec.kind {
+            0 => Seen::File,
+            1 if rec.implicit => Seen::ImplicitDir,
+            1 => Seen::Dir,
+            2 => Seen::Symlink,
+            3 => Seen::Hardlink,
+            k => {
+                return Err(
+                    rejected(raw, format!("unknown entry kind {k} from the sandbox")).into(),
+                )
+            }
+        };
+        if shape != Seen::File && rec.size != 0 {
+            return Err(rejected(
+                raw,
+                "the sandbox gave a size to an entry that is not a file",
+            )
+            .into());
+        }
+        if !matches!(shape, Seen::Symlink | Seen::Hardlink) && !rec.target.is_empty() {
+            return Err(rejected(raw, "a file or directory with a link target; refused").into());
+        }
+        if rec.implicit {
+            // Natively, a missing parent is no entry of its own: not counted
+            // against the entry limit, but never more than the depth of the
+            // entries that follow could need, and never a path seen before.
+            self.implicit += 1;
+            let bound = (v.entries + 1).saturating_mul(v.limits.max_depth as u64);
+            if self.implicit > bound {
+                return Err(rejected(
+                    raw,
+                    "the sandbox sent more parent directories than its entries need",
+                )
+                .into());
+            }
+        } else {
+            v.count_entry()?;
+        }
+        let path = SafeRelPath::parse(raw, v.limits)
+            .map_err(|e| path_error(raw, e))?
+            .ok_or_else(|| rejected(raw, "the sandbox sent the archive root as an entry"))?;
+        if path.as_str().as_bytes() != raw {
+            return Err(rejected(
+                raw,
+                format!("the sandbox sent the path in a form that is not canonical (it is {path})"),
+            )
+            .into());
+        }
+        if shape == Seen::File {
+            v.count_bytes(rec.size)?;
+        }
+        if rec.implicit && v.seen.contains_key(&path.fold_key()) {
+            return Err(rejected(
+                raw,
+                "the sandbox sent a parent directory for a path it had already sent",
+            )
+            .into());
+        }
+        let target = v.link_target(shape, raw, &rec.target)?;
+        let missing = v.place(
+            &path,
+            if shape == Seen::ImplicitDir {
+                Seen::Dir
+            } else {
+                shape
+            },
+            raw,
+        )?;
+        if let Some(parent) = missing.first() {
+            return Err(rejected(
+                raw,
+                format!(
+                    "the sandbox sent the entry before its parent directory {}",
+                    crate::escape(parent)
+                ),
+            )
+            .into());
+        }
+        let kind = v.kind_of(shape, rec.size, &path, target, raw)?;
+        let safe = SafeEntry {
+            path,
+            kind,
+            mode: v.kept_mode(rec.mode & 0o7777),
+            mtime: rec.mtime,
+            uid: rec.uid,
+            gid: rec.gid,
+        };
+        deliver(safe, data, sink)
+    }
+
+    /// The end of the archive: links resolved through each other, the counts
+    /// (the host's own; only the stripped count and the root's mode and time
+    /// are the guest's word, the mode under the same policy).
+    pub fn finish(self, end: &crate::wire::EndRecord) -> Result<Summary, ArchiveError> {
+        self.v.check_symlinks()?;
+        let root = end
+            .root
+            .map(|(mode, mtime)| (self.v.kept_mode(mode & 0o7777), mtime));
+        let mut summary = self.v.summary;
+        summary.stripped = end.stripped;
+        summary.root = root;
+        Ok(summary)
+    }
+}
+
 /// Yields exactly the entry's declared size; ending early is an error. A read error
 /// is kept (the sink sees a copy), so that it is reported as the archive's fault.
-struct Exact<'e, R: Read> {
+struct Exact<'e, R: Read + ?Sized> {
     inner: &'e mut R,
     left: u64,
     error: Option<io::Error>,
 }
 
-impl<R: Read> Read for Exact<'_, R> {
+impl<R: Read + ?Sized> Read for Exact<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.left == 0 {
             return Ok(0);
@@ -949,9 +1097,9 @@ fn shape_of(kind: EntryType, raw_name: &[u8], size: u64) -> Result<Seen, Archive
 }
 
 /// Give the sink the entry and, for a file, exactly its data.
-fn deliver<R: Read, S: Sink>(
+fn deliver<R: Read + ?Sized, S: Sink>(
     safe: SafeEntry,
-    entry: &mut tar::Entry<'_, R>,
+    entry: &mut R,
     sink: &mut S,
 ) -> Result<(), ExtractError<S::Error>> {
     let name = safe.path.to_string();

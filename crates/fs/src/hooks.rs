@@ -43,6 +43,18 @@ pub fn portable() -> bool {
     false
 }
 
+/// A Wasm module to run as the sandbox's guest instead of the built one (with
+/// `test-hooks` and `PROJECTRESTORE_SANDBOX_GUEST=FILE`: the tests' hostile
+/// guests); else never.
+pub fn sandbox_guest() -> Option<std::path::PathBuf> {
+    #[cfg(feature = "test-hooks")]
+    {
+        std::env::var_os("PROJECTRESTORE_SANDBOX_GUEST").map(std::path::PathBuf::from)
+    }
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
 /// Whether this build has the hooks (the crash tests refuse to run without them).
 pub const ENABLED: bool = cfg!(feature = "test-hooks");
 
@@ -54,7 +66,9 @@ mod tests {
     fn without_the_feature_no_variable_is_read() {
         std::env::set_var("PROJECTRESTORE_CRASH_AT", "after-journal");
         std::env::set_var("PROJECTRESTORE_PORTABLE_FS", "1");
+        std::env::set_var("PROJECTRESTORE_SANDBOX_GUEST", "/tmp/hostile.wasm");
         super::crash_point("after-journal");
         assert!(!super::portable());
+        assert!(super::sandbox_guest().is_none());
     }
 }

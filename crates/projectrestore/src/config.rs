@@ -76,6 +76,8 @@ pub struct Settings {
     pub log_key: Option<PathBuf>,
     pub log_vkey: Option<String>,
     pub strip_components: Option<usize>,
+    /// Which extractor parses archives: `auto`, `wasm` or `native` (`--sandbox`).
+    pub sandbox: Option<String>,
     /// Object-store settings (`[store]`: object_store's keys, as `--store-opt`).
     pub store: Option<StoreTable>,
     /// Notification targets (`[[notify]]`, as `--notify`).
@@ -134,7 +136,7 @@ impl std::fmt::Debug for NotifySetting {
 }
 
 /// The keys, in the order `config` prints them.
-pub const KEYS: [&str; 17] = [
+pub const KEYS: [&str; 18] = [
     "backup_dir",
     "pattern",
     "to",
@@ -149,6 +151,7 @@ pub const KEYS: [&str; 17] = [
     "log_key",
     "log_vkey",
     "strip_components",
+    "sandbox",
     "store",
     "notify",
     "allow_project_dirs",
@@ -251,6 +254,7 @@ fn from_env(env: &Env) -> Result<Settings, ConfigError> {
         log_key: get("log_key").map(PathBuf::from),
         log_vkey: get("log_vkey").map(|v| v.to_string_lossy().into_owned()),
         strip_components: num("strip_components")?.map(|n| n as usize),
+        sandbox: get("sandbox").map(|v| v.to_string_lossy().into_owned()),
         notify: None,
         store: None,
         allow_project_dirs: list("allow_project_dirs"),
@@ -295,6 +299,11 @@ fn restrict(s: &mut Settings) -> Vec<&'static str> {
     if s.keep.is_some_and(|k| k < DEFAULT_KEEP) {
         s.keep = None;
         dropped.push("keep");
+    }
+    // A project file may ask for the sandbox, never turn it off.
+    if s.sandbox.as_deref().is_some_and(|m| m != "wasm") {
+        s.sandbox = None;
+        dropped.push("sandbox");
     }
     dropped
 }

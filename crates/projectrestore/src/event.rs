@@ -79,6 +79,12 @@ pub enum Event {
     Resumed { offset: u64, reason: String },
     /// A layer of the archive was recognised (outermost first).
     LayerFound { format: Format },
+    /// The extractor that parses the archive was chosen: `wasm` (the
+    /// sandbox) or `native`, and why.
+    ExtractorChosen {
+        extractor: crate::sandbox::ExtractorKind,
+        reason: String,
+    },
     /// The checksum was compared.
     Checksum(ChecksumReport),
     /// One signature was checked.

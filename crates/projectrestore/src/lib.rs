@@ -54,6 +54,7 @@ pub mod plan;
 pub mod preview;
 pub mod report;
 pub mod restore;
+pub mod sandbox;
 pub mod select;
 pub mod source;
 pub mod verify;
@@ -92,6 +93,8 @@ pub enum Error {
     Log(#[from] log::LogError),
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Sandbox(#[from] sandbox::SandboxError),
     /// SIGINT or SIGTERM arrived; nothing was changed.
     #[error("interrupted; nothing was changed")]
     Interrupted,
@@ -144,6 +147,8 @@ impl Error {
             Error::Log(e) if e.is_verification() => Category::Verification,
             Error::Log(_) => Category::Error,
             Error::Config(_) => Category::Usage,
+            Error::Sandbox(sandbox::SandboxError::Unavailable) => Category::Usage,
+            Error::Sandbox(_) => Category::Unsafe,
             Error::Interrupted => Category::Interrupted,
             Error::Usage(_) => Category::Usage,
             Error::NotConfirmed(_) => Category::Error,

@@ -223,8 +223,9 @@ pub struct Plan {
     pub layers_expected: Vec<Format>,
     /// Identity files offered for decryption (paths only; nothing secret).
     pub identities: Vec<String>,
-    /// `native`: the in-process validator (a sandboxed one comes later).
-    pub extractor: &'static str,
+    /// Which extractor will parse the archive (`wasm`: the sandbox, or
+    /// `native`) and why.
+    pub extractor: crate::sandbox::Extractor,
     pub target: Option<TargetPlan>,
     pub after: Vec<AfterStep>,
     /// Things to know before running.

@@ -133,6 +133,9 @@ pub struct Report {
     pub sha256: String,
     /// The layers found, outermost first (e.g. age, zstd, tar).
     pub layers: Vec<Format>,
+    /// Which extractor parsed the archive (the Wasm sandbox or native code)
+    /// and why; `None` when nothing was parsed.
+    pub extractor: Option<crate::sandbox::Extractor>,
     /// `verify-first` or `single-pass`.
     pub mode: crate::plan::PassKind,
     /// Nothing was written.
@@ -289,6 +292,7 @@ impl Report {
             size: 0,
             sha256: String::new(),
             layers: Vec::new(),
+            extractor: None,
             mode: if verify_first {
                 crate::plan::PassKind::VerifyFirst
             } else {

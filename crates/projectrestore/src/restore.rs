@@ -133,6 +133,10 @@ pub struct Options {
     /// replaced as a whole, nor the root or the current directory
     /// ([`never_replaced`], checked by every restore).
     pub home: Option<PathBuf>,
+    /// Which extractor parses the archive (`--sandbox`).
+    pub sandbox: crate::sandbox::SandboxMode,
+    /// The sandbox's memory and time limits.
+    pub sandbox_limits: crate::sandbox::SandboxLimits,
 }
 
 /// What verification requires, loaded before any byte of the archive is read.
@@ -617,13 +621,30 @@ impl Prepared<'_> {
                 .iter()
                 .map(|p| escape(&p.display().to_string()))
                 .collect(),
-            extractor: "native",
+            extractor: planned_extractor(opts, checks, &self.passes, outer),
             notes: plan_notes(opts, checks, outer, target.as_ref()),
             target,
             after,
             pinned: self.pinned.clone(),
         })
     }
+}
+
+/// The extractor a run will use: with `--sandbox auto`, native only when
+/// pass 1 will have authenticated every stored byte with a trusted signature
+/// (a run whose signatures then fail is refused at the gate, or — with
+/// `--allow-unsigned` — parsed in the sandbox after all).
+fn planned_extractor(
+    opts: &Options,
+    checks: &Checks,
+    passes: &plan::Passes,
+    outer: Option<Format>,
+) -> crate::sandbox::Extractor {
+    let authenticated = passes.verify_first()
+        && !checks.store.is_empty()
+        && !checks.signatures.is_empty()
+        && !checks.inline_only(outer);
+    crate::sandbox::choose(opts.sandbox, authenticated)
 }
 
 /// What the plan says will be verified, by which keys, and when.
@@ -1585,18 +1606,48 @@ where
         if inner != outer {
             report.layers.push(inner);
         }
-        let tar =
-            archive::decompress::decompressor_with(inner, plain, &opts.limits, authenticated)?;
-        if inner != Format::Tar {
-            report.layers.push(Format::Tar);
-        }
-        let (unpack_pump, piped) = crate::pipe::pipe();
-        scope.spawn(move || unpack_pump.run(tar));
+        let extractor = crate::sandbox::choose(opts.sandbox, authenticated);
+        let kind = extractor.kind;
+        report.extractor = Some(extractor);
         let mut counting = Counting {
             inner: sink,
             progress,
         };
-        let result = archive::extract(piped, &opts.limits, &opts.policy, &mut counting);
+        let result = if kind == crate::sandbox::ExtractorKind::Wasm {
+            // Unauthenticated bytes: decoded and parsed only in the sandbox,
+            // every entry validated again here (invariant 10).
+            if inner != Format::Tar {
+                report.layers.push(Format::Tar);
+            }
+            match crate::sandbox::extract(
+                plain,
+                inner,
+                authenticated,
+                &opts.limits,
+                &opts.policy,
+                &opts.sandbox_limits,
+                cancel,
+                &mut counting,
+            ) {
+                Ok(summary) => Ok(summary),
+                Err(crate::sandbox::Failure::Extract(e)) => Err(e),
+                Err(crate::sandbox::Failure::Sandbox(e)) => {
+                    if cancel.is_set() {
+                        return Err(Error::Interrupted);
+                    }
+                    return Err(decrypt_failure(&status_cell).unwrap_or_else(|| e.into()));
+                }
+            }
+        } else {
+            let tar =
+                archive::decompress::decompressor_with(inner, plain, &opts.limits, authenticated)?;
+            if inner != Format::Tar {
+                report.layers.push(Format::Tar);
+            }
+            let (unpack_pump, piped) = crate::pipe::pipe();
+            scope.spawn(move || unpack_pump.run(tar));
+            archive::extract(piped, &opts.limits, &opts.policy, &mut counting)
+        };
         let status = status_cell
             .as_ref()
             .map(|s| s.lock().map(|g| g.clone()).unwrap_or_default())
@@ -1857,6 +1908,7 @@ pub fn decrypt_to(
 #[derive(Default)]
 struct Sent {
     layers: usize,
+    extractor: bool,
     checksum: bool,
     signatures: usize,
     outcome: Option<serde_json::Value>,
@@ -1902,6 +1954,13 @@ impl<'a> Emitter<'a> {
             self.emit(&Event::LayerFound { format: *format });
         }
         sent.layers = report.layers.len();
+        if let (Some(x), false) = (&report.extractor, sent.extractor) {
+            self.emit(&Event::ExtractorChosen {
+                extractor: x.kind,
+                reason: x.reason.clone(),
+            });
+            sent.extractor = true;
+        }
         if let (Some(c), false) = (&report.checksum, sent.checksum) {
             self.emit(&Event::Checksum(c.clone()));
             sent.checksum = true;

@@ -236,6 +236,15 @@ pub fn check(a: &mut Args<'_>) -> PyResult<Options> {
         } else {
             PassMode::Auto
         },
+        sandbox: match a.str("sandbox")? {
+            None => projectrestore::sandbox::SandboxMode::Auto,
+            Some(m) => projectrestore::sandbox::SandboxMode::parse(&m).ok_or_else(|| {
+                usage(format!(
+                    "sandbox: {} is not \"auto\", \"wasm\" or \"native\"",
+                    projectrestore::report::escape(&m)
+                ))
+            })?,
+        },
         ..Options::default()
     })
 }

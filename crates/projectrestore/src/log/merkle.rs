@@ -107,7 +107,7 @@ pub fn subtree<S: NodeSource>(src: &mut S, lo: u64, hi: u64) -> Result<Hash, S::
     if n == 0 {
         return Ok(empty_root());
     }
-    if n.is_power_of_two() && lo % n == 0 {
+    if n.is_power_of_two() && lo.is_multiple_of(n) {
         return src.node(n.trailing_zeros(), lo / n);
     }
     let k = split(n);
