@@ -14,12 +14,11 @@
 
 use std::io::{self, Read};
 use std::sync::mpsc;
-use std::sync::OnceLock;
 
 use projectrestore_archive::validate::Recheck;
-use projectrestore_archive::wire::{Config, Record, Stop};
+use projectrestore_archive::wire::{Record, Stop};
 use projectrestore_archive::{
-    classify_read_error, ArchiveError, EntryPolicy, ExtractError, Format, Limits, Sink, Summary,
+    ArchiveError, EntryPolicy, ExtractError, Format, Limits, Sink, Summary,
 };
 
 use crate::source::Cancel;
@@ -187,7 +186,7 @@ pub fn extract<R: Read + Send + 'static, S: Sink>(
     {
         host::extract(
             input,
-            &Config {
+            &projectrestore_archive::wire::Config {
                 format,
                 authenticated,
                 limits: limits.clone(),
@@ -228,6 +227,7 @@ pub fn warm_up() -> Result<(), SandboxError> {
 }
 
 /// The records from the guest thread, waited for with an eye on the cancel flag.
+#[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
 struct Records<'r> {
     rx: &'r mpsc::Receiver<Record>,
     cancel: &'r Cancel,
@@ -260,6 +260,7 @@ impl Records<'_> {
 }
 
 /// The data of one file, as data records arrive from the guest.
+#[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
 struct Data<'a, 'r> {
     records: &'a mut Records<'r>,
     left: u64,
@@ -300,6 +301,7 @@ impl Read for Data<'_, '_> {
 }
 
 /// The host's side of the records: each entry validated again, then written.
+#[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
 fn consume<S: Sink>(
     rx: &mpsc::Receiver<Record>,
     cancel: &Cancel,
@@ -364,6 +366,7 @@ fn consume<S: Sink>(
     }
 }
 
+#[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
 enum Consumed<E> {
     Done(Summary),
     /// The host refused (its recheck) or its sink failed.
@@ -377,8 +380,11 @@ enum Consumed<E> {
 #[cfg(feature = "sandbox")]
 mod host {
     use super::*;
+    use projectrestore_archive::classify_read_error;
+    use projectrestore_archive::wire::Config;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
+    use std::sync::OnceLock;
     use wasmtime::{
         Caller, Engine, Extern, Linker, Module, ResourceLimiter, Store, UpdateDeadline,
     };
