@@ -131,4 +131,25 @@ st=$work/.app.projectrestore
 cp "$st/journal" "$out/state_files/journal"
 cp "$st/current.json" "$out/state_files/current.json"
 for m in "$st"/generations/*/meta.json; do cp "$m" "$out/state_files/meta-$(basename "$(dirname "$m")").json"; done
+# What a sandbox guest sends (crates/archive/src/wire.rs), each record after a
+# 2-byte little-endian length: a valid tree, and two that the host refuses.
+mkdir -p "$out/sandbox_records"
+python3 - "$out/sandbox_records" <<'PY'
+import struct, sys
+def entry(kind, path, size=0, target=b'', implicit=0, mode=0o644):
+    return (bytes([1, kind, implicit]) + struct.pack('<IqQQQ', mode, 0, 0, 0, size)
+            + struct.pack('<I', len(path)) + path + struct.pack('<I', len(target)) + target)
+def data(b): return bytes([2]) + b
+def end(): return bytes([3]) + struct.pack('<Q', 0) + bytes([0])
+def seq(rs): return b''.join(struct.pack('<H', len(r)) + r for r in rs)
+d = sys.argv[1]
+open(f'{d}/tree.bin', 'wb').write(seq([
+    entry(1, b'a', implicit=1, mode=0o755), entry(0, b'a/b', 5), data(b'hello'),
+    entry(2, b'l', target=b'a/b'), entry(3, b'h', target=b'a/b'),
+    entry(1, b'd', mode=0o755), entry(0, b'd/E', 0), end()]))
+open(f'{d}/dotdot.bin', 'wb').write(seq([entry(0, b'../x', 1), data(b'x'), end()]))
+open(f'{d}/links.bin', 'wb').write(seq([
+    entry(2, b's', target=b'../../x'), entry(1, b's2', mode=0o4777),
+    entry(0, b's2/f', 3), data(b'abc'), end()]))
+PY
 echo "seeds: $(find "$out" -type f | wc -l) files in $(ls "$out" | wc -l) corpora"

@@ -34,6 +34,7 @@ fn run(target: &str, data: &[u8], keys: &Keys) {
         "tlog_proof" => fuzzing::tlog_proof(data, keys),
         "config" => fuzzing::config(data),
         "state_files" => fuzzing::state_files(data),
+        "sandbox_records" => fuzzing::sandbox_records(data),
         other => {
             panic!("fuzz target {other} is not replayed by tests/fuzz_corpus.rs: add it to run()")
         }

@@ -229,6 +229,8 @@ fn comparable(mut v: serde_json::Value, replace: &[(&str, &str)]) -> serde_json:
         "generations",
         "filesystem",
         "replaced_generation",
+        // Which extractor ran differs by design (checked by the caller).
+        "extractor",
     ] {
         v.as_object_mut().unwrap().remove(k);
     }
@@ -339,6 +341,22 @@ fn restores_like_a_local_file(kind: &str) {
                 "verify-first"
             };
             assert_eq!(src["read"], want_read, "{src}");
+            // A store's second read is proven only at the gate: its bytes are
+            // parsed in the sandbox unless they were spooled to a private
+            // file first; a local file verified first is parsed natively.
+            let (remote_x, local_x) = match want_read {
+                "spool" => ("native", "native"),
+                "single-pass" => ("wasm", "wasm"),
+                _ => ("wasm", "native"),
+            };
+            assert_eq!(
+                rj["extractor"]["kind"], remote_x,
+                "{kind} {key} {want_read}"
+            );
+            assert_eq!(
+                lj["extractor"]["kind"], local_x,
+                "{kind} {key} {want_read} local"
+            );
             let size = rj["size"].as_u64().unwrap();
             let downloaded = src["downloaded_bytes"].as_u64().unwrap();
             let passes = if want_read == "verify-first" { 2 } else { 1 };

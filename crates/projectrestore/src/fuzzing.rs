@@ -235,3 +235,53 @@ pub fn state_files(data: &[u8]) {
         let _ = crate::report::escape(&meta.archive);
     }
 }
+
+/// What a compromised sandbox guest could send: records (each after a 2-byte
+/// little-endian length) decoded as the host decodes them and judged by the
+/// host's re-validation, on a case-folding destination; a file's data is the
+/// data records that follow its header. The host may refuse; it must not
+/// panic, hang or grow without bound.
+pub fn sandbox_records(data: &[u8]) {
+    use archive::validate::Recheck;
+    use archive::wire::Record;
+    let limits = Limits {
+        max_files: 10_000,
+        ..Limits::default()
+    };
+    let policy = EntryPolicy {
+        fold_case: true,
+        ..EntryPolicy::default()
+    };
+    let mut records = Vec::new();
+    let mut rest = data;
+    while let Some((len, tail)) = rest.split_first_chunk::<2>() {
+        let n = usize::from(u16::from_le_bytes(*len)).min(tail.len());
+        let Ok(r) = Record::decode(&tail[..n]) else {
+            return;
+        };
+        records.push(r);
+        rest = &tail[n..];
+    }
+    let mut recheck = Recheck::new(&limits, &policy);
+    let mut i = 0;
+    while i < records.len() {
+        match &records[i] {
+            Record::Entry(e) => {
+                let mut bytes = Vec::new();
+                while let Some(Record::Data(d)) = records.get(i + 1) {
+                    bytes.extend_from_slice(d);
+                    i += 1;
+                }
+                if recheck.entry(e, &mut &bytes[..], &mut NullSink).is_err() {
+                    return;
+                }
+            }
+            Record::End(end) => {
+                let _ = recheck.finish(end);
+                return;
+            }
+            _ => return,
+        }
+        i += 1;
+    }
+}

@@ -621,7 +621,7 @@ impl Prepared<'_> {
                 .iter()
                 .map(|p| escape(&p.display().to_string()))
                 .collect(),
-            extractor: planned_extractor(opts, checks, &self.passes, outer),
+            extractor: planned_extractor(opts, input, checks, &self.passes, outer),
             notes: plan_notes(opts, checks, outer, target.as_ref()),
             target,
             after,
@@ -636,11 +636,14 @@ impl Prepared<'_> {
 /// `--allow-unsigned` — parsed in the sandbox after all).
 fn planned_extractor(
     opts: &Options,
+    input: &Input,
     checks: &Checks,
     passes: &plan::Passes,
     outer: Option<Format>,
 ) -> crate::sandbox::Extractor {
+    let source = input.source();
     let authenticated = passes.verify_first()
+        && (source.kind() == "file" || source.spooled())
         && !checks.store.is_empty()
         && !checks.signatures.is_empty()
         && !checks.inline_only(outer);
@@ -1217,8 +1220,17 @@ impl Run<'_> {
     /// Every stored byte was verified by a trusted signature in pass 1 (and pass 2
     /// proves it reads the same bytes): integrity checks inside the formats add
     /// nothing then.
+    ///
+    /// Only for a source whose second read cannot be someone else's answer: a
+    /// local file, or a private spool of a download. A network source read
+    /// twice (an object store) is proven to have sent the same bytes only at
+    /// the gate, after they were parsed: those are parsed as unauthenticated
+    /// (in the sandbox, with every format's own checks).
     fn authenticated(&self, first: Option<&PassOne>, report: &Report) -> bool {
-        first.is_some_and(|f| f.deferred.is_none())
+        let source = self.prepared.input.source();
+        let local = source.kind() == "file" || source.spooled();
+        local
+            && first.is_some_and(|f| f.deferred.is_none())
             && matches!(report.signature_outcome(), Some(Outcome::Verified { .. }))
     }
 

@@ -115,7 +115,7 @@ pub fn choose(mode: SandboxMode, authenticated: bool) -> Extractor {
         ),
         SandboxMode::Auto => (
             ExtractorKind::Wasm,
-            "the bytes were not authenticated before parsing (unsigned, single pass, or a stream)",
+            "the bytes were not authenticated before parsing (unsigned, a single pass or a stream, or a network source, whose second read is proven only at the gate)",
         ),
     };
     Extractor {
