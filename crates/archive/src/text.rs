@@ -7,9 +7,7 @@
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
+        if is_unsafe(c) {
             out.extend(c.escape_default());
         } else if c == '\\' {
             out.push_str("\\\\");
@@ -18,6 +16,13 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// A character [`escape`] makes visible: a control character or a bidi
+/// override or isolate (which reorder what a terminal shows).
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Escape raw bytes (possibly not UTF-8) for display.

@@ -146,11 +146,11 @@ const MAX_TEXT: usize = 4096;
 /// (it is the validator's), so it is kept as it is; one with control or bidi
 /// characters is escaped here, and any is cut at [`MAX_TEXT`] bytes.
 fn tame(s: String) -> String {
-    let bad = s.chars().any(|c| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    });
-    let mut s = if bad { crate::escape(&s) } else { s };
+    let mut s = if s.chars().any(crate::text::is_unsafe) {
+        crate::escape(&s)
+    } else {
+        s
+    };
     if s.len() > MAX_TEXT {
         let mut cut = MAX_TEXT;
         while !s.is_char_boundary(cut) {

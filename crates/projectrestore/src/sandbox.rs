@@ -90,15 +90,6 @@ pub enum ExtractorKind {
     Native,
 }
 
-impl ExtractorKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ExtractorKind::Wasm => "wasm",
-            ExtractorKind::Native => "native",
-        }
-    }
-}
-
 /// Which extractor `mode` picks for a pass whose stored bytes were (or were
 /// not) all `authenticated` by a trusted signature before parsing.
 pub fn choose(mode: SandboxMode, authenticated: bool) -> Extractor {
@@ -210,19 +201,6 @@ pub fn extract<R: Read + Send + 'static, S: Sink>(
             sink,
         );
         Err(Failure::Sandbox(SandboxError::Unavailable))
-    }
-}
-
-/// Compile the guest now (once per process), so that its cost is not in the
-/// first restore's time; an error says why the sandbox cannot start.
-pub fn warm_up() -> Result<(), SandboxError> {
-    #[cfg(feature = "sandbox")]
-    {
-        host::compiled().map(|_| ())
-    }
-    #[cfg(not(feature = "sandbox"))]
-    {
-        Err(SandboxError::Unavailable)
     }
 }
 
@@ -391,7 +369,7 @@ mod host {
 
     /// The engine and the compiled guest, once per process (in memory only:
     /// loading precompiled code from disk would need `unsafe`).
-    pub(super) struct Compiled {
+    struct Compiled {
         engine: Engine,
         module: Module,
     }
@@ -437,7 +415,7 @@ mod host {
         Ok(module)
     }
 
-    pub(super) fn compiled() -> Result<&'static Compiled, SandboxError> {
+    fn compiled() -> Result<&'static Compiled, SandboxError> {
         COMPILED
             .get_or_init(|| {
                 let engine = engine()?;
